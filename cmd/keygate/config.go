@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/keygate/keygate/admin"
+	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/limiter"
+)
+
+// config is every setting of keygate. Each has a KEYGATE_* variable; the
+// ones a person types also have a flag (see flags.go). Defaults are in the
+// tags and in the README's configuration table.
+type config struct {
+	Listen        string        `env:"LISTEN" envDefault:":8080"`
+	AdminListen   string        `env:"ADMIN_LISTEN" envDefault:"127.0.0.1:8081"`
+	DatabaseURL   string        `env:"DATABASE_URL" envDefault:"sqlite://keygate.db"`
+	AutoMigrate   bool          `env:"AUTO_MIGRATE" envDefault:"true"`
+	RedisURL      string        `env:"REDIS_URL"`
+	RedisTimeout  time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms"`
+	KeyPrefix     string        `env:"KEY_PREFIX" envDefault:"kg"`
+	DefaultLimits []string      `env:"DEFAULT_RATE_LIMITS" envDefault:"100/1s,10000/1h"`
+	FailedAuth    string        `env:"FAILED_AUTH_LIMIT" envDefault:"30/1m"`
+	TrustedProxy  []string      `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128"`
+	AdminToken    string        `env:"ADMIN_TOKEN"`
+	LogLevel      string        `env:"LOG_LEVEL" envDefault:"info"`
+	CacheSize     int           `env:"CACHE_SIZE" envDefault:"100000"`
+	CacheTTL      time.Duration `env:"CACHE_TTL" envDefault:"60s"`
+	NegativeTTL   time.Duration `env:"NEGATIVE_CACHE_TTL" envDefault:"5s"`
+	FlushInterval time.Duration `env:"USAGE_FLUSH_INTERVAL" envDefault:"5s"`
+	ShutdownWait  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// loadConfig reads the KEYGATE_* variables of environ.
+func loadConfig(environ map[string]string) (config, error) {
+	var c config
+	err := env.ParseWithOptions(&c, env.Options{Prefix: "KEYGATE_", Environment: environ})
+	if err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// validate reports every problem at once.
+func (c *config) validate() error {
+	var errs []error
+	add := func(name string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KEYGATE_%s: %w", name, err))
+		}
+	}
+	add("KEY_PREFIX", keystore.ValidatePrefix(c.KeyPrefix))
+	_, err := limiter.ParseLimits(c.DefaultLimits)
+	add("DEFAULT_RATE_LIMITS", err)
+	_, err = limiter.ParseLimit(c.FailedAuth)
+	add("FAILED_AUTH_LIMIT", err)
+	_, err = c.trustedProxies()
+	add("TRUSTED_PROXIES", err)
+	add("ADMIN_TOKEN", checkToken(c.AdminToken))
+	add("LOG_LEVEL", new(slog.Level).UnmarshalText([]byte(c.LogLevel)))
+	add("DATABASE_URL", checkDatabaseURL(c.DatabaseURL))
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis") {
+		add("REDIS_URL", errors.New("must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"))
+	}
+	return errors.Join(errs...)
+}
+
+func checkToken(t string) error {
+	if t != "" && len(t) < admin.MinTokenLen {
+		return fmt.Errorf("must be at least %d characters", admin.MinTokenLen)
+	}
+	return nil
+}
+
+func checkDatabaseURL(u string) error {
+	if strings.HasPrefix(u, "sqlite://") || strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		return nil
+	}
+	return errors.New("must start with sqlite:// or postgres://")
+}
+
+func (c *config) trustedProxies() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.TrustedProxy))
+	for _, s := range c.TrustedProxy {
+		p, err := keystore.ParseNetwork(strings.TrimSpace(s))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (c *config) logLevel() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.LogLevel))
+	return l
+}
+
+// logAttrs is the effective configuration for the start-up log, with
+// secrets redacted.
+func (c *config) logAttrs() []any {
+	return []any{
+		"listen", c.Listen, "admin_listen", c.AdminListen,
+		"database_url", keystore.RedactURL(c.DatabaseURL), "auto_migrate", c.AutoMigrate,
+		"redis_url", keystore.RedactURL(c.RedisURL), "redis_timeout", c.RedisTimeout.String(),
+		"key_prefix", c.KeyPrefix, "default_rate_limits", c.DefaultLimits, "failed_auth_limit", c.FailedAuth,
+		"trusted_proxies", c.TrustedProxy, "admin_token", redacted(c.AdminToken), "log_level", c.LogLevel,
+		"cache_size", c.CacheSize, "cache_ttl", c.CacheTTL.String(), "negative_cache_ttl", c.NegativeTTL.String(),
+		"usage_flush_interval", c.FlushInterval.String(), "shutdown_timeout", c.ShutdownWait.String(),
+	}
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}

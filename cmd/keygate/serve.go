@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/spf13/cobra"
+
+	"github.com/keygate/keygate/admin"
+	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/keystore"
+)
+
+// readyKey carries an optional callback that serve calls with the bound
+// addresses once both listeners accept: tests start keygate on :0 with it.
+type readyKey struct{}
+
+type readyFunc func(public, admin string)
+
+func withReady(ctx context.Context, fn readyFunc) context.Context {
+	return context.WithValue(ctx, readyKey{}, fn)
+}
+
+func serveCommand(cfg *config, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway: public listener (/auth, Odoo gateway, REST) and admin listener",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cfg.validate(); err != nil {
+				return err
+			}
+			return serve(c.Context(), cfg, newLogger(stderr, cfg))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "public address (KEYGATE_LISTEN)")
+	f.StringVar(&cfg.AdminListen, "admin-listen", cfg.AdminListen, "admin address (KEYGATE_ADMIN_LISTEN)")
+	f.StringVar(&cfg.RedisURL, "redis-url", cfg.RedisURL, "Redis for shared rate limits; empty: in memory (KEYGATE_REDIS_URL)")
+	f.BoolVar(&cfg.AutoMigrate, "auto-migrate", cfg.AutoMigrate, "apply pending migrations at start (KEYGATE_AUTO_MIGRATE)")
+	return cmd
+}
+
+// app is everything serve builds, closed in reverse order.
+type app struct {
+	cfg    *config
+	log    *slog.Logger
+	store  *keystore.Store
+	public *echo.Echo
+	admin  *echo.Echo
+}
+
+func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	log.Info("starting", append([]any{"version", versionString()}, cfg.logAttrs()...)...)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.run(ctx)
+}
+
+func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: store}
+	if err := a.migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.buildServers(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) migrate(ctx context.Context) error {
+	if !a.cfg.AutoMigrate {
+		return nil
+	}
+	r, err := migrator(a.store)
+	if err != nil {
+		return err
+	}
+	n, err := r.Up(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("migrations applied", "count", n)
+	return nil
+}
+
+func newEcho(log *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
+	e.Use(middleware.RequestID(), httpapi.AccessLog(log), middleware.Recover())
+	return e
+}
+
+func (a *app) buildServers() error {
+	a.public, a.admin = newEcho(a.log), newEcho(a.log)
+	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	api.Register(a.admin.Group("/admin/v1"))
+	for _, e := range []*echo.Echo{a.public, a.admin} {
+		e.GET("/healthz", healthz)
+	}
+	a.public.GET("/api/health", health)
+	a.public.GET("/readyz", a.readyz)
+	return nil
+}
+
+func healthz(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
+
+func health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{
+		"status": "ok", "version": versionString(), "timestamp": time.Now().UTC().Format(time.RFC3339),
+	})
+}
+
+func (a *app) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok"}
+	status, code := "ok", http.StatusOK
+	if err := a.store.Ping(ctx); err != nil {
+		checks["database"] = "unavailable"
+		status, code = "unavailable", http.StatusServiceUnavailable
+	}
+	return c.JSON(code, map[string]any{"status": status, "checks": checks})
+}
+
+// run serves both listeners until ctx ends, then shuts down gracefully:
+// stop accepting, drain in-flight requests within the shutdown timeout.
+func (a *app) run(ctx context.Context) error {
+	pub, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("public listener: %w", err)
+	}
+	adm, err := net.Listen("tcp", a.cfg.AdminListen)
+	if err != nil {
+		pub.Close()
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- a.serveOn(a.public, pub) }()
+	go func() { errc <- a.serveOn(a.admin, adm) }()
+	a.log.Info("listening", "public", pub.Addr().String(), "admin", adm.Addr().String())
+	if fn, ok := ctx.Value(readyKey{}).(readyFunc); ok {
+		fn(pub.Addr().String(), adm.Addr().String())
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	return errors.Join(err, a.shutdown())
+}
+
+func (a *app) serveOn(e *echo.Echo, l net.Listener) error {
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	e.Listener = l
+	e.Server = srv
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownWait)
+	defer cancel()
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownWait.String())
+	return errors.Join(a.public.Shutdown(ctx), a.admin.Shutdown(ctx))
+}
+
+// close releases what newApp opened, in reverse order; the store flushes
+// pending usage as it closes.
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("closing the store", "error", err)
+	}
+	a.log.Info("stopped")
+}

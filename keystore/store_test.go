@@ -1,0 +1,404 @@
+package keystore_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/migrations"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// backends returns one database URL per implementation: every test of the
+// suite runs against each.
+func backends(t *testing.T) map[string]string {
+	t.Helper()
+	return map[string]string{
+		"sqlite":   "sqlite://" + filepath.Join(t.TempDir(), "keygate.db"),
+		"postgres": testenv.Postgres(t),
+	}
+}
+
+func openStore(t testing.TB, url string, cfg keystore.Config) *keystore.Store {
+	t.Helper()
+	cfg.URL = url
+	s, err := keystore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	r, err := migrations.New(s.SQLDB(), s.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Up(context.Background()); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	return s
+}
+
+// forEachBackend runs fn as a parallel subtest against every backend.
+func forEachBackend(t *testing.T, fn func(t *testing.T, url string)) {
+	for name, url := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, url)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func TestCreateGetVerify(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		exp := clk.Now().Add(48 * time.Hour)
+		rec, key, err := s.Create(ctx, "test", keystore.Spec{
+			Name: "shop", Owner: "partner-42", Scopes: []string{"odoo:res.partner:read"},
+			RateLimits: []string{"10/1s"}, IPAllowlist: []string{"203.0.113.7", "2001:db8::/32"},
+			ExpiresAt: &exp, Metadata: json.RawMessage(`{"b":1, "a":"x"}`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &keystore.Record{
+			ID: rec.ID, Prefix: key.Prefix(), Name: "shop", Owner: "partner-42",
+			Scopes: []string{"odoo:res.partner:read"}, RateLimits: []string{"10/1s"},
+			IPAllowlist: []string{"203.0.113.7/32", "2001:db8::/32"}, ExpiresAt: &exp,
+			Status: keystore.StatusActive, Metadata: json.RawMessage(`{"a":"x","b":1}`),
+			CreatedAt: clk.Now(), UpdatedAt: clk.Now(),
+		}
+		if diff := cmp.Diff(want, rec); diff != "" {
+			t.Errorf("Create (-want +got):\n%s", diff)
+		}
+		got, err := s.Get(ctx, rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Get (-want +got):\n%s", diff)
+		}
+		v, err := s.Verify(ctx, key.Reveal())
+		if err != nil || v.ID != rec.ID {
+			t.Fatalf("Verify = %v, %v; want the key", v, err)
+		}
+	})
+}
+
+func TestVerifyOutcomes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		exp := clk.Now().Add(time.Hour)
+		_, expiring, _ := s.Create(ctx, "test", keystore.Spec{Name: "expiring", ExpiresAt: &exp})
+		revokedRec, revoked, _ := s.Create(ctx, "test", keystore.Spec{Name: "revoked"})
+		if _, err := s.Revoke(ctx, "test", revokedRec.ID); err != nil {
+			t.Fatal(err)
+		}
+		unknown, _ := keystore.Generate("kg")
+		clk.Add(time.Hour)
+		cases := map[string]struct {
+			in   string
+			want error
+		}{
+			"malformed_is_rejected_before_storage": {"kg_nope", keystore.ErrMalformed},
+			"unknown_key":                          {unknown.Reveal(), keystore.ErrUnknown},
+			"revoked_key":                          {revoked.Reveal(), keystore.ErrRevoked},
+			"expired_key":                          {expiring.Reveal(), keystore.ErrExpired},
+		}
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) {
+				if _, err := s.Verify(ctx, c.in); !errors.Is(err, c.want) {
+					t.Errorf("Verify = %v, want %v", err, c.want)
+				}
+			})
+		}
+	})
+}
+
+func TestListFiltersAndPages(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		var ids []string
+		for i := range 25 {
+			owner := "a"
+			if i%5 == 0 {
+				owner = "b"
+			}
+			r, _, err := s.Create(ctx, "test", keystore.Spec{Name: fmt.Sprint("k", i), Owner: owner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+			clk.Add(time.Second)
+		}
+		if _, err := s.Revoke(ctx, "test", ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		exp := clk.Now().Add(time.Minute)
+		if _, err := s.Update(ctx, "test", ids[1], keystore.Patch{ExpiresAt: keystore.Some(&exp)}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(time.Hour)
+		var seen []string
+		for page := 1; page <= 3; page++ {
+			recs, total, err := s.List(ctx, keystore.Filter{Page: page, Limit: 10})
+			if err != nil || total != 25 {
+				t.Fatalf("List page %d: total %d, %v", page, total, err)
+			}
+			for _, r := range recs {
+				seen = append(seen, r.ID)
+			}
+		}
+		want := append([]string(nil), ids...)
+		for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
+			want[i], want[j] = want[j], want[i]
+		}
+		if diff := cmp.Diff(want, seen); diff != "" {
+			t.Errorf("pages, newest first, no overlap (-want +got):\n%s", diff)
+		}
+		counts := map[string]int64{}
+		for _, f := range []keystore.Filter{{Owner: "b"}, {Status: keystore.StatusRevoked}, {Status: keystore.StatusExpired}, {Status: keystore.StatusActive}, {Owner: "b", Status: keystore.StatusActive}} {
+			_, total, err := s.List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts[fmt.Sprintf("%s/%s", f.Owner, f.Status)] = total
+		}
+		wantCounts := map[string]int64{"b/": 5, "/revoked": 1, "/expired": 1, "/active": 23, "b/active": 4}
+		if diff := cmp.Diff(wantCounts, counts); diff != "" {
+			t.Errorf("filtered totals (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestUpdate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		rec, key, _ := s.Create(ctx, "test", keystore.Spec{Name: "a", Scopes: []string{"x"}})
+		if _, err := s.Verify(ctx, key.Reveal()); err != nil { // now cached
+			t.Fatal(err)
+		}
+		clk.Add(time.Minute)
+		got, err := s.Update(ctx, "test", rec.ID, keystore.Patch{Name: keystore.Some("b"), Scopes: keystore.Some([]string{"y", "z"})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != "b" || !cmp.Equal(got.Scopes, []string{"y", "z"}) || !got.UpdatedAt.Equal(clk.Now()) || got.Owner != "" {
+			t.Errorf("Update = %+v", got)
+		}
+		v, err := s.Verify(ctx, key.Reveal())
+		if err != nil || !cmp.Equal(v.Scopes, []string{"y", "z"}) {
+			t.Errorf("Verify after Update sees scopes %v (%v), want the new ones", v.Scopes, err)
+		}
+		_, err = s.Update(ctx, "test", rec.ID, keystore.Patch{Name: keystore.Some(""), IPAllowlist: keystore.Some([]string{"300.1.1.1"})})
+		var ve *keystore.ValidationError
+		if !errors.As(err, &ve) || ve.Fields["name"] == "" || ve.Fields["ip_allowlist[0]"] == "" {
+			t.Errorf("invalid Update = %v, want a ValidationError on name and ip_allowlist[0]", err)
+		}
+		if _, err := s.Update(ctx, "test", "nope", keystore.Patch{}); !errors.Is(err, keystore.ErrNotFound) {
+			t.Errorf("Update of a missing key = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestRevokeIsIdempotent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		rec, key, _ := s.Create(ctx, "test", keystore.Spec{Name: "a"})
+		if _, err := s.Verify(ctx, key.Reveal()); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.Revoke(ctx, "test", rec.ID)
+		if err != nil || first.Status != keystore.StatusRevoked || first.RevokedAt == nil {
+			t.Fatalf("Revoke = %+v, %v", first, err)
+		}
+		clk.Add(time.Minute)
+		second, err := s.Revoke(ctx, "test", rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(first, second); diff != "" {
+			t.Errorf("second Revoke changed the key (-first +second):\n%s", diff)
+		}
+		if _, err := s.Verify(ctx, key.Reveal()); !errors.Is(err, keystore.ErrRevoked) {
+			t.Errorf("Verify after Revoke = %v, want ErrRevoked", err)
+		}
+		events, _, _ := s.Audit(ctx, keystore.AuditFilter{KeyID: rec.ID})
+		if got := actions(events); !cmp.Equal(got, []string{keystore.ActionKeyRevoke, keystore.ActionKeyCreate}) {
+			t.Errorf("audit = %v, want one revoke after the create", got)
+		}
+	})
+}
+
+func actions(events []keystore.AuditEvent) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.Action
+	}
+	return out
+}
+
+func TestRotateGrace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now})
+		old, oldKey, _ := s.Create(ctx, "test", keystore.Spec{Name: "a", Owner: "o", Scopes: []string{"admin"}})
+		fresh, newKey, err := s.Rotate(ctx, "test", old.ID, 10*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh.ID == old.ID || fresh.Name != "a" || fresh.Owner != "o" || !cmp.Equal(fresh.Scopes, []string{"admin"}) {
+			t.Errorf("rotated key = %+v, want a new id with the same settings", fresh)
+		}
+		for _, k := range []keystore.Key{oldKey, newKey} {
+			if _, err := s.Verify(ctx, k.Reveal()); err != nil {
+				t.Errorf("during grace, Verify(%v) = %v", k, err)
+			}
+		}
+		clk.Add(10 * time.Minute)
+		if _, err := s.Verify(ctx, oldKey.Reveal()); !errors.Is(err, keystore.ErrExpired) {
+			t.Errorf("after grace, old key: %v, want ErrExpired", err)
+		}
+		if _, err := s.Verify(ctx, newKey.Reveal()); err != nil {
+			t.Errorf("after grace, new key: %v", err)
+		}
+		if _, _, err := s.Rotate(ctx, "test", old.ID, time.Minute); !errors.Is(err, keystore.ErrConflict) {
+			t.Errorf("rotating an expired key = %v, want ErrConflict", err)
+		}
+	})
+}
+
+func TestUsageIsBatched(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		var queries atomic.Int64
+		s := openStore(t, url, keystore.Config{Now: clk.Now, FlushInterval: time.Hour, OnQuery: func() { queries.Add(1) }})
+		rec, key, _ := s.Create(ctx, "test", keystore.Spec{Name: "a"})
+		if _, err := s.Verify(ctx, key.Reveal()); err != nil {
+			t.Fatal(err)
+		}
+		before := queries.Load()
+		for range 100 {
+			if _, err := s.Verify(ctx, key.Reveal()); err != nil {
+				t.Fatal(err)
+			}
+			s.RecordUse(rec.ID, true, clk.Now())
+		}
+		s.RecordUse(rec.ID, false, clk.Now())
+		if n := queries.Load() - before; n != 0 {
+			t.Errorf("100 cached verifications ran %d queries, want 0", n)
+		}
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Usage(ctx, rec.ID, clk.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []keystore.UsageHour{{Hour: clk.Now().Truncate(time.Hour), Allowed: 100, Denied: 1}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("usage (-want +got):\n%s", diff)
+		}
+		r, _ := s.Get(ctx, rec.ID)
+		if r.LastUsedAt == nil || !r.LastUsedAt.Equal(clk.Now()) {
+			t.Errorf("last_used_at = %v, want %v", r.LastUsedAt, clk.Now())
+		}
+	})
+}
+
+func TestConcurrentWrites(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		s := openStore(t, url, keystore.Config{})
+		const n = 50
+		ids := make([]string, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, _, err := s.Create(ctx, "test", keystore.Spec{Name: fmt.Sprint("k", i)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids[i] = r.ID
+				if i%2 == 0 {
+					if _, err := s.Revoke(ctx, "test", r.ID); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		_, total, _ := s.List(ctx, keystore.Filter{})
+		_, revoked, _ := s.List(ctx, keystore.Filter{Status: keystore.StatusRevoked})
+		_, events, _ := s.Audit(ctx, keystore.AuditFilter{})
+		got := []int64{total, revoked, events}
+		if diff := cmp.Diff([]int64{n, n / 2, n + n/2}, got); diff != "" {
+			t.Errorf("keys, revoked, audit events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestValidation(t *testing.T) {
+	s := openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "v.db"), keystore.Config{
+		ValidateScope: func(s string) error {
+			if s == "bad" {
+				return errors.New("unknown scope")
+			}
+			return nil
+		},
+	})
+	past := time.Now().Add(-time.Hour)
+	_, _, err := s.Create(ctx, "test", keystore.Spec{
+		Scopes: []string{"ok", "bad"}, IPAllowlist: []string{"10.0.0.0/33"}, ExpiresAt: &past,
+		Metadata: json.RawMessage(`[1]`),
+	})
+	var ve *keystore.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, keystore.ErrInvalid) {
+		t.Fatalf("Create = %v, want a ValidationError", err)
+	}
+	want := []string{"expires_at", "ip_allowlist[0]", "metadata", "name", "scopes[1]"}
+	if diff := cmp.Diff(want, keysOf(ve.Fields), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+}
+
+func keysOf(m map[string]string) []string {
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

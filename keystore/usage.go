@@ -1,0 +1,208 @@
+package keystore
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+const usageShards = 16
+
+// usage accumulates last-used times and hourly counts in memory until the
+// next flush. It is sharded so that concurrent requests rarely contend.
+type usage struct {
+	seed   maphash.Seed
+	shards [usageShards]usageShard
+}
+
+type usageShard struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	counts map[usageKey]*usageCount
+}
+
+type usageKey struct {
+	id   string
+	hour int64
+}
+
+type usageCount struct{ allowed, denied int64 }
+
+func newUsage() *usage {
+	u := &usage{seed: maphash.MakeSeed()}
+	for i := range u.shards {
+		u.shards[i].reset()
+	}
+	return u
+}
+
+func (sh *usageShard) reset() {
+	sh.last = map[string]time.Time{}
+	sh.counts = map[usageKey]*usageCount{}
+}
+
+// RecordUse counts one request by key id, allowed or denied, at time at. It
+// does no I/O: counts reach the database at the next flush.
+func (s *Store) RecordUse(id string, allowed bool, at time.Time) {
+	sh := &s.usage.shards[maphash.String(s.usage.seed, id)%usageShards]
+	k := usageKey{id: id, hour: at.Unix() / 3600}
+	sh.mu.Lock()
+	c := sh.counts[k]
+	if c == nil {
+		c = &usageCount{}
+		sh.counts[k] = c
+	}
+	if allowed {
+		c.allowed++
+		if at.After(sh.last[id]) {
+			sh.last[id] = at
+		}
+	} else {
+		c.denied++
+	}
+	sh.mu.Unlock()
+}
+
+// UsageHour is what one key did in one hour.
+type UsageHour struct {
+	Hour    time.Time `json:"hour"`
+	Allowed int64     `json:"allowed"`
+	Denied  int64     `json:"denied"`
+}
+
+// Usage returns the key's hourly counts since since, oldest first. Counts
+// not yet flushed are not included.
+func (s *Store) Usage(ctx context.Context, id string, since time.Time) ([]UsageHour, error) {
+	var rows []usageRow
+	err := s.db.WithContext(ctx).Where("key_id = ? AND hour >= ?", id, since.UTC().Truncate(time.Hour)).
+		Order("hour").Find(&rows).Error
+	if err != nil {
+		return nil, dbErr("usage", err)
+	}
+	out := make([]UsageHour, len(rows))
+	for i, r := range rows {
+		out[i] = UsageHour{Hour: r.Hour.UTC(), Allowed: r.Allowed, Denied: r.Denied}
+	}
+	return out, nil
+}
+
+func (s *Store) flushLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fctx, cancel := context.WithTimeout(ctx, 10*s.cfg.QueryTimeout)
+			if err := s.Flush(fctx); err != nil {
+				s.log.Warn("usage flush failed; will retry", "error", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Flush writes pending last-used times and usage counts in one transaction
+// of two statements. On failure the pending data is kept for the next try.
+func (s *Store) Flush(ctx context.Context) error {
+	last, counts := s.usage.take()
+	if len(last) == 0 && len(counts) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.writeLastUsed(tx, last); err != nil {
+			return err
+		}
+		return writeCounts(tx, counts)
+	})
+	if err != nil {
+		s.usage.putBack(last, counts)
+		return dbErr("flush usage", err)
+	}
+	return nil
+}
+
+func (u *usage) take() (map[string]time.Time, map[usageKey]*usageCount) {
+	last, counts := map[string]time.Time{}, map[usageKey]*usageCount{}
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		l, c := sh.last, sh.counts
+		sh.reset()
+		sh.mu.Unlock()
+		for k, v := range l {
+			last[k] = v
+		}
+		for k, v := range c {
+			counts[k] = v
+		}
+	}
+	return last, counts
+}
+
+func (u *usage) putBack(last map[string]time.Time, counts map[usageKey]*usageCount) {
+	for id, t := range last {
+		sh := &u.shards[maphash.String(u.seed, id)%usageShards]
+		sh.mu.Lock()
+		if t.After(sh.last[id]) {
+			sh.last[id] = t
+		}
+		sh.mu.Unlock()
+	}
+	for k, c := range counts {
+		sh := &u.shards[maphash.String(u.seed, k.id)%usageShards]
+		sh.mu.Lock()
+		if cur := sh.counts[k]; cur != nil {
+			cur.allowed += c.allowed
+			cur.denied += c.denied
+		} else {
+			sh.counts[k] = c
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// writeLastUsed sets last_used_at of every key in last with one statement.
+func (s *Store) writeLastUsed(tx *gorm.DB, last map[string]time.Time) error {
+	if len(last) == 0 {
+		return nil
+	}
+	ts := "?"
+	if s.dialect == DialectPostgres {
+		ts = "CAST(? AS TIMESTAMPTZ)"
+	}
+	rows := make([]string, 0, len(last))
+	args := make([]any, 0, 2*len(last))
+	for id, t := range last {
+		rows = append(rows, "(?, "+ts+")")
+		args = append(args, id, t.UTC().Truncate(time.Microsecond))
+	}
+	sql := fmt.Sprintf(`WITH v(id, t) AS (VALUES %s)
+UPDATE api_keys SET last_used_at = (SELECT t FROM v WHERE v.id = api_keys.id)
+WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
+	return tx.Exec(sql, args...).Error
+}
+
+func writeCounts(tx *gorm.DB, counts map[usageKey]*usageCount) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	rows := make([]usageRow, 0, len(counts))
+	for k, c := range counts {
+		rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(k.hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied})
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "key_id"}, {Name: "hour"}},
+		DoUpdates: clause.Set{
+			{Column: clause.Column{Name: "allowed"}, Value: gorm.Expr("key_usage.allowed + excluded.allowed")},
+			{Column: clause.Column{Name: "denied"}, Value: gorm.Expr("key_usage.denied + excluded.denied")},
+		},
+	}).Create(&rows).Error
+}

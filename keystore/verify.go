@@ -1,0 +1,169 @@
+package keystore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/maypok86/otter/v2"
+	"gorm.io/gorm"
+)
+
+// notifyChannel carries the hex hash of every changed key between replicas.
+const notifyChannel = "keygate_keys"
+
+// entry is a cached verification: a record (active, revoked or with an
+// expiry), or nil for a hash that matches no key. Errors are never cached.
+type entry struct {
+	rec *Record
+}
+
+func newCache(cfg Config) (*otter.Cache[Hash, *entry], error) {
+	c, err := otter.New(&otter.Options[Hash, *entry]{
+		MaximumSize: cfg.CacheSize,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *entry]) time.Duration {
+			if e.Value.rec == nil {
+				return cfg.NegativeTTL
+			}
+			return cfg.CacheTTL
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keystore: cache: %w", err)
+	}
+	return c, nil
+}
+
+// Verify checks a presented credential. It returns the key's record, or
+// ErrMalformed (checked without storage), ErrUnknown, ErrRevoked or
+// ErrExpired (these two with the record), or ErrUnavailable when storage
+// could not answer. A cached key costs no I/O; the record is shared and must
+// not be modified.
+func (s *Store) Verify(ctx context.Context, presented string) (*Record, error) {
+	if !wellFormed(presented) {
+		return nil, ErrMalformed
+	}
+	h := HashString(presented)
+	e, ok := s.cache.GetIfPresent(h)
+	if !ok {
+		var err error
+		if e, err = s.fill(ctx, h); err != nil {
+			return nil, err
+		}
+	}
+	if e.rec == nil {
+		return nil, ErrUnknown
+	}
+	return e.rec, s.verdict(e.rec)
+}
+
+func (s *Store) verdict(r *Record) error {
+	switch {
+	case r.Status == StatusRevoked:
+		return ErrRevoked
+	case r.ExpiresAt != nil && !s.cfg.Now().Before(*r.ExpiresAt):
+		return ErrExpired
+	}
+	return nil
+}
+
+// fill reads a key by hash and caches what it found, unless a change to any
+// key was announced meanwhile (the epoch moved): then the answer is used
+// once and not cached, so a stale record never outlives its invalidation.
+func (s *Store) fill(ctx context.Context, h Hash) (*entry, error) {
+	epoch := s.epoch.Load()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	var row keyRow
+	err := s.db.WithContext(ctx).Where("hash = ?", h[:]).Take(&row).Error
+	e := &entry{}
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("keystore: verify: %w: %w", ErrUnavailable, err)
+	default:
+		if e.rec, err = s.compile(row.record()); err != nil {
+			return nil, err
+		}
+	}
+	if s.epoch.Load() == epoch {
+		s.cache.Set(h, e)
+	}
+	return e, nil
+}
+
+func (s *Store) compile(r *Record) (*Record, error) {
+	if s.cfg.Compile == nil {
+		return r, nil
+	}
+	p, err := s.cfg.Compile(r)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: key %s: stored policy does not compile: %w", r.ID, err)
+	}
+	r.Policy = p
+	return r, nil
+}
+
+// invalidateLocal drops one key from this replica's cache.
+func (s *Store) invalidateLocal(hash []byte) {
+	s.epoch.Add(1)
+	var h Hash
+	copy(h[:], hash)
+	s.cache.Invalidate(h)
+}
+
+// notify announces a change to every replica when tx commits (Postgres).
+func (s *Store) notify(tx *gorm.DB, hash []byte) error {
+	if s.dialect != DialectPostgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, hex.EncodeToString(hash)).Error
+}
+
+// listen keeps a LISTEN connection open and drops announced keys from the
+// cache. After a lost connection it drops the whole cache, since
+// notifications sent meanwhile are gone.
+func (s *Store) listen(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("keystore listener lost; cache flushed", "error", err, "retry_in", backoff)
+		s.epoch.Add(1)
+		s.cache.InvalidateAll()
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	conn, err := pgx.Connect(cctx, s.dsn)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	s.epoch.Add(1)
+	s.cache.InvalidateAll() // whatever was announced before LISTEN took effect
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if b, err := hex.DecodeString(n.Payload); err == nil && len(b) == len(Hash{}) {
+			s.invalidateLocal(b)
+		}
+	}
+}
