@@ -104,4 +104,3 @@ func (r *Runner) Version(ctx context.Context) (int64, error) {
 	}
 	return v, nil
 }
-
