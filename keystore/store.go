@@ -61,6 +61,9 @@ type Config struct {
 	// QueryTimeout bounds each database call made on the request path
 	// (default 2s).
 	QueryTimeout time.Duration
+	// WatchInterval is how often a SQLite store checks whether another
+	// process changed the file, to drop its cache (default 1s).
+	WatchInterval time.Duration
 	// OnQuery, when set, is called for every SQL statement run (for tests
 	// and metrics).
 	OnQuery func()
@@ -90,6 +93,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 5 * time.Second
+	}
+	if c.WatchInterval <= 0 {
+		c.WatchInterval = time.Second
 	}
 	if c.QueryTimeout <= 0 {
 		c.QueryTimeout = 2 * time.Second
@@ -230,9 +236,13 @@ func (s *Store) start() {
 	s.stop = cancel
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.flushLoop(ctx) }()
+	s.wg.Add(1)
 	if s.dialect == DialectPostgres {
-		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.listen(ctx) }()
+	} else {
+		ready := make(chan struct{})
+		go func() { defer s.wg.Done(); s.watchSQLite(ctx, ready) }()
+		<-ready // the first data_version is read before any key is cached
 	}
 }
 

@@ -167,3 +167,41 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		}
 	}
 }
+
+// watchSQLite notices changes that another process (such as the keys CLI)
+// commits to the SQLite file, through PRAGMA data_version, and then drops
+// the whole cache: SQLite has no LISTEN/NOTIFY, and this costs one tiny
+// query a second instead of one per request.
+func (s *Store) watchSQLite(ctx context.Context, ready chan<- struct{}) {
+	t := time.NewTicker(s.cfg.WatchInterval)
+	defer t.Stop()
+	last, err := s.dataVersion(ctx)
+	if err != nil {
+		last = -1
+	}
+	close(ready)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := s.dataVersion(ctx)
+		if err != nil {
+			continue
+		}
+		if v != last {
+			s.epoch.Add(1)
+			s.cache.InvalidateAll()
+		}
+		last = v
+	}
+}
+
+func (s *Store) dataVersion(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	var v int64
+	err := s.sqlDB.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}

@@ -1,0 +1,41 @@
+# keygate — see README.md. `make help` lists the targets.
+GO       ?= go
+PKGS     := ./...
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+
+.PHONY: help build run test bench lint fuzz cover load
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build ./keygate (static, no cgo)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o keygate ./cmd/keygate
+
+run: ## start keygate on its embedded defaults (SQLite ./keygate.db, in-memory limits)
+	$(GO) run ./cmd/keygate serve
+
+test: ## the whole suite: vet, tests with the race detector, every benchmark once
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m $(PKGS)
+
+bench: ## benchmarks with allocations (compare runs with benchstat over COUNT=10)
+	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-1} $(PKGS)
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 20s)
+	@for p in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-20s} $$p || exit 1; \
+	  done; done
+
+cover: ## test coverage report in coverage.out
+	$(GO) test -count=1 -coverprofile coverage.out $(PKGS)
+	$(GO) tool cover -func coverage.out | tail -1
+
+load: ## load test /auth (memory and Redis limiter) against a bare handler
+	bash scripts/load/run.sh
