@@ -54,8 +54,9 @@ type app struct {
 	cfg    *config
 	log    *slog.Logger
 	store  *keystore.Store
-	public *echo.Echo
-	admin  *echo.Echo
+	public  *echo.Echo
+	admin   *echo.Echo
+	metrics *metrics
 }
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
@@ -111,7 +112,11 @@ func newEcho(log *slog.Logger) *echo.Echo {
 }
 
 func (a *app) buildServers() error {
+	a.metrics = newMetrics()
 	a.public, a.admin = newEcho(a.log), newEcho(a.log)
+	a.public.Use(a.metrics.middleware("public"))
+	a.admin.Use(a.metrics.middleware("admin"))
+	a.admin.GET("/metrics", a.metrics.handler())
 	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
 	if err != nil {
 		return err
