@@ -177,3 +177,12 @@ func fmtRow(vals []any) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	k := start(t, "KEYGATE_DATABASE_URL="+sqliteURL(t))
+	out, _ := cli(t, nil, "healthcheck", "--url", k.public+"/healthz")
+	err := run(context.Background(), []string{"healthcheck", "--url", k.public + "/nope"}, nil, nil, io.Discard, io.Discard)
+	if out != "ok\n" || err == nil {
+		t.Errorf("healthcheck of /healthz printed %q; of a 404 returned %v, want an error", out, err)
+	}
+}
