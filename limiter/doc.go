@@ -1,0 +1,90 @@
+// Package limiter decides whether one more request fits the rate limits of
+// an id. It knows nothing of keys or HTTP: an id is any non-empty string,
+// and a Limit is Count units of cost per sliding Window ("100/1s",
+// "5000/1h"; see ParseLimit).
+//
+// Three implementations answer Allow(ctx, id, limits, cost):
+//
+//   - Memory keeps the counts in the process: one replica alone.
+//   - Redis keeps them in Redis, shared by every replica: one Lua script
+//     (allow.lua, run with EVALSHA, EVAL when Redis lacks it) checks and
+//     counts all the windows of a request atomically, at the time of Redis's
+//     own clock (TIME), so replicas whose clocks differ still agree.
+//   - Fallback answers with Redis and, while Redis fails or is slower than
+//     its timeout, with Memory.
+//
+// AllowFailure limits failed authentications per client address with the
+// same machinery.
+//
+// # Algorithm
+//
+// A sliding-window counter, the same integer arithmetic in Go (decide in
+// decision.go) and in Lua (allow.lua). Time is now, in whole milliseconds
+// since the Unix epoch. For a limit of Count per window W (in milliseconds;
+// windows are whole seconds):
+//
+//	b       = floor(now / W)                  the current fixed window
+//	e       = now - b*W                       elapsed in it, 0 <= e < W
+//	weight  = floor((W - e) * S / W)          S = 1,000,000: the share of the previous window still inside the sliding one
+//	prev    = count of fixed window b-1
+//	curr    = count of fixed window b
+//	used    = prev*weight + curr*S            requests in the sliding window, in millionths
+//
+// A request of cost c fits the limit when used + c*S <= Count*S. It is
+// admitted only if it fits every limit, and then c is added to curr of every
+// limit; a denied request is counted in none, so a client that keeps
+// retrying above the limit recovers as soon as it slows down.
+//
+// After the decision (with curr including c when admitted), for each limit:
+//
+//	Remaining = floor((Count*S - used) / S), or 0 when that is negative
+//	Reset     = 2W - e  if curr > 0             when every counted request has left the sliding window
+//	          =  W - e  if curr = 0 and prev > 0
+//	          =  0      otherwise
+//
+// RetryAfter is 0 for an admitted request; for a denied one it is the
+// largest, over the limits, of the wait until the same request fits if
+// nothing else is counted. Each limit's estimate only falls with time, so
+// that is exactly when the request is admitted, to the millisecond. For a
+// limit that does not fit, with firstElapsed(m) = max(W - ceil((m+1)*W/S)
+// + 1, 0) the first elapsed time at which weight <= m (0 when m >= S):
+//
+//	slack = (Count - curr - c) * S
+//	if slack >= 0 and firstElapsed(floor(slack/prev)) < W:
+//	    wait = firstElapsed(floor(slack/prev)) - e          later in this fixed window
+//	else:
+//	    wait = W - e + firstElapsed(floor((Count-c)*S/curr)) in the next one, where curr becomes prev
+//	          (W - e when curr = 0)
+//
+// Every intermediate value stays below 2^52: Count and cost are at most
+// MaxCount (1e9), so used + c*S <= 3e15; W <= 744h = 2.68e9 ms, so
+// (W - e)*S and (m+1)*W are at most 2.68e15; now is below 2^52 ms until the
+// year 144,000. Lua's numbers are doubles, which represent such integers
+// exactly, and floor and ceil of a correctly rounded quotient of integers
+// below 2^52 are exact; so Lua computes what Go's int64 arithmetic does.
+//
+// Redis keys are "{<prefix>:<id>}:<window seconds>:<b>", holding curr of
+// fixed window b, hash-tagged by id so that Redis Cluster keeps all of an
+// id's keys in one slot. Each expires one second after the end of the next
+// fixed window, when it no longer counts. Memory holds, per id and window,
+// the counts of the two most recent fixed windows, and forgets the id when
+// all have expired; it matches Redis exactly while time does not go back by
+// more than one window.
+//
+// # Concurrency
+//
+// Memory, Redis and Fallback are safe for concurrent use. Memory's Allow
+// serializes per shard of ids; Redis's is atomic in Redis, across
+// replicas. Close stops the goroutines and clients that a constructor
+// started.
+//
+// # Errors
+//
+// A denial is a Decision with Allowed false, never an error. Allow returns
+// an error wrapping ErrInvalidRequest when its arguments are invalid (and
+// also ErrInvalidLimit when a limit is), and, for Redis, an error when
+// Redis did not answer within the timeout or answered unexpectedly: the
+// limiter could not decide. Fallback turns the latter into a Memory
+// decision. ParseLimit and ParseLimits return errors wrapping
+// ErrInvalidLimit.
+package limiter

@@ -1,0 +1,116 @@
+package limiter
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// ProbeInterval is how long a Fallback answers from memory before it tries
+// Redis again.
+const ProbeInterval = time.Second
+
+// State is the limiter a Fallback is answering with.
+type State uint8
+
+// The states of a Fallback.
+const (
+	StateRedis State = iota
+	StateMemory
+)
+
+// String returns "redis" or "memory", for logs and metric labels.
+func (s State) String() string {
+	if s == StateMemory {
+		return "memory"
+	}
+	return "redis"
+}
+
+// Fallback answers with a Redis limiter and, while Redis fails, with a
+// Memory limiter instead: each replica then limits alone. Once in memory,
+// it lets one request every ProbeInterval (by the Memory's clock) try Redis,
+// and returns to Redis as soon as one succeeds. Counts are not carried from
+// one limiter to the other. It logs each switch once.
+type Fallback struct {
+	primary   *Redis
+	secondary *Memory
+	logger    *slog.Logger
+	memory    atomic.Bool
+	probing   atomic.Bool
+	nextProbe atomic.Int64 // ms, by secondary's clock
+	fallbacks atomic.Uint64
+}
+
+// NewFallback returns a Fallback that starts on primary. It closes neither
+// limiter. A nil logger discards.
+func NewFallback(primary *Redis, secondary *Memory, logger *slog.Logger) *Fallback {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Fallback{primary: primary, secondary: secondary, logger: logger}
+}
+
+// State returns the limiter answering now.
+func (f *Fallback) State() State {
+	if f.memory.Load() {
+		return StateMemory
+	}
+	return StateRedis
+}
+
+// Fallbacks returns how many times the Fallback has switched to memory.
+func (f *Fallback) Fallbacks() uint64 { return f.fallbacks.Load() }
+
+// Allow asks Redis or, while Redis fails, Memory. It returns an error only
+// for invalid arguments (ErrInvalidRequest) or when ctx itself is done:
+// whatever else goes wrong with Redis, Memory decides.
+func (f *Fallback) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
+	probe := false
+	if f.memory.Load() {
+		if probe = f.claimProbe(); !probe {
+			return f.secondary.Allow(ctx, id, limits, cost)
+		}
+	}
+	d, err := f.primary.Allow(ctx, id, limits, cost)
+	if err == nil || errors.Is(err, ErrInvalidRequest) || ctx.Err() != nil {
+		f.settle(probe, err)
+		return d, err
+	}
+	f.toMemory(probe, err)
+	return f.secondary.Allow(ctx, id, limits, cost)
+}
+
+// claimProbe reports whether this request is the one that tries Redis.
+func (f *Fallback) claimProbe() bool {
+	if f.now() < f.nextProbe.Load() {
+		return false
+	}
+	return f.probing.CompareAndSwap(false, true)
+}
+
+// settle ends a request that Redis answered, or that failed for its own
+// reasons: only the former brings the Fallback back to Redis.
+func (f *Fallback) settle(probe bool, err error) {
+	if err == nil && f.memory.CompareAndSwap(true, false) {
+		f.logger.Info("limiter back on redis", "fallbacks", f.fallbacks.Load())
+	}
+	if probe {
+		f.probing.Store(false)
+	}
+}
+
+func (f *Fallback) toMemory(probe bool, err error) {
+	f.nextProbe.Store(f.now() + ProbeInterval.Milliseconds())
+	if probe {
+		f.probing.Store(false)
+	}
+	if f.memory.CompareAndSwap(false, true) {
+		n := f.fallbacks.Add(1)
+		f.logger.Warn("limiter falling back to memory", "error", err, "fallbacks", n)
+	}
+}
+
+func (f *Fallback) now() int64 { return f.secondary.clock().UnixMilli() }
