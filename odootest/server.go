@@ -1,0 +1,170 @@
+package odootest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Server. The zero value serves Odoo 18.0's database
+// odoo_test on the real clock.
+type Config struct {
+	// Version is the Odoo version to answer as: "18.0" (default) or
+	// "19.0". 19.0 changes what the fixtures of 19.0/jsonrpc and
+	// 19.0/xmlrpc show changed (version info, error.code 0, the key order
+	// of error data, a one-line AccessDenied debug); the data stays 18.0's.
+	Version string
+	// Database is the one database the double serves. Default "odoo_test".
+	Database string
+	// Databases is what db.list answers. Default: Database and
+	// "odoo_test_pristine", as on the server the fixtures were recorded on.
+	// Calls naming any database but Database fail as a missing database.
+	Databases []string
+	// Now is the clock for create_date and write_date. Default time.Now.
+	Now func() time.Time
+}
+
+// Server is an in-memory Odoo: an http.Handler answering /jsonrpc and
+// /xmlrpc as Odoo 18.0 does. It is safe for concurrent use; calls are
+// serialized, each one a transaction.
+type Server struct {
+	cfg Config
+
+	mu sync.Mutex // serializes calls: guards db
+	db *database
+
+	callsMu sync.Mutex
+	calls   []Call
+
+	delay  atomic.Int64 // nanoseconds each request waits
+	hangMu sync.Mutex
+	hang   chan struct{} // closed to release hanging requests; nil when not hanging
+}
+
+// Call is one RPC call that reached the double's dispatcher: transport
+// errors (a body that does not parse, a GET) are not calls.
+type Call struct {
+	Protocol    string // "jsonrpc" or "xmlrpc"
+	Path        string // the request path
+	Service     string // common, db, object, or what the client sent
+	Method      string // the service method: login, execute_kw, ...
+	DB          string // the database named, if any
+	UID         int64  // object calls: the uid sent
+	Model       string // object calls: the model
+	ModelMethod string // object calls: the model method
+}
+
+// New returns a Server holding the pristine demo database.
+func New(cfg Config) (*Server, error) {
+	if cfg.Version == "" {
+		cfg.Version = "18.0"
+	}
+	if cfg.Version != "18.0" && cfg.Version != "19.0" {
+		return nil, errors.New("odootest: Version must be 18.0 or 19.0, not " + cfg.Version)
+	}
+	if cfg.Database == "" {
+		cfg.Database = "odoo_test"
+	}
+	if cfg.Databases == nil {
+		cfg.Databases = []string{cfg.Database, "odoo_test_pristine"}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{cfg: cfg, db: newDatabase(cfg.Now)}, nil
+}
+
+// ServeHTTP routes /jsonrpc, /xmlrpc/2/<service> and /xmlrpc/<service>;
+// anything else is a 404 page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	if !s.wait(r.Context()) {
+		return
+	}
+	switch path := r.URL.Path; {
+	case path == "/jsonrpc":
+		s.serveJSONRPC(w, r)
+	case strings.HasPrefix(path, "/xmlrpc/2/") && isSegment(path[len("/xmlrpc/2/"):]):
+		s.serveXMLRPC(w, r, path[len("/xmlrpc/2/"):], false)
+	case strings.HasPrefix(path, "/xmlrpc/") && isSegment(path[len("/xmlrpc/"):]):
+		s.serveXMLRPC(w, r, path[len("/xmlrpc/"):], true)
+	default:
+		writeHTML(w, http.StatusNotFound, false, notFoundPage)
+	}
+}
+
+func isSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }
+
+// wait applies the delay and the hang switch; false when the client gave
+// up first.
+func (s *Server) wait(ctx context.Context) bool {
+	if d := time.Duration(s.delay.Load()); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	s.hangMu.Lock()
+	hang := s.hang
+	s.hangMu.Unlock()
+	if hang == nil {
+		return true
+	}
+	select {
+	case <-hang:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// SetDelay makes every request wait d before it is handled (0: none), for
+// timeout tests. A request whose client goes away stops waiting.
+func (s *Server) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
+
+// SetHang(true) makes requests wait until SetHang(false) (or Reset), or
+// until their client goes away.
+func (s *Server) SetHang(on bool) {
+	s.hangMu.Lock()
+	defer s.hangMu.Unlock()
+	switch {
+	case on && s.hang == nil:
+		s.hang = make(chan struct{})
+	case !on && s.hang != nil:
+		close(s.hang)
+		s.hang = nil
+	}
+}
+
+// Calls returns the calls received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+func (s *Server) record(c Call) {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+// Reset puts the pristine data back (next partner id 42), forgets the
+// calls, and clears the delay and the hang switch.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	s.db = newDatabase(s.cfg.Now)
+	s.mu.Unlock()
+	s.callsMu.Lock()
+	s.calls = nil
+	s.callsMu.Unlock()
+	s.SetDelay(0)
+	s.SetHang(false)
+}
