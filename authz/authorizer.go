@@ -1,0 +1,181 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/limiter"
+)
+
+// KeyVerifier checks a presented credential: *keystore.Store is one.
+type KeyVerifier interface {
+	Verify(ctx context.Context, presented string) (*keystore.Record, error)
+}
+
+// Limiter decides whether a request fits its limits: *limiter.Memory,
+// *limiter.Redis and *limiter.Fallback are.
+type Limiter interface {
+	Allow(ctx context.Context, id string, limits []limiter.Limit, cost int64) (limiter.Decision, error)
+}
+
+// DefaultFailedAuthLimit is Config.FailedAuthLimit's default: 30 failed
+// authentications per minute and client address.
+var DefaultFailedAuthLimit = limiter.Limit{Count: 30, Window: time.Minute}
+
+// Config configures an Authorizer. Keys and Limiter are required; every
+// other zero value takes the default its comment names.
+type Config struct {
+	// Keys verifies credentials (a *keystore.Store, opened with
+	// Config.Compile set to Compile so that policies are compiled once).
+	Keys KeyVerifier
+	// Limiter counts requests against each key's limits, by key id.
+	Limiter Limiter
+	// FailedAuth counts failed authentications per client address
+	// (default: Limiter), against FailedAuthLimit (default
+	// DefaultFailedAuthLimit).
+	FailedAuth      Limiter
+	FailedAuthLimit limiter.Limit
+	// DefaultLimits apply to keys that name no rate limits. Nil: such keys
+	// are not rate-limited (and their answers carry no RateLimit fields).
+	DefaultLimits []limiter.Limit
+	// TrustedProxies are the peers whose forwarded headers are believed.
+	// Nil means DefaultTrustedProxies (loopback); an empty non-nil slice
+	// trusts no one.
+	TrustedProxies []netip.Prefix
+	// Usage, when set, is told of every decision about a known key (*
+	// keystore.Store's RecordUse fits). It must not block.
+	Usage func(id string, allowed bool, at time.Time)
+	// Now is the clock for Usage (default time.Now).
+	Now func() time.Time
+	// Logger receives the causes of 500 and 503 answers (default: discard).
+	Logger *slog.Logger
+}
+
+// Authorizer decides requests. It is safe for concurrent use and starts
+// no goroutine.
+type Authorizer struct {
+	keys       KeyVerifier
+	limiter    Limiter
+	failedAuth Limiter
+	failLimit  []limiter.Limit
+	defaults   LimitSet
+	trusted    []netip.Prefix
+	usage      func(id string, allowed bool, at time.Time)
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// New validates cfg, fills its defaults and returns an Authorizer.
+func New(cfg Config) (*Authorizer, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	a := &Authorizer{
+		keys: cfg.Keys, limiter: cfg.Limiter, failedAuth: cfg.FailedAuth,
+		failLimit: []limiter.Limit{cfg.FailedAuthLimit}, defaults: NewLimitSet(cfg.DefaultLimits),
+		trusted: cfg.TrustedProxies, usage: cfg.Usage, now: cfg.Now, log: cfg.Logger,
+	}
+	if a.failedAuth == nil {
+		a.failedAuth = a.limiter
+	}
+	if a.failLimit[0] == (limiter.Limit{}) {
+		a.failLimit[0] = DefaultFailedAuthLimit
+	}
+	if a.trusted == nil {
+		a.trusted = DefaultTrustedProxies
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a, nil
+}
+
+func (cfg *Config) check() error {
+	var errs []error
+	if cfg.Keys == nil {
+		errs = append(errs, errors.New("authz: Config.Keys is required"))
+	}
+	if cfg.Limiter == nil {
+		errs = append(errs, errors.New("authz: Config.Limiter is required"))
+	}
+	if cfg.FailedAuthLimit != (limiter.Limit{}) {
+		errs = append(errs, cfg.FailedAuthLimit.Validate())
+	}
+	if _, err := limiter.ParseLimits(limitStrings(cfg.DefaultLimits)); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func limitStrings(limits []limiter.Limit) []string {
+	out := make([]string, len(limits))
+	for i, l := range limits {
+		out[i] = l.String()
+	}
+	return out
+}
+
+// Request extracts the Request from r, believing the forwarded headers of
+// the trusted proxies (see FromHTTP).
+func (a *Authorizer) Request(r *http.Request) Request { return FromHTTP(r, a.trusted) }
+
+// Check decides whether req may do need: it verifies the credential,
+// checks the key's policy, and counts the request in the limiters as
+// Decide asks. It records the decision with Config.Usage when the key is
+// known, and logs the causes of 500 and 503 answers. A cached key costs no
+// I/O but the limiter's.
+func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision {
+	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
+	if req.Credential != "" {
+		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
+		if f.Record != nil && f.VerifyErr == nil {
+			f.Policy, f.PolicyErr = policyOf(f.Record)
+		}
+	}
+	var d Decision
+	for {
+		d = Decision{}
+		switch decide(&f, &d) {
+		case CountFailure:
+			f.Failure = a.countFailure(ctx, req.ClientIP)
+		case CountRequest:
+			f.Rate = a.countRequest(ctx, f.Record.ID, f.Limits().limits)
+		default:
+			a.finish(ctx, &d, &req)
+			return d
+		}
+	}
+}
+
+func (a *Authorizer) countFailure(ctx context.Context, ip netip.Addr) Count {
+	id, err := limiter.FailureID(ip)
+	if err != nil {
+		return Count{Done: true, Err: err}
+	}
+	d, err := a.failedAuth.Allow(ctx, id, a.failLimit, 1)
+	return Count{Done: true, Decision: d, Err: err}
+}
+
+func (a *Authorizer) countRequest(ctx context.Context, id string, limits []limiter.Limit) Count {
+	d, err := a.limiter.Allow(ctx, id, limits, 1)
+	return Count{Done: true, Decision: d, Err: err}
+}
+
+// finish records usage and logs what went wrong.
+func (a *Authorizer) finish(ctx context.Context, d *Decision, req *Request) {
+	if d.Key != nil && a.usage != nil {
+		a.usage(d.Key.ID, d.Allowed(), a.now())
+	}
+	if d.Err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "authorization failed to decide",
+			slog.Int("status", d.Status), slog.Any("error", d.Err), slog.Any("request", *req))
+	}
+}

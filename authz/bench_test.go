@@ -1,0 +1,90 @@
+package authz_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/keystore"
+)
+
+// hotKey is a cached key allowed on the memory limiter: the hot path.
+func hotKey(b testing.TB) (*env, string) {
+	b.Helper()
+	var e *env
+	e = newEnv(b, func(c *authz.Config) {
+		c.Usage = func(id string, ok bool, at time.Time) { e.store.RecordUse(id, ok, at) }
+	})
+	_, key := e.key(b, keystore.Spec{
+		Owner: "partner-42", Scopes: []string{"odoo:res.partner:read", "route:GET:/api/**"},
+		RateLimits: []string{"1000000000/1s", "1000000000/1h"},
+	})
+	if d := check(e, key, "198.51.100.1", "GET", "/api/v1/partners"); d.Status != http.StatusOK {
+		b.Fatalf("warm-up: %d %s", d.Status, d.Reason)
+	}
+	return e, key
+}
+
+func BenchmarkDecide(b *testing.B) {
+	rec := &keystore.Record{ID: "key-1", Owner: "p", Scopes: []string{"route:GET:/api/**"}, RateLimits: []string{"10/1s"}}
+	pol := compilePolicy(b, rec)
+	f := authz.Facts{
+		Request: authz.Request{Method: "GET", URI: "/api/v1/x", ClientIP: addr("198.51.100.1"), Credential: "k"},
+		Need:    authz.NeedRoute("GET", "/api/v1/x"), Record: rec, Policy: pol,
+		Rate: counted(true, 0, state(perSecond, 9, 1e9)),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, _ := authz.Decide(&f); d.Status != http.StatusOK {
+			b.Fatal(d.Status)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	e, key := hotKey(b)
+	req := authz.Request{Method: "GET", URI: "/api/v1/partners?limit=10", ClientIP: addr("198.51.100.1"), Credential: key}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := e.auth.Check(ctx, req, authz.NeedRoute(req.Method, req.URI)); d.Status != http.StatusOK {
+			b.Fatal(d.Status)
+		}
+	}
+}
+
+// BenchmarkAuth is the whole /auth request through Echo, with a
+// recorder: what the handler costs beyond net/http's own work.
+func BenchmarkAuth(b *testing.B) {
+	e, key := hotKey(b)
+	s := echo.New()
+	authz.NewHandler(e.auth).Register(s.Group(""))
+	r := httptest.NewRequest(http.MethodGet, "/auth", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	r.Header = hdr("Authorization", "Bearer "+key, "X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/api/v1/partners?limit=10",
+		"X-Forwarded-For", "198.51.100.1")
+	w := &recorder{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		w.code = 0
+		s.ServeHTTP(w, r)
+		if w.code != http.StatusOK {
+			b.Fatal(w.code)
+		}
+	}
+}
+
+// recorder is a ResponseWriter that keeps its header map between requests,
+// so that the benchmark measures the handler, not the recorder.
+type recorder struct {
+	h    http.Header
+	code int
+}
+
+func (w *recorder) Header() http.Header         { return w.h }
+func (w *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (w *recorder) WriteHeader(code int)        { w.code = code }

@@ -1,0 +1,47 @@
+package authz
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Keys of the values the handler sets in echo.Context for the access log.
+const (
+	ContextKeyID = "key_id"
+	ContextOwner = "owner"
+)
+
+// Handler answers forward-auth checks from Traefik and nginx.
+type Handler struct {
+	a *Authorizer
+}
+
+// NewHandler returns the /auth handler of a.
+func NewHandler(a *Authorizer) *Handler { return &Handler{a: a} }
+
+// Register adds the handler's routes to g:
+//
+//	ANY /auth   the forward-auth check of the request that the proxy names
+func (h *Handler) Register(g *echo.Group) {
+	g.Any("/auth", h.auth)
+}
+
+// auth only does I/O around the decision: it reads the request, asks the
+// Authorizer for the route it targets, and writes the answer: 200 with no
+// body, or the JSON error body.
+func (h *Handler) auth(c echo.Context) error {
+	r := c.Request()
+	req := h.a.Request(r)
+	d := h.a.Check(r.Context(), req, NeedRoute(req.Method, req.URI))
+	res := c.Response()
+	d.WriteHeaders(res.Header())
+	if id, owner, ok := d.contextValues(); ok {
+		c.Set(ContextKeyID, id)
+		c.Set(ContextOwner, owner)
+	}
+	if d.Allowed() {
+		return c.NoContent(http.StatusOK)
+	}
+	return c.JSONBlob(d.Status, d.Body(res.Header().Get(echo.HeaderXRequestID)))
+}
