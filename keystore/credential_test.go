@@ -41,14 +41,13 @@ func TestSealer(t *testing.T) {
 		ad     string
 		want   error
 	}{
-		"right_key_and_id_open":           {right, sealed, "cred-1", nil},
-		"wrong_key_fails":                 {wrong, sealed, "cred-1", keystore.ErrSealed},
-		"other_id_fails_(row_swap)":       {right, sealed, "cred-2", keystore.ErrSealed},
-		"changed_ciphertext_fails":        {right, tampered, "cred-1", keystore.ErrSealed},
-		"truncated_fails":                 {right, sealed[:20], "cred-1", keystore.ErrSealed},
-		"unknown_version_fails":           {right, append([]byte{9}, sealed[1:]...), "cred-1", keystore.ErrSealed},
-		"empty_fails":                     {right, nil, "cred-1", keystore.ErrSealed},
-		"plaintext_is_not_in_the_sealing": {right, sealed, "cred-1", nil},
+		"right_key_and_id_open":     {right, sealed, "cred-1", nil},
+		"wrong_key_fails":           {wrong, sealed, "cred-1", keystore.ErrSealed},
+		"other_id_fails_(row_swap)": {right, sealed, "cred-2", keystore.ErrSealed},
+		"changed_ciphertext_fails":  {right, tampered, "cred-1", keystore.ErrSealed},
+		"truncated_fails":           {right, sealed[:20], "cred-1", keystore.ErrSealed},
+		"unknown_version_fails":     {right, append([]byte{9}, sealed[1:]...), "cred-1", keystore.ErrSealed},
+		"empty_fails":               {right, nil, "cred-1", keystore.ErrSealed},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -126,6 +125,10 @@ func TestCredentials(t *testing.T) {
 		}
 		if secret, err := v.CredentialSecret(ctx, c.ID); err != nil || secret != odooSecret {
 			t.Errorf("CredentialSecret = %q, %v; want the secret", secret, err)
+		}
+		var ve *keystore.ValidationError
+		if _, err := v.CreateCredential(ctx, "test", spec, "other"); !errors.As(err, &ve) || ve.Fields["name"] == "" {
+			t.Errorf("a second credential named %q: %v, want a ValidationError on name", spec.Name, err)
 		}
 		events, _, _ := s.Audit(ctx, keystore.AuditFilter{})
 		if len(events) != 1 || events[0].Action != keystore.ActionCredentialCreate || strings.Contains(string(events[0].Details), odooSecret) {
@@ -220,14 +223,14 @@ func TestCredentialValidation(t *testing.T) {
 	}{
 		"everything_missing": {keystore.CredentialSpec{}, "", map[string]string{
 			"name": "is required", "url": "is required", "db": "is required", "login": "is required", "password": "is required"}},
-		"ftp_url":              {with(func(c *keystore.CredentialSpec) { c.URL = "ftp://odoo" }), "x", map[string]string{"url": "must be an absolute http:// or https:// URL"}},
-		"relative_url":         {with(func(c *keystore.CredentialSpec) { c.URL = "/odoo" }), "x", map[string]string{"url": "must be an absolute http:// or https:// URL"}},
-		"credentials_in_url":   {with(func(c *keystore.CredentialSpec) { c.URL = "https://u:p@odoo" }), "x", map[string]string{"url": "must not hold credentials, a query or a fragment"}},
-		"invalid_utf8_secret":  {ok, "\xff", map[string]string{"password": "must be valid UTF-8 of at most 1024 bytes"}},
-		"secret_too_long":      {ok, strings.Repeat("x", 1025), map[string]string{"password": "must be valid UTF-8 of at most 1024 bytes"}},
-		"name_over_200_chars":  {with(func(c *keystore.CredentialSpec) { c.Name = strings.Repeat("n", 201) }), "x", map[string]string{"name": "must be at most 200 characters"}},
-		"valid_is_accepted":    {ok, "x", nil},
-		"name_already_in_use":  {ok, "y", map[string]string{"name": "is already used by another credential"}},
+		"ftp_url":             {with(func(c *keystore.CredentialSpec) { c.URL = "ftp://odoo" }), "x", map[string]string{"url": "must be an absolute http:// or https:// URL"}},
+		"relative_url":        {with(func(c *keystore.CredentialSpec) { c.URL = "/odoo" }), "x", map[string]string{"url": "must be an absolute http:// or https:// URL"}},
+		"credentials_in_url":  {with(func(c *keystore.CredentialSpec) { c.URL = "https://u:p@odoo" }), "x", map[string]string{"url": "must not hold credentials, a query or a fragment"}},
+		"invalid_utf8_secret": {ok, "\xff", map[string]string{"password": "must be valid UTF-8 of at most 1024 bytes"}},
+		"secret_too_long":     {ok, strings.Repeat("x", 1025), map[string]string{"password": "must be valid UTF-8 of at most 1024 bytes"}},
+		"name_over_200_chars": {with(func(c *keystore.CredentialSpec) { c.Name = strings.Repeat("n", 201) }), "x", map[string]string{"name": "must be at most 200 characters"}},
+		"valid_is_accepted":   {ok, "x", nil},
+		"name_already_in_use": {ok, "y", map[string]string{"name": "is already used by another credential"}},
 	}
 	for _, name := range []string{"everything_missing", "ftp_url", "relative_url", "credentials_in_url", "invalid_utf8_secret",
 		"secret_too_long", "name_over_200_chars", "valid_is_accepted", "name_already_in_use"} {

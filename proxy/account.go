@@ -1,0 +1,213 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keygate/keygate/keystore"
+)
+
+// ErrNoAccount reports a key that no configured service account serves: it
+// names no credential and there is no default account, or its credential
+// is gone or does not open.
+var ErrNoAccount = errors.New("proxy: no service account for this key")
+
+// Secret is a service account's password (an Odoo API key). It never
+// prints, logs or marshals itself; Reveal returns it for the call upstream.
+type Secret string
+
+func (s Secret) String() string               { return "[redacted]" }
+func (s Secret) GoString() string             { return `proxy.Secret("[redacted]")` }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
+func (s Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Reveal returns the password, for the call to Odoo only.
+func (s Secret) Reveal() string { return string(s) }
+
+// Account is an Odoo service account: the user that keygate calls Odoo as
+// on behalf of the keys mapped to it. Its uid is resolved by the Client.
+type Account struct {
+	// Name identifies the account in logs: "default" or "credential:<id>".
+	Name string
+	// URL is Odoo's base URL, such as https://odoo.example.com.
+	URL string
+	// DB is the database every call is pinned to.
+	DB string
+	// Login is the Odoo user's login.
+	Login string
+	// Password is the user's Odoo API key (or password).
+	Password Secret
+}
+
+// LogValue shows the account without its password.
+func (a Account) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", a.Name), slog.String("url", a.URL),
+		slog.String("db", a.DB), slog.String("login", a.Login))
+}
+
+// Validate reports every missing or malformed field at once.
+func (a Account) Validate() error {
+	var errs []error
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		errs = append(errs, fmt.Errorf("odoo url %q: want an absolute http:// or https:// URL without credentials", redactURL(a.URL)))
+	}
+	for _, f := range []struct{ name, v string }{{"db", a.DB}, {"login", a.Login}, {"password", a.Password.Reveal()}} {
+		if strings.TrimSpace(f.v) == "" {
+			errs = append(errs, fmt.Errorf("odoo %s: required", f.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = url.User("xxxxx")
+		return u.String()
+	}
+	return s
+}
+
+// endpoint joins the account's base URL and an Odoo path.
+func (a Account) endpoint(path string) string { return strings.TrimRight(a.URL, "/") + path }
+
+// AccountResolver maps a verified key to its service account. A nil key
+// asks for the default account, which answers common.version.
+type AccountResolver interface {
+	Account(ctx context.Context, key *keystore.Record) (Account, error)
+}
+
+// Vault is what Accounts needs of keystore's credential vault
+// (*keystore.Vault).
+type Vault interface {
+	GetCredential(ctx context.Context, id string) (*keystore.Credential, error)
+	CredentialSecret(ctx context.Context, id string) (string, error)
+}
+
+// AccountsConfig configures Accounts. Zero values take the documented
+// defaults.
+type AccountsConfig struct {
+	// Default serves keys without a credential_id (KEYGATE_ODOO_URL, _DB,
+	// _LOGIN, _PASSWORD). Nil: such keys have no account.
+	Default *Account
+	// Vault holds the other accounts, by credential id. Nil: keys with a
+	// credential_id have no account.
+	Vault Vault
+	// TTL is how long an account read from the vault is kept in memory
+	// (default 5 minutes); errors are never kept.
+	TTL time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// maxCachedAccounts bounds the memory of Accounts' cache.
+const maxCachedAccounts = 10_000
+
+// Accounts is keygate's AccountResolver: the default account for keys that
+// name no credential, the vault's credential for the others. It is safe
+// for concurrent use.
+type Accounts struct {
+	def   *Account
+	vault Vault
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedAccount
+}
+
+type cachedAccount struct {
+	acct  Account
+	until time.Time
+}
+
+// NewAccounts validates the default account and returns the resolver.
+func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
+	if cfg.Default != nil {
+		if err := cfg.Default.Validate(); err != nil {
+			return nil, fmt.Errorf("proxy: default service account: %w", err)
+		}
+		d := *cfg.Default
+		if d.Name == "" {
+			d.Name = "default"
+		}
+		cfg.Default = &d
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Accounts{def: cfg.Default, vault: cfg.Vault, ttl: cfg.TTL, now: cfg.Now, cache: map[string]cachedAccount{}}, nil
+}
+
+// Account returns the key's service account: the vault's credential named
+// by key.CredentialID, else the default one.
+func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (Account, error) {
+	if key == nil || key.CredentialID == nil {
+		if a.def == nil {
+			return Account{}, fmt.Errorf("%w: no default account configured", ErrNoAccount)
+		}
+		return *a.def, nil
+	}
+	id := *key.CredentialID
+	if acct, ok := a.cached(id); ok {
+		return acct, nil
+	}
+	acct, err := a.load(ctx, id)
+	if err != nil {
+		return Account{}, err
+	}
+	a.keep(id, acct)
+	return acct, nil
+}
+
+func (a *Accounts) load(ctx context.Context, id string) (Account, error) {
+	if a.vault == nil {
+		return Account{}, fmt.Errorf("%w: credential %s: no vault configured", ErrNoAccount, id)
+	}
+	cred, err := a.vault.GetCredential(ctx, id)
+	if err != nil {
+		return Account{}, accountErr(id, err)
+	}
+	secret, err := a.vault.CredentialSecret(ctx, id)
+	if err != nil {
+		return Account{}, accountErr(id, err)
+	}
+	return Account{Name: "credential:" + id, URL: cred.URL, DB: cred.DB, Login: cred.Login, Password: Secret(secret)}, nil
+}
+
+// accountErr keeps storage outages apart (they are retried) from a missing
+// or unopenable credential (a configuration problem).
+func accountErr(id string, err error) error {
+	if errors.Is(err, keystore.ErrUnavailable) {
+		return fmt.Errorf("proxy: credential %s: %w", id, err)
+	}
+	return fmt.Errorf("%w: credential %s: %w", ErrNoAccount, id, err)
+}
+
+func (a *Accounts) cached(id string) (Account, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.cache[id]
+	if !ok || !a.now().Before(e.until) {
+		return Account{}, false
+	}
+	return e.acct, true
+}
+
+func (a *Accounts) keep(id string, acct Account) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.cache) >= maxCachedAccounts {
+		clear(a.cache)
+	}
+	a.cache[id] = cachedAccount{acct: acct, until: a.now().Add(a.ttl)}
+}

@@ -1,0 +1,61 @@
+// Package proxy is keygate's way to Odoo: a Client that calls Odoo's
+// JSON-RPC API as service accounts, and a Gateway that speaks Odoo's own
+// JSON-RPC (/jsonrpc) and XML-RPC (/xmlrpc/2/*, legacy /xmlrpc/*)
+// protocols to partners, so that their existing Odoo clients work with a
+// keygate key as the password and nothing else changed but the URL.
+//
+// # What the gateway does with each call
+//
+//   - common.version: answered from Odoo (the default service account's),
+//     without a key, as Odoo does; the answer is reused for a minute.
+//   - common.login, common.authenticate: answered by keygate, never
+//     forwarded: the uid of the key's service account for a valid key,
+//     false otherwise (as Odoo answers a wrong password). The login and
+//     database the client names are ignored.
+//   - object.execute_kw, object.execute: checked by the Authorizer against
+//     the key's odoo:<model>:<op> scopes (methods starting with "_" are
+//     never allowed), then forwarded with the service account's database,
+//     uid and password instead of the client's; every other argument is
+//     sent on as the client wrote it, and Odoo's answer comes back as Odoo
+//     wrote it, less its traceback.
+//   - the db service, and any other service or method: refused.
+//
+// The key is the password argument, or the Authorization header (Bearer
+// or ApiKey) or X-API-Key, which win when present. A missing, unknown,
+// revoked or expired key is refused by keygate and never forwarded: Odoo
+// spends ~0.4 s of CPU on every failed credential check and does not limit
+// them on these endpoints.
+//
+// # Answers
+//
+// keygate's own refusals take Odoo's shapes, so that clients raise their
+// usual exceptions: a JSON-RPC error envelope (HTTP 200, code 200,
+// "Odoo Server Error", data.name such as odoo.exceptions.AccessDenied or
+// odoo.exceptions.AccessError), an XML-RPC fault with Odoo's codes (3
+// AccessDenied and 4 AccessError on /xmlrpc/2/*, string codes on the
+// legacy paths). Rate-limited calls are HTTP 429 with Retry-After; a body
+// over Config.MaxBody is 413; Odoo unreachable or failing is 502, Odoo too
+// slow 504; all with an Odoo-shaped body. data.debug is removed from every
+// JSON-RPC error and Python tracebacks from every XML-RPC fault before a
+// partner sees them. Odoo's response headers (cookies included) are never
+// passed on.
+//
+// # Service accounts
+//
+// An AccountResolver maps each key to an Account: the default one
+// (KEYGATE_ODOO_URL, _DB, _LOGIN, _PASSWORD) or a credential of keystore's
+// vault named by the key's credential_id (Accounts does both). The Client
+// resolves each account's uid once with common.authenticate (which costs
+// Odoo ~0.45 s) and keeps it until Odoo answers AccessDenied for it; a
+// refused account is not asked again for 10 s. Passwords are a Secret,
+// which never prints or logs itself.
+//
+// # Concurrency and errors
+//
+// Gateway, Client and Accounts are safe for concurrent use and start no
+// goroutine. Client calls return *OdooError for Odoo's exceptions (Kind
+// sorts them; Status maps them to HTTP statuses), ErrBadGateway,
+// ErrGatewayTimeout and ErrAccountRejected for the rest; Accounts returns
+// ErrNoAccount. The gateway asks authz for every decision and never
+// decides access itself.
+package proxy
