@@ -1,0 +1,7 @@
+// Package deploy holds keygate's deployment files — the root Dockerfile and
+// docker-compose.yml, deploy/compose (Postgres init script, nginx gateway
+// template) and the nginx variant in deploy/nginx — and the tests that load
+// them with the Compose specification's own parser and BuildKit's Dockerfile
+// parser, so that a broken wiring fails `go test` on a machine without
+// Docker. It has no Go API.
+package deploy
