@@ -36,7 +36,7 @@ func testAdminAPI(t *testing.T, k *instance) {
 	big := `{"name":"` + strings.Repeat("x", 70<<10) + `"}`
 	cases := []struct {
 		name, method, path, token, body string
-		want                             int
+		want                            int
 	}{
 		{"no_credential_is_401", "GET", "/keys", "", "", 401},
 		{"wrong_token_is_401", "GET", "/keys", "wrong-token-wrong-token-wrong-token", "", 401},

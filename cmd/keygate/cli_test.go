@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	_ "github.com/glebarez/go-sqlite"
+	"github.com/google/go-cmp/cmp"
 )
 
 // cli runs one keygate command and returns what it printed.

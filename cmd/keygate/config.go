@@ -13,6 +13,7 @@ import (
 	"github.com/keygate/keygate/admin"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
+	"github.com/keygate/keygate/proxy"
 )
 
 // config is every setting of keygate. Each has a KEYGATE_* variable; the
@@ -36,6 +37,21 @@ type config struct {
 	NegativeTTL   time.Duration `env:"NEGATIVE_CACHE_TTL" envDefault:"5s"`
 	FlushInterval time.Duration `env:"USAGE_FLUSH_INTERVAL" envDefault:"5s"`
 	ShutdownWait  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	OdooURL       string        `env:"ODOO_URL"`
+	OdooDB        string        `env:"ODOO_DB"`
+	OdooLogin     string        `env:"ODOO_LOGIN"`
+	OdooPassword  string        `env:"ODOO_PASSWORD"`
+	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
+	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
+	SecretKey     string        `env:"SECRET_KEY"`
+}
+
+// odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
+func (c *config) odooAccount() *proxy.Account {
+	if c.OdooURL == "" {
+		return nil
+	}
+	return &proxy.Account{Name: "default", URL: c.OdooURL, DB: c.OdooDB, Login: c.OdooLogin, Password: proxy.Secret(c.OdooPassword)}
 }
 
 // loadConfig reads the KEYGATE_* variables of environ.
@@ -66,6 +82,16 @@ func (c *config) validate() error {
 	add("ADMIN_TOKEN", checkToken(c.AdminToken))
 	add("LOG_LEVEL", new(slog.Level).UnmarshalText([]byte(c.LogLevel)))
 	add("DATABASE_URL", checkDatabaseURL(c.DatabaseURL))
+	if c.SecretKey != "" {
+		_, err := keystore.ParseSecretKey(c.SecretKey)
+		add("SECRET_KEY", err)
+	}
+	if acct := c.odooAccount(); acct != nil {
+		add("ODOO_*", acct.Validate())
+	}
+	if c.MaxBody < 1 {
+		add("MAX_BODY", errors.New("must be a positive number of bytes"))
+	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis") {
 		add("REDIS_URL", errors.New("must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"))
 	}
@@ -115,6 +141,9 @@ func (c *config) logAttrs() []any {
 		"trusted_proxies", c.TrustedProxy, "admin_token", redacted(c.AdminToken), "log_level", c.LogLevel,
 		"cache_size", c.CacheSize, "cache_ttl", c.CacheTTL.String(), "negative_cache_ttl", c.NegativeTTL.String(),
 		"usage_flush_interval", c.FlushInterval.String(), "shutdown_timeout", c.ShutdownWait.String(),
+		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
+		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
+		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey),
 	}
 }
 

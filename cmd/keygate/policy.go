@@ -1,11 +1,10 @@
 package main
 
-import (
-	"github.com/keygate/keygate/keystore"
+import "github.com/keygate/keygate/authz"
+
+// authz owns the scope grammar and the compiled policy; keystore checks a
+// key's scopes when it is written and compiles them once when it is cached.
+var (
+	validateScope = authz.ValidateScope
+	compilePolicy = authz.Compile
 )
-
-// validateScope and compilePolicy are authz's rules, wired into keystore so
-// that a key is checked when written and compiled once when cached.
-func validateScope(string) error { return nil }
-
-func compilePolicy(*keystore.Record) (any, error) { return nil, nil }

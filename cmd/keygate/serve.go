@@ -15,8 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/admin"
+	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/limiter"
+	"github.com/keygate/keygate/proxy"
 )
 
 // readyKey carries an optional callback that serve calls with the bound
@@ -51,9 +54,12 @@ func serveCommand(cfg *config, stderr io.Writer) *cobra.Command {
 
 // app is everything serve builds, closed in reverse order.
 type app struct {
-	cfg    *config
-	log    *slog.Logger
-	store  *keystore.Store
+	cfg     *config
+	log     *slog.Logger
+	store   *keystore.Store
+	limits  *limits
+	authz   *authz.Authorizer
+	gateway *proxy.Gateway
 	public  *echo.Echo
 	admin   *echo.Echo
 	metrics *metrics
@@ -76,6 +82,10 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: store}
 	if err := a.migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	if a.limits, err = newLimits(cfg, log); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -117,16 +127,36 @@ func (a *app) buildServers() error {
 	a.public.Use(a.metrics.middleware("public"))
 	a.admin.Use(a.metrics.middleware("admin"))
 	a.admin.GET("/metrics", a.metrics.handler())
-	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
+	a.metrics.reg.MustRegister(a.limits.collectors()...)
+	vault, err := a.vault()
 	if err != nil {
 		return err
 	}
-	api.Register(a.admin.Group("/admin/v1"))
+	if err := a.registerAdmin(vault); err != nil {
+		return err
+	}
+	if err := a.registerAuth(); err != nil {
+		return err
+	}
+	if err := a.registerGateway(vault); err != nil {
+		return err
+	}
 	for _, e := range []*echo.Echo{a.public, a.admin} {
 		e.GET("/healthz", healthz)
 	}
 	a.public.GET("/api/health", health)
 	a.public.GET("/readyz", a.readyz)
+	return nil
+}
+
+func (a *app) registerAdmin(vault *keystore.Vault) error {
+	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	g := a.admin.Group("/admin/v1")
+	api.Register(g)
+	api.RegisterCredentials(g, vault)
 	return nil
 }
 
@@ -141,8 +171,11 @@ func health(c echo.Context) error {
 func (a *app) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{"database": "ok"}
+	checks := map[string]string{"database": "ok", "limiter": a.limits.state()}
 	status, code := "ok", http.StatusOK
+	if checks["limiter"] == "fallback" {
+		status = "degraded" // still ready: each replica limits alone
+	}
 	if err := a.store.Ping(ctx); err != nil {
 		checks["database"] = "unavailable"
 		status, code = "unavailable", http.StatusServiceUnavailable
@@ -196,8 +229,67 @@ func (a *app) shutdown() error {
 // close releases what newApp opened, in reverse order; the store flushes
 // pending usage as it closes.
 func (a *app) close() {
+	if a.gateway != nil {
+		if err := a.gateway.Close(); err != nil {
+			a.log.Error("closing the gateway", "error", err)
+		}
+	}
+	if a.limits != nil {
+		if err := a.limits.close(); err != nil {
+			a.log.Error("closing the limiter", "error", err)
+		}
+	}
 	if err := a.store.Close(); err != nil {
 		a.log.Error("closing the store", "error", err)
 	}
 	a.log.Info("stopped")
+}
+
+// registerAuth mounts the forward-auth check on the public listener.
+func (a *app) registerAuth() error {
+	defaults, _ := limiter.ParseLimits(a.cfg.DefaultLimits) // validated with the config
+	failed, _ := limiter.ParseLimit(a.cfg.FailedAuth)
+	trusted, _ := a.cfg.trustedProxies()
+	az, err := authz.New(authz.Config{
+		Keys: a.store, Limiter: a.limits, FailedAuthLimit: failed, DefaultLimits: defaults,
+		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.authz = az
+	authz.NewHandler(az).Register(a.public.Group(""))
+	return nil
+}
+
+// vault keeps service-account secrets sealed under KEYGATE_SECRET_KEY;
+// without the key it lists credentials but can neither store nor open them.
+func (a *app) vault() (*keystore.Vault, error) {
+	if a.cfg.SecretKey == "" {
+		return a.store.Vault(nil), nil
+	}
+	key, err := keystore.ParseSecretKey(a.cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := keystore.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	return a.store.Vault(sealer), nil
+}
+
+// registerGateway mounts the Odoo JSON-RPC and XML-RPC gateway.
+func (a *app) registerGateway(vault *keystore.Vault) error {
+	accounts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: a.cfg.odooAccount(), Vault: vault})
+	if err != nil {
+		return err
+	}
+	a.gateway, err = proxy.New(proxy.Config{Authorizer: a.authz, Accounts: accounts,
+		Timeout: a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.gateway.Register(a.public.Group(""))
+	return nil
 }
