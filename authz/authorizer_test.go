@@ -201,3 +201,22 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// NeedKey (Odoo's login and authenticate) asks only for a valid key: any
+// scopes, or none, will do; the key's limits still count.
+func TestCheckNeedKey(t *testing.T) {
+	e := newEnv(t)
+	_, bare := e.key(t, keystore.Spec{RateLimits: []string{"1/1m"}})
+	ask := func(cred string, need authz.Need) int {
+		return e.auth.Check(ctx, authz.Request{Method: "POST", URI: "/jsonrpc", ClientIP: addr("198.51.100.9"), Credential: cred}, need).Status
+	}
+	got := []int{
+		ask(bare, authz.NeedKey()),
+		ask(bare, authz.NeedKey()),
+		ask("kg_not_a_key", authz.NeedKey()),
+		ask(bare, authz.NeedOdoo("res.partner", "read")),
+	}
+	if diff := cmp.Diff([]int{200, 429, 401, 403}, got); diff != "" {
+		t.Errorf("NeedKey for a scope-less key, again over its limit, a bad key; NeedOdoo (-want +got):\n%s", diff)
+	}
+}

