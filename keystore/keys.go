@@ -32,6 +32,9 @@ func (s *Store) Create(ctx context.Context, actor string, spec Spec) (*Record, K
 	}
 	row := newRow(key, &c, now)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := credentialExists(tx, c.CredentialID); err != nil {
+			return err
+		}
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
@@ -145,6 +148,9 @@ func (s *Store) Update(ctx context.Context, actor, id string, p Patch) (*Record,
 		}
 		changed, err := s.applyPatch(row, p, now)
 		if err != nil || len(changed) == 0 {
+			return err
+		}
+		if err := credentialExists(tx, row.CredentialID); err != nil {
 			return err
 		}
 		if err := tx.Save(row).Error; err != nil {
@@ -294,4 +300,20 @@ func (s *Store) mutationErr(op string, err error) error {
 		return err
 	}
 	return dbErr(op, err)
+}
+
+// credentialExists refuses a credential_id that names no service account:
+// the gateway could not call Odoo for such a key.
+func credentialExists(tx *gorm.DB, id *string) error {
+	if id == nil {
+		return nil
+	}
+	var n int64
+	if err := tx.Model(&credentialRow{}).Where("id = ?", *id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return &ValidationError{Fields: map[string]string{"credential_id": "names no service account (see /admin/v1/credentials)"}}
+	}
+	return nil
 }

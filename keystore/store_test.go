@@ -402,3 +402,20 @@ func keysOf(m map[string]string) []string {
 	}
 	return out
 }
+
+func TestCredentialIDMustExist(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		s := openStore(t, url, keystore.Config{})
+		ghost := "no-such-credential"
+		_, _, err := s.Create(ctx, "test", keystore.Spec{Name: "a", CredentialID: &ghost})
+		var ve *keystore.ValidationError
+		if !errors.As(err, &ve) || ve.Fields["credential_id"] == "" {
+			t.Errorf("Create with an unknown credential_id = %v, want a ValidationError on credential_id", err)
+		}
+		rec, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "b"})
+		_, err = s.Update(ctx, "test", rec.ID, keystore.Patch{CredentialID: keystore.Some(&ghost)})
+		if !errors.As(err, &ve) || ve.Fields["credential_id"] == "" {
+			t.Errorf("Update to an unknown credential_id = %v, want a ValidationError on credential_id", err)
+		}
+	})
+}

@@ -360,11 +360,15 @@ func TestServiceAccountRefused(t *testing.T) {
 	}
 }
 
+// TestNoServiceAccount: the store refuses a key naming no credential, but
+// one removed behind keygate's back (by hand, in the database) still gets a
+// clean 500 and nothing reaches Odoo.
 func TestNoServiceAccount(t *testing.T) {
 	h := newHarness(t, options{})
-	missing := "no-such-credential"
-	h.credIDs["missing"] = &missing
-	key := h.key(t, "missing", "odoo:res.partner:read")
+	key := h.key(t, "demo", "odoo:res.partner:read")
+	if _, err := h.store.SQLDB().Exec("DELETE FROM credentials WHERE id = ?", *h.credIDs["demo"]); err != nil {
+		t.Fatal(err)
+	}
 	got := refusalOf(t, post(t, h.url+"/jsonrpc", "application/json", searchCount(key)))
 	if got != (shape{500, "werkzeug.exceptions.InternalServerError", nil}) {
 		t.Errorf("got %+v, want a 500", got)
