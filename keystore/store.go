@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/maypok86/otter/v2"
+	"github.com/maypok86/otter/v2/stats"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -112,9 +113,10 @@ type Store struct {
 	dialect string
 	dsn     string
 
-	cache *otter.Cache[Hash, *entry]
-	epoch atomic.Uint64
-	usage *usage
+	cache      *otter.Cache[Hash, *entry]
+	cacheStats *stats.Counter
+	epoch      atomic.Uint64
+	usage      *usage
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -136,7 +138,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.connect(ctx); err != nil {
 		return nil, err
 	}
-	if s.cache, err = newCache(cfg); err != nil {
+	s.cacheStats = stats.NewCounter()
+	if s.cache, err = newCache(cfg, s.cacheStats); err != nil {
 		return nil, errors.Join(err, s.sqlDB.Close())
 	}
 	s.start()
@@ -301,4 +304,23 @@ func isConnErr(err error) bool {
 	return errors.As(err, &opErr) || errors.As(err, &connErr) || pgconn.Timeout(err) ||
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Stats is what a Store reports for metrics.
+type Stats struct {
+	CacheHits, CacheMisses uint64
+	CacheSize              int
+	// LastFlush is when usage was last written (zero before the first
+	// write); Pending is how many keys have usage waiting for the next.
+	LastFlush time.Time
+	Pending   int
+	DB        sql.DBStats
+}
+
+// Stats returns the store's counters now.
+func (s *Store) Stats() Stats {
+	c := s.cacheStats.Snapshot()
+	last, pending := s.usage.status()
+	return Stats{CacheHits: c.Hits, CacheMisses: c.Misses, CacheSize: s.cache.EstimatedSize(),
+		LastFlush: last, Pending: pending, DB: s.sqlDB.Stats()}
 }

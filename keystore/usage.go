@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,8 +18,9 @@ const usageShards = 16
 // usage accumulates last-used times and hourly counts in memory until the
 // next flush. It is sharded so that concurrent requests rarely contend.
 type usage struct {
-	seed   maphash.Seed
-	shards [usageShards]usageShard
+	seed      maphash.Seed
+	shards    [usageShards]usageShard
+	lastFlush atomic.Int64 // unix nanoseconds of the last successful write
 }
 
 type usageShard struct {
@@ -126,7 +128,24 @@ func (s *Store) Flush(ctx context.Context) error {
 		s.usage.putBack(last, counts)
 		return dbErr("flush usage", err)
 	}
+	s.usage.lastFlush.Store(s.cfg.Now().UnixNano())
 	return nil
+}
+
+// status is when usage was last written and how many keys wait.
+func (u *usage) status() (time.Time, int) {
+	n := 0
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		n += len(sh.last)
+		sh.mu.Unlock()
+	}
+	var t time.Time
+	if ns := u.lastFlush.Load(); ns != 0 {
+		t = time.Unix(0, ns)
+	}
+	return t, n
 }
 
 func (u *usage) take() (map[string]time.Time, map[usageKey]*usageCount) {

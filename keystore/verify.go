@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/maypok86/otter/v2"
+	"github.com/maypok86/otter/v2/stats"
 	"gorm.io/gorm"
 )
 
@@ -21,9 +22,10 @@ type entry struct {
 	rec *Record
 }
 
-func newCache(cfg Config) (*otter.Cache[Hash, *entry], error) {
+func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *entry], error) {
 	c, err := otter.New(&otter.Options[Hash, *entry]{
-		MaximumSize: cfg.CacheSize,
+		MaximumSize:   cfg.CacheSize,
+		StatsRecorder: rec,
 		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *entry]) time.Duration {
 			if e.Value.rec == nil {
 				return cfg.NegativeTTL

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,6 +58,36 @@ func TestAuthThroughServe(t *testing.T) {
 	if !strings.Contains(k.logs.String(), `"key_id":"`+key["id"].(string)) {
 		t.Error("the access log does not name the key id of /auth requests")
 	}
+	metrics := scrape(t, k.admin+"/metrics")
+	for _, line := range []string{
+		`keygate_auth_decisions_total{outcome="allowed"} 2`,
+		`keygate_auth_decisions_total{outcome="forbidden"} 1`,
+		`keygate_auth_decisions_total{outcome="rate_limited"} 1`,
+		`keygate_auth_decisions_total{outcome="unauthorized"} 2`,
+		`keygate_limiter_redis_up 1`,
+		`keygate_limiter_duration_seconds_count 4`,
+		`keygate_key_cache_misses_total 1`,
+		`keygate_key_cache_hits_total 3`,
+		`keygate_http_requests_total{listener="public",route="/auth",status="200"} 2`,
+	} {
+		if !strings.Contains(metrics, line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	if !strings.Contains(metrics, `go_sql_max_open_connections{db_name="keygate"}`) || !strings.Contains(metrics, "keygate_usage_last_flush_timestamp_seconds") {
+		t.Error("/metrics lacks the database pool or the usage flush gauges")
+	}
+}
+
+func scrape(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // Two replicas on one Postgres: a key revoked through one is refused by

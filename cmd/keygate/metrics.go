@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/limiter"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,10 +19,20 @@ import (
 
 // metrics is keygate's Prometheus registry, served on the admin listener.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	decisions *prometheus.CounterVec
+	limiter   prometheus.Histogram
+	odoo      *prometheus.HistogramVec
+	odooErrs  *prometheus.CounterVec
 }
+
+// fast are latency buckets for in-process and loopback work; slow, for Odoo.
+var (
+	fast = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1}
+	slow = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+)
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -28,7 +45,19 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"listener", "route"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, collectors.NewGoCollector(),
+	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "keygate_auth_decisions_total", Help: "Forward-auth (/auth) decisions by outcome.",
+	}, []string{"outcome"})
+	m.limiter = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "keygate_limiter_duration_seconds", Help: "Time to decide one rate-limit check.", Buckets: fast,
+	})
+	m.odoo = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "keygate_odoo_request_duration_seconds", Help: "Calls to Odoo by HTTP status (0: no answer).", Buckets: slow,
+	}, []string{"status"})
+	m.odooErrs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "keygate_odoo_errors_total", Help: "Calls to Odoo that failed: unreachable, timeout, or a 5xx.",
+	}, []string{"kind"})
+	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.limiter, m.odoo, m.odooErrs, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -42,8 +71,11 @@ func (m *metrics) middleware(listener string) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			route := c.Path()
-			m.requests.WithLabelValues(listener, route, strconv.Itoa(c.Response().Status)).Inc()
+			route, status := c.Path(), c.Response().Status
+			m.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
+			if route == "/auth" {
+				m.decisions.WithLabelValues(outcome(status)).Inc()
+			}
 			m.latency.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
 			return nil
 		}
@@ -52,4 +84,82 @@ func (m *metrics) middleware(listener string) echo.MiddlewareFunc {
 
 func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+}
+
+// outcome names an /auth answer for keygate_auth_decisions_total.
+func outcome(status int) string {
+	switch status {
+	case http.StatusOK:
+		return "allowed"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	return "error"
+}
+
+// storeCollectors expose the key store's cache, batched writes and pool.
+func storeCollectors(s *keystore.Store) []prometheus.Collector {
+	gauge := func(name, help string, f func(keystore.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(s.Stats()) })
+	}
+	counter := func(name, help string, f func(keystore.Stats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(s.Stats()) })
+	}
+	return []prometheus.Collector{
+		counter("keygate_key_cache_hits_total", "Key verifications answered from the cache.", func(st keystore.Stats) float64 { return float64(st.CacheHits) }),
+		counter("keygate_key_cache_misses_total", "Key verifications that read the database.", func(st keystore.Stats) float64 { return float64(st.CacheMisses) }),
+		gauge("keygate_key_cache_entries", "Keys (and unknown hashes) in the cache.", func(st keystore.Stats) float64 { return float64(st.CacheSize) }),
+		gauge("keygate_usage_pending_keys", "Keys whose usage waits for the next batched write.", func(st keystore.Stats) float64 { return float64(st.Pending) }),
+		gauge("keygate_usage_last_flush_timestamp_seconds", "When usage was last written (0: not yet).", func(st keystore.Stats) float64 {
+			if st.LastFlush.IsZero() {
+				return 0
+			}
+			return float64(st.LastFlush.UnixNano()) / 1e9
+		}),
+		collectors.NewDBStatsCollector(s.SQLDB(), "keygate"),
+	}
+}
+
+// timedLimiter observes how long each rate-limit decision takes.
+type timedLimiter struct {
+	authz.Limiter
+	h prometheus.Histogram
+}
+
+func (t timedLimiter) Allow(ctx context.Context, id string, limits []limiter.Limit, cost int64) (limiter.Decision, error) {
+	start := time.Now()
+	d, err := t.Limiter.Allow(ctx, id, limits, cost)
+	t.h.Observe(time.Since(start).Seconds())
+	return d, err
+}
+
+// odooTransport observes every call to Odoo.
+type odooTransport struct {
+	next http.RoundTripper
+	m    *metrics
+}
+
+func (t odooTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	status := 0
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		t.m.odooErrs.WithLabelValues("timeout").Inc()
+	case err != nil:
+		t.m.odooErrs.WithLabelValues("unreachable").Inc()
+	default:
+		status = resp.StatusCode
+		if status >= 500 {
+			t.m.odooErrs.WithLabelValues("server_error").Inc()
+		}
+	}
+	t.m.odoo.WithLabelValues(strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	return resp, err
 }

@@ -128,6 +128,7 @@ func (a *app) buildServers() error {
 	a.admin.Use(a.metrics.middleware("admin"))
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
+	a.metrics.reg.MustRegister(storeCollectors(a.store)...)
 	vault, err := a.vault()
 	if err != nil {
 		return err
@@ -251,7 +252,7 @@ func (a *app) registerAuth() error {
 	failed, _ := limiter.ParseLimit(a.cfg.FailedAuth)
 	trusted, _ := a.cfg.trustedProxies()
 	az, err := authz.New(authz.Config{
-		Keys: a.store, Limiter: a.limits, FailedAuthLimit: failed, DefaultLimits: defaults,
+		Keys: a.store, Limiter: timedLimiter{a.limits, a.metrics.limiter}, FailedAuthLimit: failed, DefaultLimits: defaults,
 		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
 	})
 	if err != nil {
@@ -286,7 +287,8 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 		return err
 	}
 	a.gateway, err = proxy.New(proxy.Config{Authorizer: a.authz, Accounts: accounts,
-		Timeout: a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log})
+		Transport: odooTransport{next: proxy.NewTransport(), m: a.metrics},
+		Timeout:   a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log})
 	if err != nil {
 		return err
 	}
