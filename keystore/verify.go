@@ -126,18 +126,23 @@ func (s *Store) notify(tx *gorm.DB, hash []byte) error {
 }
 
 // listen keeps a LISTEN connection open and drops announced keys from the
-// cache. After a lost connection it drops the whole cache, since
-// notifications sent meanwhile are gone.
+// cache. When the connection is lost the cache stays: with the database
+// down, cached keys go on verifying (and nothing can be revoked meanwhile);
+// when it comes back, the whole cache is dropped, since notifications sent
+// in between are gone. A replica cut off from a database that others still
+// write to serves its cached keys for at most CacheTTL.
 func (s *Store) listen(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx)
+		connected := false
+		err := s.listenOnce(ctx, &connected)
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.Warn("keystore listener lost; cache flushed", "error", err, "retry_in", backoff)
-		s.epoch.Add(1)
-		s.cache.InvalidateAll()
+		if connected {
+			backoff = 100 * time.Millisecond
+		}
+		s.log.Warn("keystore listener lost; retrying", "error", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):
@@ -146,7 +151,7 @@ func (s *Store) listen(ctx context.Context) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context) error {
+func (s *Store) listenOnce(ctx context.Context, connected *bool) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.Connect(cctx, s.dsn)
 	cancel()
@@ -159,6 +164,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 	s.epoch.Add(1)
 	s.cache.InvalidateAll() // whatever was announced before LISTEN took effect
+	*connected = true
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {

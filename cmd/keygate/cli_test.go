@@ -22,6 +22,10 @@ func cli(t testing.TB, env []string, args ...string) (string, string) {
 	if err := run(context.Background(), args, env, nil, &out, &errs); err != nil {
 		t.Fatalf("keygate %s: %v\n%s", strings.Join(args, " "), err, errs.String())
 	}
+	audit.secretsIn(out.Bytes())
+	logs := &syncBuffer{}
+	logs.Write(errs.Bytes())
+	audit.logs(logs)
 	return out.String(), errs.String()
 }
 

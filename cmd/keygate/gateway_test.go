@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -61,3 +62,7 @@ func errName(env map[string]any) any {
 	d, _ := e["data"].(map[string]any)
 	return d["name"]
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

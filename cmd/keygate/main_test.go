@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -44,6 +46,12 @@ func start(t testing.TB, env ...string) *instance {
 	env = append([]string{"KEYGATE_LISTEN=127.0.0.1:0", "KEYGATE_ADMIN_LISTEN=127.0.0.1:0",
 		"KEYGATE_ADMIN_TOKEN=" + testToken}, env...)
 	inst := &instance{logs: &syncBuffer{}, env: env}
+	audit.logs(inst.logs)
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); strings.Contains(k, "PASSWORD") || strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") {
+			audit.secret(v)
+		}
+	}
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = withReady(ctx, func(pub, adm string) { inst.public, inst.admin = "http://"+pub, "http://"+adm; close(ready) })
@@ -84,6 +92,7 @@ func call(t testing.TB, method, url, token, body string) (int, map[string]any, h
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	audit.secretsIn(raw)
 	var m map[string]any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -91,4 +100,72 @@ func call(t testing.TB, method, url, token, body string) (int, map[string]any, h
 		}
 	}
 	return resp.StatusCode, m, resp.Header
+}
+
+// audit collects every secret the tests hand keygate or receive from it,
+// and every log keygate writes, so that TestMain can check at the end that
+// no log of any scenario holds one.
+var audit secretAudit
+
+type secretAudit struct {
+	mu      sync.Mutex
+	secrets map[string]bool
+	sinks   []*syncBuffer
+}
+
+func (a *secretAudit) secret(s string) {
+	if len(s) < 8 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.secrets == nil {
+		a.secrets = map[string]bool{}
+	}
+	a.secrets[s] = true
+}
+
+func (a *secretAudit) logs(b *syncBuffer) { a.mu.Lock(); a.sinks = append(a.sinks, b); a.mu.Unlock() }
+
+// secretsIn records the plaintext keys of create and rotate answers.
+func (a *secretAudit) secretsIn(raw []byte) {
+	var m struct {
+		Key string `json:"key"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Key != "" {
+		a.secret(m.Key)
+	}
+}
+
+// leaks lists the secrets that some log holds.
+func (a *secretAudit) leaks() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, sink := range a.sinks {
+		text := sink.String()
+		for s := range a.secrets {
+			if strings.Contains(text, s) {
+				out = append(out, s[:min(6, len(s))]+"…")
+			}
+		}
+		for _, h := range []string{"Bearer ", "ApiKey ", `"authorization":`, `"Authorization":`, `"x-api-key":`, `"X-Api-Key":`} {
+			if strings.Contains(text, h) {
+				out = append(out, "an Authorization or X-API-Key header ("+h+")")
+			}
+		}
+	}
+	return out
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	audit.secret(testToken)
+	if leaks := audit.leaks(); len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: keygate logs hold secrets: %v\n", leaks)
+		code = 1
+	} else if code == 0 {
+		fmt.Printf("secret audit: %d secrets, %d logs of every scenario: none leaked\n", len(audit.secrets), len(audit.sinks))
+	}
+	os.Exit(code)
 }

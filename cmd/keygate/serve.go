@@ -169,17 +169,24 @@ func health(c echo.Context) error {
 	})
 }
 
+// readyz: ready when the database answers. Redis down is "degraded" (the
+// limiter falls back to memory); so is the database down while the key
+// cache still holds keys, which this replica goes on verifying; the
+// database down with nothing cached is not ready (503).
 func (a *app) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"database": "ok", "limiter": a.limits.state()}
 	status, code := "ok", http.StatusOK
 	if checks["limiter"] == "fallback" {
-		status = "degraded" // still ready: each replica limits alone
+		status = "degraded"
 	}
 	if err := a.store.Ping(ctx); err != nil {
 		checks["database"] = "unavailable"
 		status, code = "unavailable", http.StatusServiceUnavailable
+		if a.store.Stats().CacheSize > 0 {
+			status, code = "degraded", http.StatusOK
+		}
 	}
 	return c.JSON(code, map[string]any{"status": status, "checks": checks})
 }

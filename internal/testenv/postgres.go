@@ -144,3 +144,61 @@ func pgRandomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// PostgresServer is a throwaway Postgres cluster of one test, which the
+// test may stop and start again on the same port (for fault tests).
+type PostgresServer struct {
+	tb   testing.TB
+	dir  string
+	port int
+	ctl  string
+}
+
+// StartPostgres initializes and starts a private cluster; it is stopped and
+// removed when the test ends.
+func StartPostgres(tb testing.TB) *PostgresServer {
+	tb.Helper()
+	initdb, err := findPostgresBin("initdb")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "keygate-pg-") // not t.TempDir: the postgres user must reach it
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &PostgresServer{tb: tb, dir: dir, port: pgFreePort(), ctl: filepath.Join(filepath.Dir(initdb), "pg_ctl")}
+	tb.Cleanup(func() { s.pgctl("stop", "-m", "immediate"); os.RemoveAll(dir) })
+	if err := runAsPostgresUser(dir, initdb, "-D", s.data(), "-U", "postgres", "-A", "trust", "--no-sync"); err != nil {
+		tb.Fatalf("initdb: %v", err)
+	}
+	s.Start()
+	return s
+}
+
+func (s *PostgresServer) data() string { return filepath.Join(s.dir, "data") }
+
+// URL names the cluster's postgres database.
+func (s *PostgresServer) URL() string {
+	return "postgres://postgres@127.0.0.1:" + strconv.Itoa(s.port) + "/postgres?sslmode=disable"
+}
+
+// Start starts the cluster and waits until it accepts connections.
+func (s *PostgresServer) Start() {
+	s.tb.Helper()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", s.port, s.dir)
+	if err := s.pgctl("start", "-w", "-o", opts, "-l", filepath.Join(s.dir, "log")); err != nil {
+		s.tb.Fatalf("pg_ctl start: %v", err)
+	}
+}
+
+// Stop stops the cluster at once, dropping every connection.
+func (s *PostgresServer) Stop() {
+	s.tb.Helper()
+	if err := s.pgctl("stop", "-w", "-m", "immediate"); err != nil {
+		s.tb.Fatalf("pg_ctl stop: %v", err)
+	}
+}
+
+func (s *PostgresServer) pgctl(args ...string) error {
+	return runAsPostgresUser(s.dir, s.ctl, append([]string{"-D", s.data()}, args...)...)
+}
