@@ -203,9 +203,11 @@ func (a *app) run(ctx context.Context) error {
 		pub.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	servers := []*http.Server{newServer(a.public), newServer(a.admin)}
 	errc := make(chan error, 2)
-	go func() { errc <- a.serveOn(a.public, pub) }()
-	go func() { errc <- a.serveOn(a.admin, adm) }()
+	for i, l := range []net.Listener{pub, adm} {
+		go func() { errc <- serveOn(servers[i], l) }()
+	}
 	a.log.Info("listening", "public", pub.Addr().String(), "admin", adm.Addr().String())
 	if fn, ok := ctx.Value(readyKey{}).(readyFunc); ok {
 		fn(pub.Addr().String(), adm.Addr().String())
@@ -214,24 +216,29 @@ func (a *app) run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	return errors.Join(err, a.shutdown())
+	return errors.Join(err, a.shutdown(servers))
 }
 
-func (a *app) serveOn(e *echo.Echo, l net.Listener) error {
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	e.Listener = l
-	e.Server = srv
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+}
+
+func serveOn(srv *http.Server, l net.Listener) error {
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-func (a *app) shutdown() error {
+func (a *app) shutdown(servers []*http.Server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownWait)
 	defer cancel()
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownWait.String())
-	return errors.Join(a.public.Shutdown(ctx), a.admin.Shutdown(ctx))
+	errs := make([]error, len(servers))
+	for i, srv := range servers {
+		errs[i] = srv.Shutdown(ctx)
+	}
+	return errors.Join(errs...)
 }
 
 // close releases what newApp opened, in reverse order; the store flushes
