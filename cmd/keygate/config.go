@@ -44,6 +44,7 @@ type config struct {
 	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
 	SecretKey     string        `env:"SECRET_KEY"`
+	Resources     string        `env:"RESOURCES"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -143,7 +144,7 @@ func (c *config) logAttrs() []any {
 		"usage_flush_interval", c.FlushInterval.String(), "shutdown_timeout", c.ShutdownWait.String(),
 		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
-		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey),
+		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
 	}
 }
 

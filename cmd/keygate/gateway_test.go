@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -66,3 +67,30 @@ func errName(env map[string]any) any {
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// The REST facade through the wired binary: list, create, read back, and
+// the OpenAPI document, with a key scoped to read and create.
+func TestRESTThroughServe(t *testing.T) {
+	_, srv := odootest.NewServer(t, odootest.Config{})
+	k := start(t, "KEYGATE_DATABASE_URL="+sqliteURL(t), "KEYGATE_ODOO_URL="+srv.URL, "KEYGATE_ODOO_DB=odoo_test",
+		"KEYGATE_ODOO_LOGIN=admin", "KEYGATE_ODOO_PASSWORD="+odootest.KeyGlobal)
+	_, key, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, `{"name":"shop","scopes":["odoo:res.partner:read","odoo:res.partner:create"]}`)
+	plain := key["key"].(string)
+	listStatus, list, _ := call(t, "GET", k.public+"/api/v1/partners?limit=2", plain, "")
+	createStatus, created, hdr := call(t, "POST", k.public+"/api/v2/partners", plain, `{"name":"Ada","email":"ada@example.com"}`)
+	data, _ := created["data"].(map[string]any)
+	getStatus, got, _ := call(t, "GET", k.public+"/api/v1/partners/"+fmt.Sprint(data["id"]), plain, "")
+	delStatus, _, _ := call(t, "DELETE", k.public+"/api/v2/partners/1", plain, "")
+	docStatus, doc, _ := call(t, "GET", k.public+"/api/openapi.json", "", "")
+	statuses := []int{listStatus, createStatus, getStatus, delStatus, docStatus}
+	if diff := cmp.Diff([]int{200, 201, 200, 403, 200}, statuses); diff != "" {
+		t.Fatalf("list, create, get, unscoped delete, openapi (-want +got):\n%s", diff)
+	}
+	want := map[string]any{"data": map[string]any{"id": data["id"], "name": "Ada", "email": "ada@example.com"}}
+	if diff := cmp.Diff(want, got); diff != "" || hdr.Get("Location") == "" || len(list["data"].([]any)) != 2 {
+		t.Errorf("read back (-want +got):\n%s; Location %q; list %v", diff, hdr.Get("Location"), list)
+	}
+	if doc["openapi"] != "3.1.0" {
+		t.Errorf("openapi document version %v", doc["openapi"])
+	}
+}

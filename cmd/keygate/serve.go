@@ -49,6 +49,7 @@ func serveCommand(cfg *config, stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.AdminListen, "admin-listen", cfg.AdminListen, "admin address (KEYGATE_ADMIN_LISTEN)")
 	f.StringVar(&cfg.RedisURL, "redis-url", cfg.RedisURL, "Redis for shared rate limits; empty: in memory (KEYGATE_REDIS_URL)")
 	f.BoolVar(&cfg.AutoMigrate, "auto-migrate", cfg.AutoMigrate, "apply pending migrations at start (KEYGATE_AUTO_MIGRATE)")
+	f.StringVar(&cfg.Resources, "resources", cfg.Resources, "YAML file of REST resources replacing the built-in ones (KEYGATE_RESOURCES)")
 	return cmd
 }
 
@@ -307,5 +308,22 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 		return err
 	}
 	a.gateway.Register(a.public.Group(""))
+	return a.registerREST(accounts)
+}
+
+// registerREST mounts the REST facade (/api/<version>/<resource>,
+// /api/openapi.json) on the public listener, sharing the gateway's client
+// and so its cache of service-account uids.
+func (a *app) registerREST(accounts proxy.AccountResolver) error {
+	resources, err := proxy.LoadResources(a.cfg.Resources)
+	if err != nil {
+		return err
+	}
+	rest, err := proxy.NewREST(proxy.RESTConfig{Authorizer: a.authz, Accounts: accounts,
+		Client: a.gateway.Client(), Resources: resources, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	rest.Register(a.public.Group(""))
 	return nil
 }
