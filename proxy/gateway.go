@@ -210,7 +210,7 @@ func (g *Gateway) check(c echo.Context, rc rpcCall, need authz.Need) authz.Decis
 		req.Credential, _ = rc.arg(2)
 	}
 	d := g.auth.Check(r.Context(), req, need)
-	g.note(c, &d)
+	note(c, &d, rateHeaders)
 	return d
 }
 
@@ -218,8 +218,8 @@ func (g *Gateway) check(c echo.Context, rc rpcCall, need authz.Need) authz.Decis
 var rateHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "Retry-After"}
 
 // note records the key's identity and the decision for the access log,
-// and sets the rate-limit fields of the answer.
-func (g *Gateway) note(c echo.Context, d *authz.Decision) {
+// and copies the decision's fields named in headers to the answer.
+func note(c echo.Context, d *authz.Decision, headers []string) {
 	if d.Key != nil {
 		c.Set(httpapi.KeyIDKey, d.Key.ID)
 		c.Set(httpapi.OwnerKey, d.Key.Owner)
@@ -232,7 +232,7 @@ func (g *Gateway) note(c echo.Context, d *authz.Decision) {
 	h := http.Header{}
 	d.WriteHeaders(h)
 	out := c.Response().Header()
-	for _, k := range rateHeaders {
+	for _, k := range headers {
 		if v := h[k]; v != nil {
 			out[k] = v
 		}

@@ -29,34 +29,11 @@ func (ep *endpoint) authorize(c echo.Context, method string) (*keystore.Record, 
 	r := c.Request()
 	need := authz.NeedOdoo(ep.res.model, method)
 	d := ep.rest.auth.Check(r.Context(), ep.rest.auth.Request(r), need)
-	noteDecision(c, &d)
+	note(c, &d, restHeaders)
 	if d.Allowed() {
 		return d.Key, nil
 	}
 	return nil, restRefusal(&d, need)
-}
-
-// noteDecision records the key and the decision for the access log and
-// copies the decision's rate-limit and challenge fields to the answer (as
-// Gateway.note does, plus WWW-Authenticate).
-func noteDecision(c echo.Context, d *authz.Decision) {
-	if d.Key != nil {
-		c.Set(httpapi.KeyIDKey, d.Key.ID)
-		c.Set(httpapi.OwnerKey, d.Key.Owner)
-	}
-	label := "allowed"
-	if !d.Allowed() {
-		label = d.Reason
-	}
-	c.Set(httpapi.DecisionKey, label)
-	h := http.Header{}
-	d.WriteHeaders(h)
-	out := c.Response().Header()
-	for _, k := range restHeaders {
-		if v := h[k]; v != nil {
-			out[k] = v
-		}
-	}
 }
 
 // restRefusal is the JSON error of a decision that did not allow the request,
