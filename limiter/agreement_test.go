@@ -23,10 +23,15 @@ func TestMemoryAndRedisAgree(t *testing.T) {
 	}
 }
 
-func checkAgreement(t *testing.T, rng *rand.Rand, n int) {
+func checkAgreement(t *testing.T, rng *rand.Rand, n int) { checkAgreementSkewed(t, rng, n, 0) }
+
+// checkAgreementSkewed is checkAgreement with a Redis that guesses the
+// keys of each request at the time plus skew.
+func checkAgreementSkewed(t *testing.T, rng *rand.Rand, n int, skew time.Duration) {
 	clock := newFakeClock()
 	clock.Advance(time.Duration(rng.Int64N(int64(MaxWindow))).Truncate(time.Millisecond))
 	mem, red := newTestMemory(t, clock.Now), newTestRedis(t, clock.Now)
+	red.skew = skew.Milliseconds()
 	sets := randomLimitSets(rng)
 	var allowed, denied int
 	for i := range n {

@@ -2,12 +2,16 @@ package limiter
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keygate/keygate/internal/testenv"
+	"github.com/redis/go-redis/v9"
 )
 
 // benchLimits are two windows that never deny, so that every iteration
@@ -47,16 +51,98 @@ func BenchmarkMemoryAllow(b *testing.B) {
 }
 
 // BenchmarkRedisAllow is one decision on Redis's clock: one EVALSHA round
-// trip. Compare with BenchmarkRedisPing, the bare round trip.
+// trip. Compare with BenchmarkRedisPing, the bare round trip. redis-µs/op
+// is the CPU time Redis spent per decision, by INFO CPU: exact only on a
+// server of the benchmark's own (KEYGATE_TEST_REDIS_URL).
 func BenchmarkRedisAllow(b *testing.B) {
 	r := newTestRedis(b, nil)
 	ctx := context.Background()
+	cpu := startRedisCPU(b, r.client)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := r.Allow(ctx, "key", benchLimits, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
+}
+
+// BenchmarkRedisAllowParallel is many concurrent decisions, as under
+// load: 1 or 32 goroutines per CPU (64 on 2 CPUs, as many as
+// scripts/load/run.sh's connections), for 1024 ids or for one.
+func BenchmarkRedisAllowParallel(b *testing.B) {
+	for _, perCPU := range []int{1, 32} {
+		b.Run(fmt.Sprintf("goroutines=%d", perCPU*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			for _, n := range []int{1024, 1} {
+				b.Run(fmt.Sprintf("ids=%d", n), func(b *testing.B) {
+					benchmarkRedisAllowParallel(b, perCPU, n)
+				})
+			}
+		})
+	}
+}
+
+func benchmarkRedisAllowParallel(b *testing.B, perCPU, n int) {
+	r := newTestRedis(b, nil)
+	ctx := context.Background()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "key-" + strconv.Itoa(i)
+	}
+	var next atomic.Int64
+	cpu := startRedisCPU(b, r.client)
+	b.SetParallelism(perCPU)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)) * 97
+		for pb.Next() {
+			i++
+			if _, err := r.Allow(ctx, ids[i%len(ids)], benchLimits, 1); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	cpu.report(b)
+}
+
+// redisCPU measures the CPU time of a Redis server, user and system, by
+// INFO CPU.
+type redisCPU struct {
+	client redis.UniversalClient
+	start  float64
+}
+
+func startRedisCPU(b *testing.B, c redis.UniversalClient) *redisCPU {
+	b.Helper()
+	return &redisCPU{client: c, start: usedCPU(b, c)}
+}
+
+// report adds redis-µs/op, Redis's CPU time per iteration.
+func (m *redisCPU) report(b *testing.B) {
+	b.Helper()
+	used := usedCPU(b, m.client) - m.start
+	b.ReportMetric(used*1e6/float64(b.N), "redis-µs/op")
+}
+
+func usedCPU(b *testing.B, c redis.UniversalClient) float64 {
+	b.Helper()
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for line := range strings.Lines(info) {
+		name, value, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if name == "used_cpu_user" || name == "used_cpu_sys" {
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				b.Fatalf("INFO CPU %s: %v", line, err)
+			}
+			total += f
+		}
+	}
+	return total
 }
 
 func BenchmarkRedisPing(b *testing.B) {

@@ -62,8 +62,9 @@ func positionAt(now int64, w time.Duration) position {
 
 // decide applies the sliding-window counter of doc.go to the counts of every
 // limit at instant now (milliseconds since the Unix epoch). The caller
-// stores the increment when the decision is Allowed. allow.lua is the same
-// function, line for line.
+// stores the increment when the decision is Allowed. Memory and Redis both
+// decide with it: for Redis, allow.lua checks fits (the same arithmetic)
+// and counts, and returns the counts and the time for decide.
 func decide(now int64, limits []Limit, cost int64, c *[MaxWindows]counts) Decision {
 	d := Decision{Allowed: true, N: len(limits)}
 	var pos [MaxWindows]position

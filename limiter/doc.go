@@ -6,10 +6,13 @@
 // Three implementations answer Allow(ctx, id, limits, cost):
 //
 //   - Memory keeps the counts in the process: one replica alone.
-//   - Redis keeps them in Redis, shared by every replica: one Lua script
+//   - Redis keeps them in Redis, shared by every replica: a Lua script
 //     (allow.lua, run with EVALSHA, EVAL when Redis lacks it) checks and
 //     counts all the windows of a request atomically, at the time of Redis's
-//     own clock (TIME), so replicas whose clocks differ still agree.
+//     own clock (TIME), so replicas whose clocks differ still agree. It
+//     returns the counts it read and Redis's time, from which Go computes
+//     the decision with decide, as Memory does. Concurrent calls share one
+//     round trip (see Redis performance below).
 //   - Fallback answers with Redis and, while Redis fails or is slower than
 //     its timeout, with Memory.
 //
@@ -18,10 +21,11 @@
 //
 // # Algorithm
 //
-// A sliding-window counter, the same integer arithmetic in Go (decide in
-// decision.go) and in Lua (allow.lua). Time is now, in whole milliseconds
-// since the Unix epoch. For a limit of Count per window W (in milliseconds;
-// windows are whole seconds):
+// A sliding-window counter: decide in decision.go, for Memory and Redis,
+// and the check that a request fits, also in Lua (allow.lua) with the same
+// integer arithmetic, for Redis to count it atomically. Time is now, in
+// whole milliseconds since the Unix epoch. For a limit of Count per window
+// W (in milliseconds; windows are whole seconds):
 //
 //	b       = floor(now / W)                  the current fixed window
 //	e       = now - b*W                       elapsed in it, 0 <= e < W
@@ -60,23 +64,47 @@
 // MaxCount (1e9), so used + c*S <= 3e15; W <= 744h = 2.68e9 ms, so
 // (W - e)*S and (m+1)*W are at most 2.68e15; now is below 2^52 ms until the
 // year 144,000. Lua's numbers are doubles, which represent such integers
-// exactly, and floor and ceil of a correctly rounded quotient of integers
-// below 2^52 are exact; so Lua computes what Go's int64 arithmetic does.
+// exactly, and floor of a correctly rounded quotient of integers below 2^52
+// is exact; so Lua's fits is Go's, and Redis.Allow fails if they ever
+// disagreed.
 //
 // Redis keys are "{<prefix>:<id>}:<window seconds>:<b>", holding curr of
 // fixed window b, hash-tagged by id so that Redis Cluster keeps all of an
 // id's keys in one slot. Each expires one second after the end of the next
-// fixed window, when it no longer counts. Memory holds, per id and window,
-// the counts of the two most recent fixed windows, and forgets the id when
-// all have expired; it matches Redis exactly while time does not go back by
-// more than one window.
+// fixed window, when it no longer counts. Go names the keys of a request
+// for its guess of Redis's time (the local clock plus the offset seen in
+// the last reply), with the span of time for which they hold; when Redis's
+// time is outside it, near the start of a fixed window, the script derives
+// the right keys itself, so a wrong guess costs Redis a little CPU, never
+// a wrong count. Memory holds, per id and window, the counts of the two
+// most recent fixed windows, and forgets the id when all have expired; it
+// matches Redis exactly while time does not go back by more than one
+// window.
+//
+// # Redis performance
+//
+// Under load, the cost of a decision is mostly Redis's CPU and the system
+// calls of a round trip, so Redis sends concurrent calls together
+// (pipeliner in pipeline.go): a call goes at once when no other round trip
+// is in flight, or one is and no call waits; the others queue, and all go
+// in the next round trip of one goroutine, in one allow.lua run that
+// decides each as if alone, in turn. One run reads Redis TIME once, and for
+// consecutive requests of one id reads each key once and writes it once. With a Cluster or Ring
+// client, or when Redis refuses keys of several ids in one script
+// (CROSSSLOT, as from a proxy in front of shards), each call has its own
+// script, and the scripts share a pipeline. A call waits at most its
+// timeout (or its context's deadline, if sooner) whether sent at once or
+// queued; a queued call notices the cancellation of its context when its
+// turn comes. allow.lua is written to spend little of Redis's CPU: see its
+// header. It needs Redis 3.2 or later; from Redis 7, it skips
+// redis.replicate_commands, which only 3.2 and 4 need.
 //
 // # Concurrency
 //
 // Memory, Redis and Fallback are safe for concurrent use. Memory's Allow
 // serializes per shard of ids; Redis's is atomic in Redis, across
 // replicas. Close stops the goroutines and clients that a constructor
-// started.
+// started; for Redis, once the last Allow has returned.
 //
 // # Errors
 //

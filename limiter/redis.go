@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,7 +15,8 @@ import (
 //go:embed allow.lua
 var allowLua string
 
-var allowScript = redis.NewScript(allowLua)
+// allowHash is the SHA1 of allow.lua, for EVALSHA.
+var allowHash = redis.NewScript(allowLua).Hash()
 
 // Defaults of RedisConfig.
 const (
@@ -50,14 +52,21 @@ type RedisConfig struct {
 }
 
 // Redis is the limiter shared by every replica: the counts live in Redis,
-// and one Lua script checks and counts all the windows of a request
-// atomically, at Redis's time.
+// and a Lua script checks and counts all the windows of a request
+// atomically, at Redis's time. Concurrent calls share round trips and
+// script runs (see pipeliner).
 type Redis struct {
 	client  redis.UniversalClient
 	owned   bool
 	prefix  string
 	timeout time.Duration
 	now     func() time.Time
+	pipe    *pipeliner
+	// offset is Redis's clock minus the local clock, as last seen (ms), so
+	// that a call's keys are those of Redis's time even when the clocks
+	// differ. skew is added to every guess, for tests only.
+	offset atomic.Int64
+	skew   int64
 }
 
 // NewRedis validates cfg, fills its defaults and returns a Redis limiter.
@@ -80,6 +89,11 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 		}
 		r.client, r.owned = c, true
 	}
+	keep := keepAfter
+	if r.now != nil {
+		keep = keepAfterInjected
+	}
+	r.pipe = newPipeliner(r.client, keep.Milliseconds())
 	return r, nil
 }
 
@@ -98,48 +112,63 @@ func (cfg RedisConfig) check() error {
 }
 
 // Allow decides whether cost more fits every limit of id and, if so,
-// counts it in all of them, in one round trip bounded by the timeout. An
-// error means Redis did not answer in time or answered unexpectedly.
+// counts it in all of them, in one run of allow.lua, alone or with
+// concurrent calls (see pipeliner). It waits at most the timeout, or
+// until ctx's deadline if sooner; ctx's cancellation is noticed until the
+// call is sent. An error means Redis did not answer in time or answered
+// unexpectedly.
 func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
 	if err := checkRequest(id, limits, cost); err != nil {
 		return Decision{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	key := "{" + r.prefix + ":" + id + "}"
-	reply, err := allowScript.Run(ctx, r.client, []string{key}, r.args(limits, cost)...).Int64Slice()
-	if err != nil {
-		return Decision{}, fmt.Errorf("limiter: redis allow: %w", err)
+	start := time.Now()
+	deadline := start.Add(r.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	return decision(limits, reply)
-}
-
-// args are allow.lua's ARGV.
-func (r *Redis) args(limits []Limit, cost int64) []any {
-	args := make([]any, 3, 3+2*len(limits))
-	args[0], args[1], args[2] = int64(-1), cost, keepAfter.Milliseconds()
+	now, sent := int64(-1), start.UnixMilli()
+	guess := sent + r.offset.Load()
 	if r.now != nil {
-		args[0], args[2] = r.now().UnixMilli(), keepAfterInjected.Milliseconds()
+		now = r.now().UnixMilli()
+		guess = now
 	}
-	for _, l := range limits {
-		args = append(args, l.Count, int64(l.Window/time.Second))
+	c := getCall(ctx, deadline, r.prefix, id, limits, cost, now, guess+r.skew)
+	r.pipe.do(c)
+	if c.err != nil {
+		return Decision{}, fmt.Errorf("limiter: redis allow: %w", c.err)
 	}
-	return args
+	d, err := r.decision(limits, cost, c.reply, sent)
+	putCall(c)
+	return d, err
 }
 
-func decision(limits []Limit, reply []int64) (Decision, error) {
-	if len(reply) != 2+2*len(limits) {
-		return Decision{}, fmt.Errorf("limiter: redis allow: %d values in reply, want %d", len(reply), 2+2*len(limits))
+// decision computes the decision from allow.lua's reply: the counts it
+// read and Redis's time, with decide, as Memory does. The script's own
+// check must agree with decide's.
+func (r *Redis) decision(limits []Limit, cost int64, reply []int64, sent int64) (Decision, error) {
+	n := len(limits)
+	if len(reply) != 2*n+2 {
+		return Decision{}, fmt.Errorf("limiter: redis allow: %d values in reply, want %d", len(reply), 2*n+2)
 	}
-	d := Decision{Allowed: reply[0] == 1, RetryAfter: ms(reply[1]), N: len(limits)}
-	for i, l := range limits {
-		d.Windows[i] = WindowState{Limit: l, Remaining: reply[2+2*i], Reset: ms(reply[3+2*i])}
+	var c [MaxWindows]counts
+	for i := range n {
+		c[i] = counts{prev: reply[2*i], curr: reply[2*i+1]}
+	}
+	allowed, now := reply[2*n] == 1, reply[2*n+1]
+	d := decide(now, limits, cost, &c)
+	if d.Allowed != allowed {
+		return Decision{}, fmt.Errorf("limiter: redis allow: script admitted %t, decide %t at %d", allowed, d.Allowed, now)
+	}
+	if r.now == nil {
+		r.offset.Store(now - sent)
 	}
 	return d, nil
 }
 
-// Close closes the client that NewRedis made from RedisConfig.URL.
+// Close waits for the pipelines in flight and closes the client that
+// NewRedis made from RedisConfig.URL.
 func (r *Redis) Close() error {
+	r.pipe.wait()
 	if !r.owned {
 		return nil
 	}
