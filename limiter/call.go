@@ -3,7 +3,10 @@ package limiter
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,13 +18,21 @@ import (
 // arguments point into its calls: go-redis writes a pointer in an
 // interface without allocating, where a string or an int64 needs one
 // allocation each. Calls are reused (see getCall).
+//
+// Calls equal in all but their context (same keys, limits, cost and time:
+// the requests of one busy key) go to allow.lua as one entry of m
+// requests: the first of them, the lead, carries the entry's arguments,
+// and rank is each one's place in it.
 type call struct {
 	ctx      context.Context
 	deadline time.Time
 	n        int                     // limits
 	keys     [2 * MaxWindows]string  // two per limit
-	argv     [5 + 2*MaxWindows]int64 // now, cost, from, to, n, then count and window per limit
+	tag      string                  // "{<prefix>:<id>}", the start of every key
+	argv     [6 + 2*MaxWindows]int64 // now, cost, from, to, n, m, then count and window per limit
+	rank     int                     // place in its entry, 0 for the lead
 	reply    []int64                 // prev and curr per limit, allowed, now
+	replyBuf [2*MaxWindows + 2]int64
 	err      error
 	done     chan struct{} // receives when reply or err is set, if the call waited in a queue
 	one      [1]*call      // the call itself, to send it alone without allocating
@@ -41,10 +52,11 @@ func getCall(ctx context.Context, deadline time.Time, prefix, id string, limits 
 	c := callPool.Get().(*call)
 	c.ctx, c.deadline, c.n = ctx, deadline, len(limits)
 	from, to := c.setKeys(prefix, id, limits, guess)
-	c.argv[0], c.argv[1], c.argv[2], c.argv[3], c.argv[4] = now, cost, from, to, int64(len(limits))
+	c.argv[0], c.argv[1], c.argv[2], c.argv[3], c.argv[4], c.argv[5] = now, cost, from, to, int64(len(limits)), 1
 	for i, l := range limits {
-		c.argv[5+2*i], c.argv[6+2*i] = l.Count, l.Window.Milliseconds()
+		c.argv[6+2*i], c.argv[7+2*i] = l.Count, l.Window.Milliseconds()
 	}
+	c.rank = 0
 	return c
 }
 
@@ -83,36 +95,68 @@ func (c *call) setKeys(prefix, id string, limits []Limit, t int64) (from, to int
 	for i, end := range ends[:2*len(limits)] {
 		c.keys[i], start = s[start:end], end
 	}
+	c.tag = s[:len(prefix)+len(id)+3]
 	return from, to
 }
 
-// script is one run of allow.lua for calls, in order.
+// sameEntry reports whether c and d can be one entry of allow.lua: they
+// differ at most in their contexts and deadlines.
+func sameEntry(c, d *call) bool {
+	if c.n != d.n || [5]int64(c.argv[:5]) != [5]int64(d.argv[:5]) || [2 * MaxWindows]int64(c.argv[6:]) != [2 * MaxWindows]int64(d.argv[6:]) {
+		return false
+	}
+	for i := range 2 * c.n {
+		if c.keys[i] != d.keys[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// group orders calls so that equal ones (sameEntry) are together, keeping
+// the order of the calls of each id, and ranks them in their entries.
+// Calls of different ids count in different keys: their order does not
+// change any decision.
+func group(calls []*call) {
+	slices.SortStableFunc(calls, func(c, d *call) int { return strings.Compare(c.tag, d.tag) })
+	var lead *call
+	for _, c := range calls {
+		if lead != nil && sameEntry(lead, c) {
+			c.rank = int(lead.argv[5])
+			lead.argv[5]++
+			continue
+		}
+		lead, c.rank, c.argv[5] = c, 0, 1
+	}
+}
+
+// script is one run of allow.lua for calls, grouped (see group).
 type script struct {
 	calls []*call
 	cmd   *redis.IntSliceCmd
 }
 
 // newScript returns the EVALSHA of calls, or the EVAL if eval. keep is
-// allow.lua's ARGV[1].
+// allow.lua's ARGV[1]. calls must be grouped.
 func newScript(ctx context.Context, calls []*call, keep *int64, eval bool) *script {
 	nkeys, nargs := 0, 1
-	for _, c := range calls {
+	for _, c := range leads(calls) {
 		nkeys += 2 * c.n
-		nargs += 5 + 2*c.n
+		nargs += 6 + 2*c.n
 	}
 	args := make([]any, 3, 3+nkeys+nargs)
 	args[0], args[1], args[2] = "evalsha", &allowHash, nkeys
 	if eval {
 		args[0], args[1] = "eval", &allowLua
 	}
-	for _, c := range calls {
+	for _, c := range leads(calls) {
 		for i := range 2 * c.n {
 			args = append(args, &c.keys[i])
 		}
 	}
 	args = append(args, keep)
-	for _, c := range calls {
-		for i := range 5 + 2*c.n {
+	for _, c := range leads(calls) {
+		for i := range 6 + 2*c.n {
 			args = append(args, &c.argv[i])
 		}
 	}
@@ -121,21 +165,52 @@ func newScript(ctx context.Context, calls []*call, keep *int64, eval bool) *scri
 	return s
 }
 
-// deliver gives each call its part of the reply, or the error.
+// leads yields the leads of grouped calls.
+func leads(calls []*call) iter.Seq2[int, *call] {
+	return func(yield func(int, *call) bool) {
+		for i, c := range calls {
+			if c.rank == 0 && !yield(i, c) {
+				return
+			}
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// deliver gives each call its part of the reply, or the error. A lead's
+// part is its entry's: the counts before it and how many of its requests
+// fit; the call of rank j sees the counts after the first min(j, fit), and
+// is allowed if j < fit.
 func (s *script) deliver() {
 	reply, err := s.cmd.Result()
 	want := 0
-	for _, c := range s.calls {
+	for _, c := range leads(s.calls) {
 		want += 2*c.n + 2
 	}
 	if err == nil && len(reply) != want {
 		err = fmt.Errorf("%d values in reply, want %d", len(reply), want)
 	}
+	var entry []int64
 	for _, c := range s.calls {
 		if err != nil {
 			c.err = err
 			continue
 		}
-		c.reply, reply = reply[:2*c.n+2:2*c.n+2], reply[2*c.n+2:]
+		if c.rank == 0 {
+			entry, reply = reply[:2*c.n+2], reply[2*c.n+2:]
+		}
+		fit, rank := entry[2*c.n], int64(c.rank)
+		c.reply = c.replyBuf[:2*c.n+2]
+		copy(c.reply, entry)
+		for i := 1; i < 2*c.n; i += 2 {
+			c.reply[i] += min(rank, fit) * c.argv[1]
+		}
+		c.reply[2*c.n] = int64(b2i(rank < fit))
 	}
 }

@@ -89,9 +89,13 @@
 // is in flight, or one is and no call waits; the others queue, and all go
 // in the next round trip of one goroutine, in one allow.lua run that
 // decides each as if alone, in turn. One run reads Redis TIME once, and for
-// consecutive requests of one id reads each key once and writes it once. With a Cluster or Ring
-// client, or when Redis refuses keys of several ids in one script
-// (CROSSSLOT, as from a proxy in front of shards), each call has its own
+// consecutive requests of one id reads each key once and writes it once.
+// Calls that differ only in their contexts (one busy key's requests) are
+// one entry of the script, their keys and limits sent once: the script
+// says how many of the entry's m requests fit, and Go gives each its
+// decision from that (see group and deliver in call.go). With a Cluster or
+// Ring client, or when Redis refuses keys of several ids in one script
+// (CROSSSLOT, as from a proxy in front of shards), each id has its own
 // script, and the scripts share a pipeline. A call waits at most its
 // timeout (or its context's deadline, if sooner) whether sent at once or
 // queued; a queued call notices the cancellation of its context when its

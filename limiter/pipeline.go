@@ -133,23 +133,25 @@ func batchContext(batch []*call) (context.Context, context.CancelFunc, []*call) 
 }
 
 // send runs allow.lua for calls and gives each its reply or error: with
-// EVAL when Redis lacks the script, and one script per call when Redis
-// refuses their keys together.
+// EVAL when Redis lacks the script, and one script per entry (the calls of
+// one id, see group) when Redis refuses keys of several ids together.
+// It reorders calls.
 func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	if len(calls) == 0 {
 		return
 	}
-	if len(calls) == 1 || !p.separate.Load() {
+	group(calls)
+	if calls[0].argv[5] == int64(len(calls)) || !p.separate.Load() {
 		s := p.run(ctx, []*script{newScript(ctx, calls, &p.keep, false)})[0]
-		if len(calls) == 1 || !isRedisError(s.cmd.Err(), "CROSSSLOT") {
+		if calls[0].argv[5] == int64(len(calls)) || !isRedisError(s.cmd.Err(), "CROSSSLOT") {
 			s.deliver()
 			return
 		}
 		p.separate.Store(true)
 	}
-	scripts := make([]*script, len(calls))
-	for i := range calls {
-		scripts[i] = newScript(ctx, calls[i:i+1], &p.keep, false)
+	var scripts []*script
+	for i, c := range leads(calls) {
+		scripts = append(scripts, newScript(ctx, calls[i:i+int(c.argv[5])], &p.keep, false))
 	}
 	for _, s := range p.run(ctx, scripts) {
 		s.deliver()

@@ -31,18 +31,25 @@ func TestRedisRunsBatchedRequestsInTurn(t *testing.T) {
 			mem, red := newTestMemory(t, clock.Now), newTestRedis(t, clock.Now)
 			sets := randomLimitSets(rng)
 			var allowed, denied int
+			var grouped [2]int // calls after the first of their entry, denied and allowed
 			for batch := range 40 {
 				var reqs []batchedRequest
-				for range 1 + rng.IntN(12) {
-					clock.Advance(randomBatchStep(rng))
-					q := batchedRequest{limits: sets[rng.IntN(len(sets))], id: fmt.Sprint("id-", rng.IntN(3))}
-					q.cost = randomCost(rng, q.limits)
+				for range 1 + rng.IntN(24) {
+					var q batchedRequest
+					if len(reqs) > 0 && rng.IntN(5) < 2 { // the same again: one entry of the script
+						p := reqs[len(reqs)-1]
+						q = batchedRequest{limits: p.limits, id: p.id, cost: p.cost, guess: p.guess}
+					} else {
+						clock.Advance(randomBatchStep(rng))
+						q = batchedRequest{limits: sets[rng.IntN(len(sets))], id: fmt.Sprint("id-", rng.IntN(3))}
+						q.cost = randomCost(rng, q.limits)
+						q.guess = clock.Now().UnixMilli() + randomSkew(rng)
+					}
 					var err error
 					if q.want, err = mem.Allow(context.Background(), q.id, q.limits, q.cost); err != nil {
 						t.Fatal(err)
 					}
-					now := clock.Now().UnixMilli()
-					q.call = getCall(context.Background(), time.Now().Add(time.Minute), red.prefix, q.id, q.limits, q.cost, now, now+randomSkew(rng))
+					q.call = getCall(context.Background(), time.Now().Add(time.Minute), red.prefix, q.id, q.limits, q.cost, clock.Now().UnixMilli(), q.guess)
 					reqs = append(reqs, q)
 				}
 				calls := make([]*call, len(reqs))
@@ -66,10 +73,14 @@ func TestRedisRunsBatchedRequestsInTurn(t *testing.T) {
 					} else {
 						denied++
 					}
+					if q.call.rank > 0 {
+						grouped[b2i(got.Allowed)]++
+					}
 				}
 			}
-			if allowed == 0 || denied == 0 {
-				t.Fatalf("%d allowed, %d denied: the batches test too little", allowed, denied)
+			if allowed == 0 || denied == 0 || grouped[0] == 0 || grouped[1] == 0 {
+				t.Fatalf("%d allowed, %d denied, of which in entries of several calls %d allowed, %d denied: the batches test too little",
+					allowed, denied, grouped[1], grouped[0])
 			}
 		})
 	}
@@ -80,6 +91,7 @@ type batchedRequest struct {
 	id     string
 	limits []Limit
 	cost   int64
+	guess  int64 // the instant for which its keys are named
 	call   *call
 	want   Decision
 }
@@ -254,23 +266,35 @@ func burst(t *testing.T, r *Redis, hook *countingHook, ids []string, n int, limi
 
 // TestRedisSendsConcurrentCallsTogether holds two calls in flight while
 // eight others come, and wants these in the next round trip, in one
-// script, counted as if one after the other.
+// script, counted as if one after the other: the calls of one id as one
+// entry of the script (its keys sent once), those of two ids as two.
 func TestRedisSendsConcurrentCallsTogether(t *testing.T) {
-	hook := &countingHook{}
-	r := newHookedRedis(t, testenv.RedisURL(t), hook)
-	got := burst(t, r, hook, []string{"a"}, 10, mustLimits(t, "100/1h", "1000/1d"))
-	want := []int64{90, 91, 92, 93, 94, 95, 96, 97, 98, 99}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("remaining (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"evalsha 4", "evalsha 4", "evalsha 32"}, hook.sent()); diff != "" {
-		t.Fatalf("scripts sent, with their number of keys (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		ids  []string
+		want []int64
+		sent []string
+	}{
+		{[]string{"a"}, []int64{90, 91, 92, 93, 94, 95, 96, 97, 98, 99}, []string{"evalsha 4", "evalsha 4", "evalsha 4"}},
+		{[]string{"a", "b"}, []int64{95, 95, 96, 96, 97, 97, 98, 98, 99, 99}, []string{"evalsha 4", "evalsha 4", "evalsha 8"}},
+	} {
+		t.Run(strings.Join(tc.ids, ","), func(t *testing.T) {
+			hook := &countingHook{}
+			r := newHookedRedis(t, testenv.RedisURL(t), hook)
+			got := burst(t, r, hook, tc.ids, 10, mustLimits(t, "100/1h", "1000/1d"))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("remaining (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.sent, hook.sent()); diff != "" {
+				t.Fatalf("scripts sent, with their number of keys (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
 // TestRedisSendsScriptsWhenRedisLacksThem empties the script cache of a
 // server of the test's own before every EVALSHA, of a call alone and of a
-// batch: each is sent again with EVAL.
+// batch (two calls of one id, one entry of the script): each is sent again
+// with EVAL.
 func TestRedisSendsScriptsWhenRedisLacksThem(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
@@ -288,7 +312,7 @@ func TestRedisSendsScriptsWhenRedisLacksThem(t *testing.T) {
 	}
 	sent := hook.sent()
 	slices.Sort(sent) // the two calls sent at once end in any order
-	want := []string{"eval 2", "eval 2", "eval 2", "eval 4", "evalsha 2", "evalsha 2", "evalsha 2", "evalsha 4"}
+	want := []string{"eval 2", "eval 2", "eval 2", "eval 2", "evalsha 2", "evalsha 2", "evalsha 2", "evalsha 2"}
 	if diff := cmp.Diff(want, sent); diff != "" {
 		t.Fatalf("scripts sent, sorted, with their number of keys (-want +got):\n%s", diff)
 	}
@@ -315,21 +339,21 @@ func refuseCrossSlot(cmd redis.Cmder) error {
 	return nil
 }
 
-// TestRedisSendsOneScriptPerCallWhenRedisRefusesThemTogether has Redis
+// TestRedisSendsOneScriptPerIDWhenRedisRefusesThemTogether has Redis
 // refuse a script for several ids: the calls are sent again, one script
-// each in one pipeline, and so from then on.
-func TestRedisSendsOneScriptPerCallWhenRedisRefusesThemTogether(t *testing.T) {
+// per id in one pipeline, and so from then on; the calls of one id still
+// go together.
+func TestRedisSendsOneScriptPerIDWhenRedisRefusesThemTogether(t *testing.T) {
 	hook := &countingHook{refuse: refuseCrossSlot}
 	r := newHookedRedis(t, testenv.RedisURL(t), hook)
 	limits := mustLimits(t, "100/1h")
-	ids := []string{"a", "b", "c"} // a, b, c, a, b: any three are of two ids or more
-	got := append(burst(t, r, hook, ids, 5, limits), burst(t, r, hook, ids, 5, limits)...)
-	if diff := cmp.Diff([]int64{98, 98, 99, 99, 99, 96, 96, 97, 97, 98}, got); diff != "" {
+	got := append(burst(t, r, hook, []string{"a", "b", "c", "d", "e"}, 5, limits), burst(t, r, hook, []string{"f"}, 5, limits)...)
+	if diff := cmp.Diff([]int64{99, 99, 99, 99, 99, 95, 96, 97, 98, 99}, got); diff != "" {
 		t.Fatalf("remaining (-want +got):\n%s", diff)
 	}
 	want := []string{
-		"evalsha 2", "evalsha 2", "evalsha 6", "evalsha 2", "evalsha 2", "evalsha 2", // three refused together, then sent apart
-		"evalsha 2", "evalsha 2", "evalsha 2", "evalsha 2", "evalsha 2", // apart from then on
+		"evalsha 2", "evalsha 2", "evalsha 6", "evalsha 2", "evalsha 2", "evalsha 2", // three ids refused together, then sent apart
+		"evalsha 2", "evalsha 2", "evalsha 2", // three calls of one id together
 	}
 	if diff := cmp.Diff(want, hook.sent()); diff != "" {
 		t.Fatalf("scripts sent, with their number of keys (-want +got):\n%s", diff)
