@@ -2,56 +2,49 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"net"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // load is one run of requests against one URL.
 type load struct {
 	url      string
-	header   http.Header
 	conns    int
 	duration time.Duration
-	rate     int // requests/s; 0: closed loop
-	client   *http.Client
+	rate     int // requests/s over all connections; 0: closed loop
 
-	errors atomic.Int64
-	non200 atomic.Int64
-	other  sync.Map // status code → *atomic.Int64, for the answers not 200
+	addr string // host:port to dial
+	req  []byte // the request, serialized once
 }
+
+const (
+	maxConns = 1000
+	maxRate  = 10_000_000
+)
 
 func hit(ctx context.Context, args []string, stdout io.Writer) error {
 	l, err := parseHit(args)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.duration)
-	defer cancel()
-	start := time.Now()
-	var lat []time.Duration
-	if l.rate > 0 {
-		lat = l.openLoop(ctx)
-	} else {
-		lat = l.closedLoop(ctx)
+	res, err := l.run(ctx)
+	if err != nil {
+		return fmt.Errorf("hit %s: %w", l.url, err)
 	}
-	l.report(stdout, lat, time.Since(start))
+	res.report(stdout, l.rate > 0)
 	return nil
 }
 
 func parseHit(args []string) (*load, error) {
 	fs := flag.NewFlagSet("hit", flag.ContinueOnError)
-	l := &load{header: http.Header{}}
+	l := &load{}
 	var header string
-	fs.StringVar(&l.url, "url", "", "URL to GET (loopback only)")
+	fs.StringVar(&l.url, "url", "", "URL to GET (loopback http only)")
 	fs.StringVar(&header, "header", "", "one request header, 'Name: value'")
 	fs.IntVar(&l.conns, "c", 64, "connections")
 	fs.DurationVar(&l.duration, "d", 10*time.Second, "duration (at most 5m)")
@@ -59,136 +52,77 @@ func parseHit(args []string) (*load, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if err := l.check(header); err != nil {
-		return nil, err
+	if l.conns < 1 || l.conns > maxConns || l.duration <= 0 || l.duration > 5*time.Minute || l.rate < 0 || l.rate > maxRate {
+		return nil, fmt.Errorf("hit: want 1 <= -c <= %d, 0 < -d <= 5m, 0 <= -rate <= %d", maxConns, maxRate)
 	}
-	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: l.conns, MaxConnsPerHost: l.conns, DisableCompression: true,
-	}}
-	return l, nil
+	return l, l.prepare(header)
 }
 
-func (l *load) check(header string) error {
+// prepare checks the URL and the header and serializes the request: GET,
+// Host, the header, no body.
+func (l *load) prepare(header string) error {
 	u, err := url.Parse(l.url)
-	if err != nil || u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
+	if err != nil || u.Scheme != "http" || u.User != nil ||
+		u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
 		return fmt.Errorf("hit: -url must be a loopback http URL, got %q", l.url)
 	}
-	if l.conns < 1 || l.duration <= 0 || l.duration > 5*time.Minute || l.rate < 0 {
-		return errors.New("hit: want -c >= 1, 0 < -d <= 5m, -rate >= 0")
+	port := u.Port()
+	if port == "" {
+		port = "80"
 	}
+	l.addr = net.JoinHostPort(u.Hostname(), port)
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
 	if header != "" {
 		name, value, ok := strings.Cut(header, ":")
-		if !ok {
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || !isToken(name) || strings.ContainsAny(value, "\r\n\x00") {
 			return fmt.Errorf("hit: -header %q: want 'Name: value'", header)
 		}
-		l.header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+		fmt.Fprintf(&b, "%s: %s\r\n", name, value)
 	}
+	b.WriteString("\r\n")
+	l.req = []byte(b.String())
 	return nil
 }
 
-// closedLoop runs conns workers that each send the next request as soon
-// as the last one is answered.
-func (l *load) closedLoop(ctx context.Context) []time.Duration {
-	results := make([][]time.Duration, l.conns)
-	var wg sync.WaitGroup
-	for i := range l.conns {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				t := time.Now()
-				if l.do(ctx) {
-					results[i] = append(results[i], time.Since(t))
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return slices.Concat(results...)
-}
-
-// openLoop sends rate requests per second whatever the answers take; a
-// request's latency counts from when it was due, so that a stall shows
-// in the percentiles instead of lowering the rate.
-func (l *load) openLoop(ctx context.Context) []time.Duration {
-	due := make(chan time.Time, l.rate)
-	results := make([][]time.Duration, l.conns)
-	var wg sync.WaitGroup
-	for i := range l.conns {
-		wg.Go(func() {
-			for t := range due {
-				if l.do(ctx) {
-					results[i] = append(results[i], time.Since(t))
-				}
-			}
-		})
-	}
-	l.schedule(ctx, due)
-	close(due)
-	wg.Wait()
-	return slices.Concat(results...)
-}
-
-// schedule puts the due time of each request on due, rate per second.
-func (l *load) schedule(ctx context.Context, due chan<- time.Time) {
-	start, sent := time.Now(), 0
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			for n := int(now.Sub(start).Seconds() * float64(l.rate)); sent < n; sent++ {
-				select {
-				case due <- start.Add(time.Duration(sent) * time.Second / time.Duration(l.rate)):
-				case <-ctx.Done():
-					return
-				}
-			}
+// isToken reports whether s is a valid header name (RFC 9110 token).
+func isToken(s string) bool {
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
 		}
 	}
+	return s != ""
 }
 
-// do sends one request and reports whether it was answered in time.
-func (l *load) do(ctx context.Context) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.url, nil)
-	if err != nil {
-		l.errors.Add(1)
-		return false
+// report prints one line, rps= p50_ms= p99_ms= first (scripts/load/run.sh
+// reads them there), then a line for each status other than 200 and the
+// first error, if any. late_p99_ms (open loop) is how late the generator
+// itself sent the requests due on an idle connection: its part of the
+// latencies.
+func (r *result) report(w io.Writer, open bool) {
+	requests := r.lat.n
+	fmt.Fprintf(w, "rps=%.0f p50_ms=%.3f p99_ms=%.3f requests=%d errors=%d non200=%d p90_ms=%.3f p999_ms=%.3f max_ms=%.3f",
+		float64(requests)/r.elapsed.Seconds(), ms(r.lat.percentile(0.50)), ms(r.lat.percentile(0.99)),
+		requests, r.errors, int64(requests)-r.status[200],
+		ms(r.lat.percentile(0.90)), ms(r.lat.percentile(0.999)), ms(r.lat.max))
+	if open {
+		fmt.Fprintf(w, " late_p99_ms=%.3f", ms(r.late.percentile(0.99)))
 	}
-	req.Header = l.header
-	res, err := l.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			l.errors.Add(1)
+	if r.cpuOK && requests > 0 {
+		fmt.Fprintf(w, " cpu_us_per_req=%.1f\n", float64(r.cpu.Microseconds())/float64(requests))
+	} else {
+		fmt.Fprintf(w, " cpu_us_per_req=-\n")
+	}
+	for code, n := range r.status {
+		if code != 200 && n > 0 {
+			fmt.Fprintf(w, "status %d: %d answers\n", code, n)
 		}
-		return false
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		l.non200.Add(1)
-		n, _ := l.other.LoadOrStore(res.StatusCode, new(atomic.Int64))
-		n.(*atomic.Int64).Add(1)
+	if r.err != nil {
+		fmt.Fprintf(w, "first error: %v\n", r.err)
 	}
-	return true
-}
-
-func (l *load) report(w io.Writer, lat []time.Duration, elapsed time.Duration) {
-	slices.Sort(lat)
-	fmt.Fprintf(w, "rps=%.0f p50_ms=%.3f p99_ms=%.3f requests=%d errors=%d non200=%d\n",
-		float64(len(lat))/elapsed.Seconds(), ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99)),
-		len(lat), l.errors.Load(), l.non200.Load())
-	l.other.Range(func(code, n any) bool {
-		fmt.Fprintf(w, "status %d: %d answers\n", code, n.(*atomic.Int64).Load())
-		return true
-	})
-}
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(int(p*float64(len(sorted))), len(sorted)-1)]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

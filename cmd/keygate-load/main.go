@@ -5,13 +5,16 @@
 //	    starts three targets on loopback ports, each its own Echo server:
 //	    a bare handler answering 200, /auth on the memory limiter and /auth
 //	    on the Redis limiter, over a SQLite keystore in a temporary folder
-//	    with one key; writes their URLs and the key to FILE as shell
-//	    variables, and serves until interrupted.
+//	    with one key; writes their URLs, the key and its GOMAXPROCS to
+//	    FILE as shell variables, and serves until interrupted.
 //
 //	keygate-load hit -url URL [-header 'Name: value'] [-c 64] [-d 10s] [-rate N]
-//	    sends GET requests for a duration, closed-loop on c connections, or
-//	    open-loop at N requests/s (latency counted from when each request
-//	    was due), and prints one line: rps=… p50_ms=… p99_ms=… errors=…
+//	    sends GET requests for a duration on c HTTP/1.1 keep-alive
+//	    connections of its own (engine.go), closed-loop, or open-loop at N
+//	    requests/s shared out as wrk2 does (latency counted from when each
+//	    request was due), and prints one line: rps=… p50_ms=… p99_ms=…
+//	    requests=… errors=… non200=… p90_ms=… p999_ms=… max_ms=…
+//	    [late_p99_ms=…] cpu_us_per_req=…
 //
 // It talks only to loopback addresses and stops by itself.
 package main

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -206,8 +207,8 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 func writeReady(path string, t *targets) error {
-	content := fmt.Sprintf("BARE_URL=%s\nMEMORY_URL=%s\nREDIS_URL=%s\nKEY=%s\n",
-		t.urls["BARE"], t.urls["MEMORY"], t.urls["REDIS"], t.key)
+	content := fmt.Sprintf("BARE_URL=%s\nMEMORY_URL=%s\nREDIS_URL=%s\nKEY=%s\nSERVER_GOMAXPROCS=%d\n",
+		t.urls["BARE"], t.urls["MEMORY"], t.urls["REDIS"], t.key, runtime.GOMAXPROCS(0))
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
 		return err

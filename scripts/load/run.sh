@@ -2,26 +2,52 @@
 # make load: /auth with a valid key on the memory limiter and on Redis,
 # against a bare Echo handler that answers 200, in the same run, on this
 # machine's loopback only. Prints requests/s, p50 and p99 of each, the
-# ratio to the bare handler, then /auth on Redis at half its own rate.
+# ratio to the bare handler, then /auth on Redis at half its own rate and
+# the bare handler at that same rate; and for every run the CPU time (user
+# + system) per request of the server, of Redis and of the generator, the
+# steady figure on a shared machine, where requests/s swings by ±15 %
+# from run to run.
 #
 # Uses wrk when installed (apt-get install wrk), else keygate-load's own
-# generator; the half-rate run always uses keygate-load (wrk has no fixed
-# rate).
+# generator, closed-loop; the half-rate runs always use keygate-load hit's
+# open loop (wrk has no fixed rate): raw keep-alive connections, each
+# sending its share of the rate, every request's latency counted from
+# when it was due.
 #
 #   LOAD_DURATION      each run (default 10s)
 #   LOAD_CONNECTIONS   concurrent connections (default 64)
 #   LOAD_THREADS       wrk threads (default 2)
+#   LOAD_GOMAXPROCS    GOMAXPROCS of the server only (default: half the CPUs,
+#                      at least 1; "go" for Go's default, every CPU)
 #   KEYGATE_REDIS_URL  the Redis of the Redis target (default redis://127.0.0.1:6379/0)
+#
+# CPU per request: the server's from /proc/PID/stat, Redis's from
+# redis-cli INFO cpu ("-" without redis-cli; it counts every client of
+# that Redis), wrk's from bash's time, keygate-load hit's from its own
+# getrusage.
 #
 # Targets: /auth on Redis >= 60 % of the bare handler's requests/s; p99 < 1 ms
 # at half that rate.
 set -euo pipefail
+shopt -s inherit_errexit
 
 cd "$(dirname "$0")/../.."
 duration=${LOAD_DURATION:-10s}
 conns=${LOAD_CONNECTIONS:-64}
 threads=${LOAD_THREADS:-2}
 redis_url=${KEYGATE_REDIS_URL:-redis://127.0.0.1:6379/0}
+# The server gets half the CPUs, the generator and Redis the other half,
+# as they would on machines of their own. With every CPU (Go's default),
+# a server that shares 2 CPUs with them keeps waking idle threads to run
+# a request that waited on Redis, and spends ~1.5 times the CPU per request
+# (README, Performance).
+gomaxprocs=${LOAD_GOMAXPROCS:-$(($(nproc) / 2 > 1 ? $(nproc) / 2 : 1))}
+if [[ $gomaxprocs != go && ! $gomaxprocs =~ ^[1-9][0-9]*$ ]]; then
+	echo "load: LOAD_GOMAXPROCS=$gomaxprocs: want a positive integer or go" >&2
+	exit 1
+fi
+clk_tck=$(getconf CLK_TCK)
+TIMEFORMAT='%3U %3S'
 
 work=$(mktemp -d)
 server_pid=
@@ -36,7 +62,12 @@ trap cleanup EXIT
 
 go build -o "$work/keygate-load" ./cmd/keygate-load
 
-"$work/keygate-load" serve -ready "$work/ready" -redis "$redis_url" &
+# GOMAXPROCS for the server alone, so that the generator keeps its own.
+if [[ $gomaxprocs != go ]]; then
+	GOMAXPROCS=$gomaxprocs "$work/keygate-load" serve -ready "$work/ready" -redis "$redis_url" &
+else
+	env -u GOMAXPROCS "$work/keygate-load" serve -ready "$work/ready" -redis "$redis_url" &
+fi
 server_pid=$!
 for _ in $(seq 100); do
 	[[ -f $work/ready ]] && break
@@ -56,11 +87,55 @@ to_ms() {
 	}'
 }
 
-# measure URL prints "rps p50_ms p99_ms" at full speed.
+# server_cpu prints the CPU seconds (user + system) of keygate-load serve
+# so far: fields 14 and 15 of /proc/PID/stat, in clock ticks, counted
+# after the ")" that ends field 2.
+server_cpu() {
+	local stat
+	stat=$(<"/proc/$server_pid/stat")
+	awk -v hz="$clk_tck" '{printf "%.2f", ($12 + $13) / hz}' <<<"${stat##*) }"
+}
+
+# redis_cpu prints the CPU seconds of the Redis at redis_url so far, or -.
+redis_cpu() {
+	local info
+	command -v redis-cli >/dev/null && info=$(redis-cli -u "$redis_url" INFO cpu 2>/dev/null) || info=
+	awk -F: '{sub(/\r$/, "")} $1 == "used_cpu_sys" {s = $2; n++} $1 == "used_cpu_user" {u = $2; n++}
+		END {if (n == 2) printf "%.6f", s + u; else print "-"}' <<<"$info"
+}
+
+# per_req BEFORE AFTER REQUESTS prints the CPU microseconds per request
+# between two readings in seconds, or - if either is missing.
+per_req() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+		if (a == "-" || b == "-" || n + 0 == 0) print "-"; else printf "%.1f", (b - a) * 1e6 / n
+	}'
+}
+
+# with_cpu GENERATOR ARGS... runs a generator that prints "rps p50_ms p99_ms
+# requests gen_us_per_req" and prints "rps p50_ms p99_ms server_us redis_us
+# gen_us", the last three per request.
+with_cpu() {
+	local s0 r0 s1 r1 out rps p50 p99 n gen
+	s0=$(server_cpu)
+	r0=$(redis_cpu)
+	out=$("$@")
+	s1=$(server_cpu)
+	r1=$(redis_cpu)
+	read -r rps p50 p99 n gen <<<"$out"
+	echo "$rps $p50 $p99 $(per_req "$s0" "$s1" "$n") $(per_req "$r0" "$r1" "$n") $gen"
+}
+
+# measure URL prints "rps p50_ms p99_ms requests gen_us_per_req" at full
+# speed.
 measure() {
 	local url=$1 out
 	if command -v wrk >/dev/null; then
-		out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $KEY" "$url")
+		out=$( { time wrk -t"$threads" -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $KEY" "$url"; } 2>"$work/time") || {
+			echo "load: wrk failed against $url:" >&2
+			cat "$work/time" >&2
+			exit 1
+		}
 		if grep -q "Non-2xx" <<<"$out"; then
 			echo "load: non-2xx answers from $url:" >&2
 			echo "$out" >&2
@@ -68,47 +143,84 @@ measure() {
 			"$work/keygate-load" hit -url "$url" -header "Authorization: Bearer $KEY" -c "$conns" -d "$duration" >&2
 			exit 1
 		fi
-		local rps p50 p99
+		local rps p50 p99 n user sys
 		rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
 		p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 		p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-		echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+		n=$(awk '/ requests in / {print $1}' <<<"$out")
+		read -r user sys < <(tail -n 1 "$work/time")
+		echo "$rps $(to_ms "$p50") $(to_ms "$p99") $n $(per_req 0 "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" "$n")"
 	else
-		hit "$url"
+		hit "$url" 0
 	fi
 }
 
-# hit URL [RATE] runs keygate-load's generator and prints "rps p50_ms p99_ms".
+# hit URL RATE [NAME] runs keygate-load's generator (closed-loop if RATE is
+# 0) and prints "rps p50_ms p99_ms requests gen_us_per_req"; its whole
+# report goes to $work/NAME.
 hit() {
-	local url=$1 rate=${2:-0} out
+	local url=$1 rate=$2 name=${3:-} out
 	out=$("$work/keygate-load" hit -url "$url" -header "Authorization: Bearer $KEY" -c "$conns" -d "$duration" -rate "$rate")
 	if ! grep -q "errors=0 non200=0" <<<"$out"; then
 		echo "load: failed requests against $url: $out" >&2
 		exit 1
 	fi
-	sed -E 's/rps=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 \2 \3/' <<<"$out"
+	[[ -z $name ]] || echo "$out" >"$work/$name"
+	awk 'NR == 1 {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		print f["rps"], f["p50_ms"], f["p99_ms"], f["requests"], f["cpu_us_per_req"]
+	}' <<<"$out"
 }
 
-generator=keygate-load
+generator="keygate-load hit (closed loop)"
 command -v wrk >/dev/null && generator="wrk -t$threads"
-echo "load: $generator, $conns connections, $duration per target, $(nproc) CPUs, GOMAXPROCS ${GOMAXPROCS:-default}"
+procs_from="half the CPUs"
+[[ -z ${LOAD_GOMAXPROCS:-} ]] || procs_from=LOAD_GOMAXPROCS
+[[ $gomaxprocs != go ]] || procs_from="Go default"
+echo "load: $generator, $conns connections, $duration per target, $(nproc) CPUs," \
+	"server GOMAXPROCS $SERVER_GOMAXPROCS ($procs_from)"
 
-read -r bare_rps bare_p50 bare_p99 < <(measure "$BARE_URL")
-read -r mem_rps mem_p50 mem_p99 < <(measure "$MEMORY_URL")
-read -r red_rps red_p50 red_p99 < <(measure "$REDIS_URL")
+# Each run's line is read in two steps, so that a failed run stops the
+# script (set -e does not see through a here-string).
+out=$(with_cpu measure "$BARE_URL")
+read -r bare_rps bare_p50 bare_p99 bare_cpu <<<"$out"
+out=$(with_cpu measure "$MEMORY_URL")
+read -r mem_rps mem_p50 mem_p99 mem_cpu <<<"$out"
+out=$(with_cpu measure "$REDIS_URL")
+read -r red_rps red_p50 red_p99 red_cpu <<<"$out"
 half=$((red_rps / 2))
-read -r half_rps half_p50 half_p99 < <(hit "$REDIS_URL" "$half")
+out=$(with_cpu hit "$REDIS_URL" "$half" half)
+read -r half_rps half_p50 half_p99 half_cpu <<<"$out"
 # The same rate on the bare handler: the floor that the machine and the
 # generator set for the latencies above.
-read -r floor_rps floor_p50 floor_p99 < <(hit "$BARE_URL" "$half")
+out=$(with_cpu hit "$BARE_URL" "$half" floor)
+read -r floor_rps floor_p50 floor_p99 floor_cpu <<<"$out"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
-printf '\n%-28s %10s %9s %9s %9s\n' target "req/s" "p50 ms" "p99 ms" "vs bare"
-printf '%-28s %10s %9s %9s %9s\n' "bare echo 200" "$bare_rps" "$bare_p50" "$bare_p99" "100%"
-printf '%-28s %10s %9s %9s %9s\n' "/auth memory" "$mem_rps" "$mem_p50" "$mem_p99" "$(ratio "$mem_rps" "$bare_rps")"
-printf '%-28s %10s %9s %9s %9s\n' "/auth redis" "$red_rps" "$red_p50" "$red_p99" "$(ratio "$red_rps" "$bare_rps")"
-printf '%-28s %10s %9s %9s %9s\n' "/auth redis at $half req/s" "$half_rps" "$half_p50" "$half_p99" "-"
-printf '%-28s %10s %9s %9s %9s\n' "bare echo at $half req/s" "$floor_rps" "$floor_p50" "$floor_p99" "-"
+row() {
+	local cpu
+	read -ra cpu <<<"$6"
+	printf '%-28s %10s %9s %9s %9s %8s %8s %8s\n' "$1" "$2" "$3" "$4" "$5" "${cpu[@]}"
+}
+printf '\n%-28s %10s %9s %9s %9s %8s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "vs bare" server redis gen
+row "bare echo 200" "$bare_rps" "$bare_p50" "$bare_p99" "100%" "$bare_cpu"
+row "/auth memory" "$mem_rps" "$mem_p50" "$mem_p99" "$(ratio "$mem_rps" "$bare_rps")" "$mem_cpu"
+row "/auth redis" "$red_rps" "$red_p50" "$red_p99" "$(ratio "$red_rps" "$bare_rps")" "$red_cpu"
+row "/auth redis at $half req/s" "$half_rps" "$half_p50" "$half_p99" "-" "$half_cpu"
+row "bare echo at $half req/s" "$floor_rps" "$floor_p50" "$floor_p99" "-" "$floor_cpu"
+echo "server, redis, gen: CPU µs (user + system) per request of keygate-load serve, redis-server, the generator"
+
+# The open-loop runs in full; late is the generator's own delay in
+# sending, part of every latency above it.
+echo
+echo "open loop at $half req/s, ms:"
+for run in "half /auth redis" "floor bare echo"; do
+	awk -v name="${run#* }" 'NR == 1 {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "  %-12s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  late p99 %s\n", name,
+			f["p50_ms"], f["p90_ms"], f["p99_ms"], f["p999_ms"], f["max_ms"], f["late_p99_ms"]
+	}' "$work/${run%% *}"
+done
 
 verdict() { if awk -v ok="$2" 'BEGIN {exit !ok}'; then echo "PASS  $1"; else echo "MISS  $1"; fi; }
 echo
