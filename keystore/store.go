@@ -234,6 +234,9 @@ func (s *Store) registerQueryHook() {
 	_ = s.db.Callback().Row().After("gorm:row").Register("keygate:count_row", cb)
 }
 
+// listenWait is how long Open waits for the first LISTEN on Postgres.
+const listenWait = 5 * time.Second
+
 func (s *Store) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -241,7 +244,15 @@ func (s *Store) start() {
 	go func() { defer s.wg.Done(); s.flushLoop(ctx) }()
 	s.wg.Add(1)
 	if s.dialect == DialectPostgres {
-		go func() { defer s.wg.Done(); s.listen(ctx) }()
+		// Wait, a little, for LISTEN to take effect, so that keys are not
+		// cached before it: its first connection drops the whole cache.
+		ready := make(chan struct{})
+		go func() { defer s.wg.Done(); s.listen(ctx, ready) }()
+		select {
+		case <-ready:
+		case <-time.After(listenWait):
+			s.log.Warn("keystore listener not connected yet; keys cached until it is will be dropped then", "waited", listenWait)
+		}
 	} else {
 		ready := make(chan struct{})
 		go func() { defer s.wg.Done(); s.watchSQLite(ctx, ready) }()

@@ -131,16 +131,18 @@ func (s *Store) notify(tx *gorm.DB, hash []byte) error {
 // when it comes back, the whole cache is dropped, since notifications sent
 // in between are gone. A replica cut off from a database that others still
 // write to serves its cached keys for at most CacheTTL.
-func (s *Store) listen(ctx context.Context) {
+//
+// ready is closed once LISTEN first takes effect.
+func (s *Store) listen(ctx context.Context, ready chan<- struct{}) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		connected := false
-		err := s.listenOnce(ctx, &connected)
+		err := s.listenOnce(ctx, &connected, ready)
 		if ctx.Err() != nil {
 			return
 		}
 		if connected {
-			backoff = 100 * time.Millisecond
+			ready, backoff = nil, 100*time.Millisecond
 		}
 		s.log.Warn("keystore listener lost; retrying", "error", err, "retry_in", backoff)
 		select {
@@ -151,7 +153,7 @@ func (s *Store) listen(ctx context.Context) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, connected *bool) error {
+func (s *Store) listenOnce(ctx context.Context, connected *bool, ready chan<- struct{}) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.Connect(cctx, s.dsn)
 	cancel()
@@ -165,6 +167,9 @@ func (s *Store) listenOnce(ctx context.Context, connected *bool) error {
 	s.epoch.Add(1)
 	s.cache.InvalidateAll() // whatever was announced before LISTEN took effect
 	*connected = true
+	if ready != nil {
+		close(ready)
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
