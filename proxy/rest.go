@@ -199,6 +199,12 @@ func (ep *endpoint) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return ep.respondRecord(c, acct, id, fields)
+}
+
+// respondRecord answers 200 with the fields of record id as Odoo has it
+// now, or 404 when it is gone.
+func (ep *endpoint) respondRecord(c echo.Context, acct Account, id int64, fields []string) error {
 	obj, err := ep.read(c.Request().Context(), acct, id, fields)
 	if err != nil {
 		return ep.odooError(c, acct, err, id)
@@ -285,18 +291,10 @@ func (ep *endpoint) update(c echo.Context, mode writeMode) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := ep.rest.client.ExecuteKW(ctx, acct, ep.res.model, "write", []any{[]int64{id}, vals}, nil); err != nil {
+	if _, err := ep.rest.client.ExecuteKW(c.Request().Context(), acct, ep.res.model, "write", []any{[]int64{id}, vals}, nil); err != nil {
 		return ep.odooError(c, acct, err, id)
 	}
-	obj, err := ep.read(ctx, acct, id, fields)
-	if err != nil {
-		return ep.odooError(c, acct, err, id)
-	}
-	if obj == nil {
-		return ep.notFound(id)
-	}
-	return c.JSON(http.StatusOK, item{obj})
+	return ep.respondRecord(c, acct, id, fields)
 }
 
 func (ep *endpoint) remove(c echo.Context) error {
