@@ -102,15 +102,11 @@ func (c *call) setKeys(prefix, id string, limits []Limit, t int64) (from, to int
 // sameEntry reports whether c and d can be one entry of allow.lua: they
 // differ at most in their contexts and deadlines.
 func sameEntry(c, d *call) bool {
-	if c.n != d.n || [5]int64(c.argv[:5]) != [5]int64(d.argv[:5]) || [2 * MaxWindows]int64(c.argv[6:]) != [2 * MaxWindows]int64(d.argv[6:]) {
-		return false
-	}
-	for i := range 2 * c.n {
-		if c.keys[i] != d.keys[i] {
-			return false
-		}
-	}
-	return true
+	// argv[5] is the lead's m; past the limits, argv and keys hold what a
+	// pooled call was used for before.
+	n := c.n
+	return n == d.n && [5]int64(c.argv[:5]) == [5]int64(d.argv[:5]) &&
+		slices.Equal(c.argv[6:6+2*n], d.argv[6:6+2*n]) && slices.Equal(c.keys[:2*n], d.keys[:2*n])
 }
 
 // group orders calls so that equal ones (sameEntry) are together, keeping

@@ -231,7 +231,8 @@ func newHookedRedis(tb testing.TB, url string, hook redis.Hook) *Redis {
 
 // burst sends n requests for ids[i%len(ids)] through r at once while the
 // first two, which go at once, are held in flight, then releases them, and
-// returns the remaining counts of the first limit, sorted.
+// returns the remaining counts of the first limit, sorted, once r has
+// nothing in flight.
 func burst(t *testing.T, r *Redis, hook *countingHook, ids []string, n int, limits []Limit) []int64 {
 	t.Helper()
 	hook.hold = make(chan struct{})
@@ -259,6 +260,9 @@ func burst(t *testing.T, r *Redis, hook *countingHook, ids []string, n int, limi
 	}
 	close(hook.hold)
 	wg.Wait()
+	// The goroutine that sent the queued calls may not have seen yet that
+	// none is left; a burst after this one must not find it in flight.
+	r.pipe.wait()
 	hook.hold = nil
 	slices.Sort(remaining)
 	return remaining
@@ -356,7 +360,7 @@ func TestRedisSendsOneScriptPerIDWhenRedisRefusesThemTogether(t *testing.T) {
 		"evalsha 2", "evalsha 2", "evalsha 2", // three calls of one id together
 	}
 	if diff := cmp.Diff(want, hook.sent()); diff != "" {
-		t.Fatalf("scripts sent, with their number of keys (-want +got):\n%s", diff)
+		t.Fatalf("scripts sent, with their number of keys (-want +got):\n%s\ngot %q", diff, hook.sent())
 	}
 }
 
@@ -384,5 +388,28 @@ func TestRedisCallsWaitingInLineKeepTheirTimeout(t *testing.T) {
 	wg.Wait()
 	if diff := cmp.Diff(slices.Repeat([]bool{true}, len(errs)), errs); diff != "" {
 		t.Fatalf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestSameEntryIgnoresWhatAPooledCallHeldBefore: two calls for one key
+// are one entry even when one of them, reused from the pool, still holds
+// the arguments and keys of more limits past its own (seen: calls of one
+// busy key sent as separate entries after calls with two limits).
+func TestSameEntryIgnoresWhatAPooledCallHeldBefore(t *testing.T) {
+	limits := mustLimits(t, "100/1h")
+	now := time.Now().UnixMilli()
+	deadline := time.Now().Add(time.Minute)
+	a := getCall(context.Background(), deadline, "p", "id", limits, 1, -1, now)
+	b := getCall(context.Background(), deadline, "p", "id", limits, 1, -1, now)
+	defer putCall(a)
+	defer putCall(b)
+	b.argv[8], b.argv[9], b.keys[2], b.keys[3] = 1000, 86400000, "{p:id}:86400:1", "{p:id}:86400:2"
+	if !sameEntry(a, b) {
+		t.Fatal("calls for one key and limit are not one entry")
+	}
+	c := getCall(context.Background(), deadline, "p", "id", mustLimits(t, "101/1h"), 1, -1, now)
+	defer putCall(c)
+	if sameEntry(a, c) {
+		t.Fatal("calls with different limits are one entry")
 	}
 }
