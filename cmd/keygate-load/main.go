@@ -6,7 +6,10 @@
 //	    a bare handler answering 200, /auth on the memory limiter and /auth
 //	    on the Redis limiter, over a SQLite keystore in a temporary folder
 //	    with one key; writes their URLs, the key and its GOMAXPROCS to
-//	    FILE as shell variables, and serves until interrupted.
+//	    FILE as shell variables, and serves until interrupted. It times
+//	    every request in its handler; GET $STATS_URL<TARGET> (BARE, MEMORY
+//	    or REDIS) answers requests=… p50_ms=… p99_ms=… p999_ms=… max_ms=…
+//	    of those times since the last such GET.
 //
 //	keygate-load hit -url URL [-header 'Name: value'] [-c 64] [-d 10s] [-rate N]
 //	    sends GET requests for a duration on c HTTP/1.1 keep-alive

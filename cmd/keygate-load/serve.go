@@ -26,7 +26,7 @@ import (
 // targets are what serve runs; closers stop them in reverse order.
 type targets struct {
 	key     string
-	urls    map[string]string
+	urls    map[string]string // by target name, and STATS: see statsHandler
 	closers []func() error
 }
 
@@ -104,6 +104,9 @@ func (t *targets) start(ctx context.Context, redisURL string) error {
 // cache and every connection pool is open before the measurements.
 func (t *targets) warmUp(ctx context.Context) error {
 	for name, u := range t.urls {
+		if name == "STATS" {
+			continue
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return err
@@ -175,22 +178,32 @@ func authServer(store *keystore.Store, lim authz.Limiter) http.Handler {
 	return e
 }
 
-// listenAll serves each handler on a loopback port of its own.
+// listenAll serves each handler on a loopback port of its own, timed
+// (see timed), and the handlers' times on one more port.
 func (t *targets) listenAll(handlers map[string]http.Handler) error {
+	timers := map[string]*timed{}
 	for name, h := range handlers {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(l) }()
-		t.closers = append(t.closers, srv.Close)
+		timers[name] = &timed{h: h}
 		path := "/auth"
 		if name == "BARE" {
 			path = "/bare"
 		}
-		t.urls[name] = "http://" + l.Addr().String() + path
+		if err := t.listen(name, timers[name], path); err != nil {
+			return err
+		}
 	}
+	return t.listen("STATS", statsHandler(timers), "/stats/")
+}
+
+func (t *targets) listen(name string, h http.Handler, path string) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.closers = append(t.closers, srv.Close)
+	t.urls[name] = "http://" + l.Addr().String() + path
 	return nil
 }
 
@@ -207,8 +220,8 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 func writeReady(path string, t *targets) error {
-	content := fmt.Sprintf("BARE_URL=%s\nMEMORY_URL=%s\nREDIS_URL=%s\nKEY=%s\nSERVER_GOMAXPROCS=%d\n",
-		t.urls["BARE"], t.urls["MEMORY"], t.urls["REDIS"], t.key, runtime.GOMAXPROCS(0))
+	content := fmt.Sprintf("BARE_URL=%s\nMEMORY_URL=%s\nREDIS_URL=%s\nSTATS_URL=%s\nKEY=%s\nSERVER_GOMAXPROCS=%d\n",
+		t.urls["BARE"], t.urls["MEMORY"], t.urls["REDIS"], t.urls["STATS"], t.key, runtime.GOMAXPROCS(0))
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
 		return err

@@ -182,19 +182,40 @@ echo "load: $generator, $conns connections, $duration per target, $(nproc) CPUs,
 
 # Each run's line is read in two steps, so that a failed run stops the
 # script (set -e does not see through a here-string).
+# stats TARGET [FILE] fetches the in-handler times of TARGET since the last
+# fetch (keygate-load serve times every request from the handler's start
+# to its return) into FILE, or drops them; without curl, FILE says so.
+stats() {
+	local out=${2:-/dev/null}
+	if command -v curl >/dev/null; then
+		curl -fsS "$STATS_URL$1" >"$out"
+	else
+		echo "requests=- p50_ms=- p99_ms=- p999_ms=- max_ms=-" >"$out"
+	fi
+}
+
+stats BARE
 out=$(with_cpu measure "$BARE_URL")
 read -r bare_rps bare_p50 bare_p99 bare_cpu <<<"$out"
+stats BARE "$work/in-bare"
+stats MEMORY
 out=$(with_cpu measure "$MEMORY_URL")
 read -r mem_rps mem_p50 mem_p99 mem_cpu <<<"$out"
+stats MEMORY "$work/in-mem"
+stats REDIS
 out=$(with_cpu measure "$REDIS_URL")
 read -r red_rps red_p50 red_p99 red_cpu <<<"$out"
+stats REDIS "$work/in-red"
 half=$((red_rps / 2))
 out=$(with_cpu hit "$REDIS_URL" "$half" half)
 read -r half_rps half_p50 half_p99 half_cpu <<<"$out"
+stats REDIS "$work/in-half"
 # The same rate on the bare handler: the floor that the machine and the
 # generator set for the latencies above.
+stats BARE
 out=$(with_cpu hit "$BARE_URL" "$half" floor)
 read -r floor_rps floor_p50 floor_p99 floor_cpu <<<"$out"
+stats BARE "$work/in-floor"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
 row() {
@@ -222,7 +243,21 @@ for run in "half /auth redis" "floor bare echo"; do
 	}' "$work/${run%% *}"
 done
 
+# The server's own share of each run's latency: from the handler's start
+# to its return, without the waits for the kernel, the generator or a CPU
+# that the latencies above include.
+echo
+echo "in the handler, ms:"
+for run in "bare bare echo 200" "mem /auth memory" "red /auth redis" "half /auth redis at $half req/s" "floor bare echo at $half req/s"; do
+	awk -v name="${run#* }" 'NR == 1 {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "  %-28s p50 %s  p99 %s  p99.9 %s  max %s\n", name, f["p50_ms"], f["p99_ms"], f["p999_ms"], f["max_ms"]
+	}' "$work/in-${run%% *}"
+done
+in_half_p99=$(awk 'NR == 1 {for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "p99_ms") print kv[2] }}' "$work/in-half")
+
 verdict() { if awk -v ok="$2" 'BEGIN {exit !ok}'; then echo "PASS  $1"; else echo "MISS  $1"; fi; }
 echo
 verdict "/auth redis >= 60% of bare req/s" "$(awk -v r="$red_rps" -v b="$bare_rps" 'BEGIN {print (r >= 0.6 * b)}')"
 verdict "/auth redis p99 < 1 ms at half its rate" "$(awk -v p="$half_p99" 'BEGIN {print (p < 1)}')"
+echo "      (in the handler: p99 $in_half_p99 ms)"
