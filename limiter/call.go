@@ -26,10 +26,11 @@ import (
 type call struct {
 	ctx      context.Context
 	deadline time.Time
+	prefix   string                  // of the keys
+	id       string                  // whose limits are counted
 	n        int                     // limits
-	keys     [2 * MaxWindows]string  // two per limit
-	tag      string                  // "{<prefix>:<id>}", the start of every key
 	argv     [6 + 2*MaxWindows]int64 // now, cost, from, to, n, m, then count and window per limit
+	keys     [2 * MaxWindows]string  // two per limit, set for a lead only (see setKeys)
 	rank     int                     // place in its entry, 0 for the lead
 	reply    []int64                 // prev and curr per limit, allowed, now
 	replyBuf [2*MaxWindows + 2]int64
@@ -50,13 +51,17 @@ var callPool = sync.Pool{New: func() any {
 // same fixed windows of every limit. putCall takes it back.
 func getCall(ctx context.Context, deadline time.Time, prefix, id string, limits []Limit, cost, now, guess int64) *call {
 	c := callPool.Get().(*call)
-	c.ctx, c.deadline, c.n = ctx, deadline, len(limits)
-	from, to := c.setKeys(prefix, id, limits, guess)
-	c.argv[0], c.argv[1], c.argv[2], c.argv[3], c.argv[4], c.argv[5] = now, cost, from, to, int64(len(limits)), 1
+	c.ctx, c.deadline, c.prefix, c.id, c.n, c.rank = ctx, deadline, prefix, id, len(limits), 0
+	// The keys of guess are those of every instant from, to to: the fixed
+	// windows of guess for every limit all hold [from, to).
+	from, to := int64(0), int64(1)<<62
 	for i, l := range limits {
-		c.argv[6+2*i], c.argv[7+2*i] = l.Count, l.Window.Milliseconds()
+		size := l.Window.Milliseconds()
+		bucket := guess / size
+		from, to = max(from, bucket*size), min(to, (bucket+1)*size)
+		c.argv[6+2*i], c.argv[7+2*i] = l.Count, size
 	}
-	c.rank = 0
+	c.argv[0], c.argv[1], c.argv[2], c.argv[3], c.argv[4], c.argv[5] = now, cost, from, to, int64(len(limits)), 1
 	return c
 }
 
@@ -67,54 +72,52 @@ func putCall(c *call) {
 }
 
 // setKeys sets the keys of the previous and the current fixed window of
-// every limit at instant t, "{<prefix>:<id>}:<seconds>:<bucket>", all in
-// one string, and returns the instants from which and until which they
-// are the keys.
-func (c *call) setKeys(prefix, id string, limits []Limit, t int64) (from, to int64) {
+// every limit, "{<prefix>:<id>}:<seconds>:<bucket>", all in one string.
+// The current bucket of a limit of size W is from/W (from is in the fixed
+// window of guess for every limit). Only a lead's keys are sent, so only
+// a lead's are made.
+func (c *call) setKeys() {
 	var buf [256]byte
 	b := buf[:0]
 	var ends [2 * MaxWindows]int
-	from, to = 0, 1<<62
-	for i, l := range limits {
-		size := l.Window.Milliseconds()
-		bucket := t / size
-		from, to = max(from, bucket*size), min(to, (bucket+1)*size)
+	from := c.argv[2]
+	for i := range c.n {
+		size := c.argv[7+2*i]
+		bucket := from / size
 		for j, n := range [2]int64{bucket - 1, bucket} {
 			b = append(b, '{')
-			b = append(b, prefix...)
+			b = append(b, c.prefix...)
 			b = append(b, ':')
-			b = append(b, id...)
+			b = append(b, c.id...)
 			b = append(b, "}:"...)
-			b = strconv.AppendInt(b, int64(l.Window/time.Second), 10)
+			b = strconv.AppendInt(b, size/1000, 10)
 			b = append(b, ':')
 			b = strconv.AppendInt(b, n, 10)
 			ends[2*i+j] = len(b)
 		}
 	}
 	s, start := string(b), 0
-	for i, end := range ends[:2*len(limits)] {
+	for i, end := range ends[:2*c.n] {
 		c.keys[i], start = s[start:end], end
 	}
-	c.tag = s[:len(prefix)+len(id)+3]
-	return from, to
 }
 
 // sameEntry reports whether c and d can be one entry of allow.lua: they
-// differ at most in their contexts and deadlines.
+// differ at most in their contexts and deadlines. Equal ids, limits and
+// from name the same keys. argv[5] is the lead's m; past the limits, argv
+// holds what a pooled call was used for before.
 func sameEntry(c, d *call) bool {
-	// argv[5] is the lead's m; past the limits, argv and keys hold what a
-	// pooled call was used for before.
 	n := c.n
-	return n == d.n && [5]int64(c.argv[:5]) == [5]int64(d.argv[:5]) &&
-		slices.Equal(c.argv[6:6+2*n], d.argv[6:6+2*n]) && slices.Equal(c.keys[:2*n], d.keys[:2*n])
+	return n == d.n && c.id == d.id && c.prefix == d.prefix && [5]int64(c.argv[:5]) == [5]int64(d.argv[:5]) &&
+		slices.Equal(c.argv[6:6+2*n], d.argv[6:6+2*n])
 }
 
 // group orders calls so that equal ones (sameEntry) are together, keeping
-// the order of the calls of each id, and ranks them in their entries.
-// Calls of different ids count in different keys: their order does not
-// change any decision.
+// the order of the calls of each id, ranks them in their entries and sets
+// the keys of the leads. Calls of different ids count in different keys:
+// their order does not change any decision.
 func group(calls []*call) {
-	slices.SortStableFunc(calls, func(c, d *call) int { return strings.Compare(c.tag, d.tag) })
+	slices.SortStableFunc(calls, func(c, d *call) int { return strings.Compare(c.id, d.id) })
 	var lead *call
 	for _, c := range calls {
 		if lead != nil && sameEntry(lead, c) {
@@ -123,6 +126,7 @@ func group(calls []*call) {
 			continue
 		}
 		lead, c.rank, c.argv[5] = c, 0, 1
+		c.setKeys()
 	}
 }
 

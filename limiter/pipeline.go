@@ -24,12 +24,12 @@ const maxBatch = 128
 // so that Redis parses one command, reads its clock once and answers once
 // for all of them. That needs their keys in one cluster slot: with a
 // Cluster or Ring client, or a server that refuses them (a proxy in front
-// of shards answers CROSSSLOT), each call has a script of its own, and
-// the scripts go in one pipeline.
+// of shards answers CROSSSLOT), each entry (see group) has a script of its
+// own, and the scripts go in one pipeline.
 type pipeliner struct {
 	client   redis.UniversalClient
 	keep     int64       // allow.lua's ARGV[1]
-	separate atomic.Bool // one script per call
+	separate atomic.Bool // one script per entry
 
 	mu       sync.Mutex
 	inFlight int     // round trips, at most 2
@@ -133,17 +133,18 @@ func batchContext(batch []*call) (context.Context, context.CancelFunc, []*call) 
 }
 
 // send runs allow.lua for calls and gives each its reply or error: with
-// EVAL when Redis lacks the script, and one script per entry (the calls of
-// one id, see group) when Redis refuses keys of several ids together.
+// EVAL when Redis lacks the script, and one script per entry (see group)
+// when Redis refuses keys of several ids together.
 // It reorders calls.
 func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	if len(calls) == 0 {
 		return
 	}
 	group(calls)
-	if calls[0].argv[5] == int64(len(calls)) || !p.separate.Load() {
+	oneEntry := calls[0].argv[5] == int64(len(calls))
+	if oneEntry || !p.separate.Load() {
 		s := p.run(ctx, []*script{newScript(ctx, calls, &p.keep, false)})[0]
-		if calls[0].argv[5] == int64(len(calls)) || !isRedisError(s.cmd.Err(), "CROSSSLOT") {
+		if oneEntry || !isRedisError(s.cmd.Err(), "CROSSSLOT") {
 			s.deliver()
 			return
 		}

@@ -133,13 +133,12 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 		guess = now
 	}
 	c := getCall(ctx, deadline, r.prefix, id, limits, cost, now, guess+r.skew)
+	defer putCall(c)
 	r.pipe.do(c)
 	if c.err != nil {
 		return Decision{}, fmt.Errorf("limiter: redis allow: %w", c.err)
 	}
-	d, err := r.decision(limits, cost, c.reply, sent)
-	putCall(c)
-	return d, err
+	return r.decision(limits, cost, c.reply, sent)
 }
 
 // decision computes the decision from allow.lua's reply: the counts it
