@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // load is one run of requests against one URL.
@@ -76,7 +78,7 @@ func (l *load) prepare(header string) error {
 	if header != "" {
 		name, value, ok := strings.Cut(header, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || !isToken(name) || strings.ContainsAny(value, "\r\n\x00") {
+		if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
 			return fmt.Errorf("hit: -header %q: want 'Name: value'", header)
 		}
 		fmt.Fprintf(&b, "%s: %s\r\n", name, value)
@@ -84,16 +86,6 @@ func (l *load) prepare(header string) error {
 	b.WriteString("\r\n")
 	l.req = []byte(b.String())
 	return nil
-}
-
-// isToken reports whether s is a valid header name (RFC 9110 token).
-func isToken(s string) bool {
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // report prints one line, rps= p50_ms= p99_ms= first (scripts/load/run.sh
