@@ -24,7 +24,8 @@
 # CPU per request: the server's from /proc/PID/stat, Redis's from
 # redis-cli INFO cpu ("-" without redis-cli; it counts every client of
 # that Redis), wrk's from bash's time, keygate-load hit's from its own
-# getrusage.
+# getrusage. cs/req: the server threads' context switches, from
+# /proc/PID/task/*/status.
 #
 # Targets: /auth on Redis >= 60 % of the bare handler's requests/s; p99 < 1 ms
 # at half that rate.
@@ -104,6 +105,22 @@ redis_cpu() {
 		END {if (n == 2) printf "%.6f", s + u; else print "-"}' <<<"$info"
 }
 
+# server_switches prints the context switches (voluntary and not) of all
+# the threads of keygate-load serve so far.
+server_switches() {
+	awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {n += $2} END {print n + 0}' "/proc/$server_pid"/task/*/status
+}
+
+# fields KEY... reads a "key=value key=value" line and prints the values
+# of KEY..., in turn.
+fields() {
+	awk -v want="$*" 'NR == 1 {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		n = split(want, k, " ")
+		for (i = 1; i <= n; i++) printf "%s%s", f[k[i]], (i < n ? " " : "\n")
+	}'
+}
+
 # per_req BEFORE AFTER REQUESTS prints the CPU microseconds per request
 # between two readings in seconds, or - if either is missing.
 per_req() {
@@ -112,18 +129,38 @@ per_req() {
 	}'
 }
 
-# with_cpu GENERATOR ARGS... runs a generator that prints "rps p50_ms p99_ms
-# requests gen_us_per_req" and prints "rps p50_ms p99_ms server_us redis_us
-# gen_us", the last three per request.
+# with_cpu TARGET TAG GENERATOR ARGS... runs a generator that prints "rps
+# p50_ms p99_ms requests gen_us_per_req" against TARGET (BARE, MEMORY or
+# REDIS) and prints "rps p50_ms p99_ms server_us redis_us gen_us
+# switches", the last four per request; the in-handler times of the run
+# go to $work/in-TAG (see stats).
 with_cpu() {
-	local s0 r0 s1 r1 out rps p50 p99 n gen
+	local target=$1 tag=$2 s0 r0 c0 s1 r1 c1 out rps p50 p99 n gen
+	shift 2
+	stats "$target"
 	s0=$(server_cpu)
 	r0=$(redis_cpu)
+	c0=$(server_switches)
 	out=$("$@")
 	s1=$(server_cpu)
 	r1=$(redis_cpu)
+	c1=$(server_switches)
+	stats "$target" "$work/in-$tag"
 	read -r rps p50 p99 n gen <<<"$out"
-	echo "$rps $p50 $p99 $(per_req "$s0" "$s1" "$n") $(per_req "$r0" "$r1" "$n") $gen"
+	echo "$rps $p50 $p99 $(per_req "$s0" "$s1" "$n") $(per_req "$r0" "$r1" "$n") $gen" \
+		"$(awk -v a="$c0" -v b="$c1" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n}')"
+}
+
+# stats TARGET [FILE] fetches the in-handler times of TARGET since the last
+# fetch (keygate-load serve times every request from the handler's start
+# to its return) into FILE, or drops them; without curl, FILE says so.
+stats() {
+	local out=${2:-/dev/null}
+	if command -v curl >/dev/null; then
+		curl -fsS "$STATS_URL$1" >"$out"
+	else
+		echo "requests=- p50_ms=- p99_ms=- p999_ms=- max_ms=-" >"$out"
+	fi
 }
 
 # measure URL prints "rps p50_ms p99_ms requests gen_us_per_req" at full
@@ -166,10 +203,7 @@ hit() {
 		exit 1
 	fi
 	[[ -z $name ]] || echo "$out" >"$work/$name"
-	awk 'NR == 1 {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		print f["rps"], f["p50_ms"], f["p99_ms"], f["requests"], f["cpu_us_per_req"]
-	}' <<<"$out"
+	fields rps p50_ms p99_ms requests cpu_us_per_req <<<"$out"
 }
 
 generator="keygate-load hit (closed loop)"
@@ -182,65 +216,42 @@ echo "load: $generator, $conns connections, $duration per target, $(nproc) CPUs,
 
 # Each run's line is read in two steps, so that a failed run stops the
 # script (set -e does not see through a here-string).
-# stats TARGET [FILE] fetches the in-handler times of TARGET since the last
-# fetch (keygate-load serve times every request from the handler's start
-# to its return) into FILE, or drops them; without curl, FILE says so.
-stats() {
-	local out=${2:-/dev/null}
-	if command -v curl >/dev/null; then
-		curl -fsS "$STATS_URL$1" >"$out"
-	else
-		echo "requests=- p50_ms=- p99_ms=- p999_ms=- max_ms=-" >"$out"
-	fi
-}
-
-stats BARE
-out=$(with_cpu measure "$BARE_URL")
+out=$(with_cpu BARE bare measure "$BARE_URL")
 read -r bare_rps bare_p50 bare_p99 bare_cpu <<<"$out"
-stats BARE "$work/in-bare"
-stats MEMORY
-out=$(with_cpu measure "$MEMORY_URL")
+out=$(with_cpu MEMORY mem measure "$MEMORY_URL")
 read -r mem_rps mem_p50 mem_p99 mem_cpu <<<"$out"
-stats MEMORY "$work/in-mem"
-stats REDIS
-out=$(with_cpu measure "$REDIS_URL")
+out=$(with_cpu REDIS red measure "$REDIS_URL")
 read -r red_rps red_p50 red_p99 red_cpu <<<"$out"
-stats REDIS "$work/in-red"
 half=$((red_rps / 2))
-out=$(with_cpu hit "$REDIS_URL" "$half" half)
+out=$(with_cpu REDIS half hit "$REDIS_URL" "$half" half)
 read -r half_rps half_p50 half_p99 half_cpu <<<"$out"
-stats REDIS "$work/in-half"
 # The same rate on the bare handler: the floor that the machine and the
 # generator set for the latencies above.
-stats BARE
-out=$(with_cpu hit "$BARE_URL" "$half" floor)
+out=$(with_cpu BARE floor hit "$BARE_URL" "$half" floor)
 read -r floor_rps floor_p50 floor_p99 floor_cpu <<<"$out"
-stats BARE "$work/in-floor"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
 row() {
 	local cpu
 	read -ra cpu <<<"$6"
-	printf '%-28s %10s %9s %9s %9s %8s %8s %8s\n' "$1" "$2" "$3" "$4" "$5" "${cpu[@]}"
+	printf '%-28s %10s %9s %9s %9s %8s %8s %8s %8s\n' "$1" "$2" "$3" "$4" "$5" "${cpu[@]}"
 }
-printf '\n%-28s %10s %9s %9s %9s %8s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "vs bare" server redis gen
+printf '\n%-28s %10s %9s %9s %9s %8s %8s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "vs bare" server redis gen "cs/req"
 row "bare echo 200" "$bare_rps" "$bare_p50" "$bare_p99" "100%" "$bare_cpu"
 row "/auth memory" "$mem_rps" "$mem_p50" "$mem_p99" "$(ratio "$mem_rps" "$bare_rps")" "$mem_cpu"
 row "/auth redis" "$red_rps" "$red_p50" "$red_p99" "$(ratio "$red_rps" "$bare_rps")" "$red_cpu"
 row "/auth redis at $half req/s" "$half_rps" "$half_p50" "$half_p99" "-" "$half_cpu"
 row "bare echo at $half req/s" "$floor_rps" "$floor_p50" "$floor_p99" "-" "$floor_cpu"
 echo "server, redis, gen: CPU µs (user + system) per request of keygate-load serve, redis-server, the generator"
+echo "cs/req: context switches of the server's threads per request"
 
 # The open-loop runs in full; late is the generator's own delay in
 # sending, part of every latency above it.
 echo
 echo "open loop at $half req/s, ms:"
 for run in "half /auth redis" "floor bare echo"; do
-	awk -v name="${run#* }" 'NR == 1 {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		printf "  %-12s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  late p99 %s\n", name,
-			f["p50_ms"], f["p90_ms"], f["p99_ms"], f["p999_ms"], f["max_ms"], f["late_p99_ms"]
-	}' "$work/${run%% *}"
+	read -r p50 p90 p99 p999 max late < <(fields p50_ms p90_ms p99_ms p999_ms max_ms late_p99_ms <"$work/${run%% *}")
+	printf '  %-12s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  late p99 %s\n' "${run#* }" "$p50" "$p90" "$p99" "$p999" "$max" "$late"
 done
 
 # The server's own share of each run's latency: from the handler's start
@@ -249,12 +260,10 @@ done
 echo
 echo "in the handler, ms:"
 for run in "bare bare echo 200" "mem /auth memory" "red /auth redis" "half /auth redis at $half req/s" "floor bare echo at $half req/s"; do
-	awk -v name="${run#* }" 'NR == 1 {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		printf "  %-28s p50 %s  p99 %s  p99.9 %s  max %s\n", name, f["p50_ms"], f["p99_ms"], f["p999_ms"], f["max_ms"]
-	}' "$work/in-${run%% *}"
+	read -r p50 p99 p999 max < <(fields p50_ms p99_ms p999_ms max_ms <"$work/in-${run%% *}")
+	printf '  %-28s p50 %s  p99 %s  p99.9 %s  max %s\n' "${run#* }" "$p50" "$p99" "$p999" "$max"
 done
-in_half_p99=$(awk 'NR == 1 {for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "p99_ms") print kv[2] }}' "$work/in-half")
+in_half_p99=$(fields p99_ms <"$work/in-half")
 
 verdict() { if awk -v ok="$2" 'BEGIN {exit !ok}'; then echo "PASS  $1"; else echo "MISS  $1"; fi; }
 echo
