@@ -5,13 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,29 +80,18 @@ func pingPostgres(u string) error {
 	return conn.Close(ctx)
 }
 
-// startPostgres runs a throwaway cluster for this test process. It lives in
-// a temporary folder and stops when the process exits (the postmaster dies
-// with its parent's pipe).
+// startPostgres runs a throwaway cluster for this test process, in a
+// temporary folder. The postmaster is this process's child and is killed
+// when the process ends, however it ends (see postmaster).
 func startPostgres() (string, error) {
-	initdb, err := findPostgresBin("initdb")
+	s, err := newPostgresServer()
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "keygate-pg-")
-	if err != nil {
+	if err := s.start(); err != nil {
 		return "", err
 	}
-	port := pgFreePort()
-	data := filepath.Join(dir, "data")
-	if err := runAsPostgresUser(dir, initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"); err != nil {
-		return "", fmt.Errorf("initdb: %w", err)
-	}
-	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, dir)
-	if err := runAsPostgresUser(dir, pgctl, "-D", data, "-o", opts, "-w", "-l", filepath.Join(dir, "log"), "start"); err != nil {
-		return "", fmt.Errorf("pg_ctl start: %w", err)
-	}
-	return "postgres://postgres@127.0.0.1:" + strconv.Itoa(port) + "/postgres?sslmode=disable", nil
+	return s.URL(), nil
 }
 
 func findPostgresBin(name string) (string, error) {
@@ -113,15 +105,34 @@ func findPostgresBin(name string) (string, error) {
 	return "", fmt.Errorf("no Postgres server on 127.0.0.1:5432 and no %s installed: apt-get install postgresql", name)
 }
 
-// runAsPostgresUser runs a server binary; as root it drops to the postgres
-// user, since Postgres refuses to run as root.
+// asPostgresUser makes cmd run as the postgres user when this process is
+// root, since Postgres refuses to run as root, and kills it with SIGKILL
+// when this process dies (Pdeathsig), so that no server outlives the tests
+// whatever way they end: a panic, a timeout, a signal.
+func asPostgresUser(cmd *exec.Cmd, dir string) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs the postgres user: %w", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(uid), int(gid))
+	})
+}
+
 func runAsPostgresUser(dir, bin string, args ...string) error {
 	cmd := exec.Command(bin, args...)
-	if os.Geteuid() == 0 {
-		if err := exec.Command("chown", "-R", "postgres", dir).Run(); err != nil {
-			return fmt.Errorf("chown %s to postgres: %w", dir, err)
-		}
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
+	if err := asPostgresUser(cmd, dir); err != nil {
+		return err
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -146,33 +157,50 @@ func pgRandomHex(n int) string {
 }
 
 // PostgresServer is a throwaway Postgres cluster of one test, which the
-// test may stop and start again on the same port (for fault tests).
+// test may stop and start again on the same port (for fault tests). Its
+// postmaster is a child of the test process: it dies with it.
 type PostgresServer struct {
-	tb   testing.TB
+	tb   testing.TB // nil for the process-wide server
 	dir  string
 	port int
-	ctl  string
+	bin  string // the postgres binary
+
+	mu   sync.Mutex
+	proc *exec.Cmd
+	done chan struct{} // closed when proc has exited
 }
 
 // StartPostgres initializes and starts a private cluster; it is stopped and
 // removed when the test ends.
 func StartPostgres(tb testing.TB) *PostgresServer {
 	tb.Helper()
-	initdb, err := findPostgresBin("initdb")
+	s, err := newPostgresServer()
 	if err != nil {
 		tb.Fatal(err)
+	}
+	s.tb = tb
+	tb.Cleanup(func() { s.stop(); os.RemoveAll(s.dir) })
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func newPostgresServer() (*PostgresServer, error) {
+	initdb, err := findPostgresBin("initdb")
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "keygate-pg-") // not t.TempDir: the postgres user must reach it
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	s := &PostgresServer{tb: tb, dir: dir, port: pgFreePort(), ctl: filepath.Join(filepath.Dir(initdb), "pg_ctl")}
-	tb.Cleanup(func() { s.pgctl("stop", "-m", "immediate"); os.RemoveAll(dir) })
+	s := &PostgresServer{dir: dir, port: pgFreePort(), bin: filepath.Join(filepath.Dir(initdb), "postgres")}
 	if err := runAsPostgresUser(dir, initdb, "-D", s.data(), "-U", "postgres", "-A", "trust", "--no-sync"); err != nil {
-		tb.Fatalf("initdb: %v", err)
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %w", err)
 	}
-	s.Start()
-	return s
+	return s, nil
 }
 
 func (s *PostgresServer) data() string { return filepath.Join(s.dir, "data") }
@@ -185,20 +213,69 @@ func (s *PostgresServer) URL() string {
 // Start starts the cluster and waits until it accepts connections.
 func (s *PostgresServer) Start() {
 	s.tb.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", s.port, s.dir)
-	if err := s.pgctl("start", "-w", "-o", opts, "-l", filepath.Join(s.dir, "log")); err != nil {
-		s.tb.Fatalf("pg_ctl start: %v", err)
+	if err := s.start(); err != nil {
+		s.tb.Fatal(err)
 	}
 }
 
 // Stop stops the cluster at once, dropping every connection.
-func (s *PostgresServer) Stop() {
-	s.tb.Helper()
-	if err := s.pgctl("stop", "-w", "-m", "immediate"); err != nil {
-		s.tb.Fatalf("pg_ctl stop: %v", err)
+func (s *PostgresServer) Stop() { s.stop() }
+
+// start runs the postmaster in the foreground as this process's child and
+// waits until it accepts connections.
+func (s *PostgresServer) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	log, err := os.OpenFile(filepath.Join(s.dir, "log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
 	}
+	defer log.Close()
+	cmd := exec.Command(s.bin, "-D", s.data(), "-p", strconv.Itoa(s.port), "-k", s.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := asPostgresUser(cmd, s.dir); err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	s.proc, s.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(s.done)
+	return s.waitReady(s.done)
 }
 
-func (s *PostgresServer) pgctl(args ...string) error {
-	return runAsPostgresUser(s.dir, s.ctl, append([]string{"-D", s.data()}, args...)...)
+func (s *PostgresServer) waitReady(done <-chan struct{}) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			out, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			return fmt.Errorf("postgres exited at start: %s", out)
+		default:
+		}
+		if pingPostgres(s.URL()) == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("postgres on port %d not ready after 30s", s.port)
+}
+
+// stop sends the immediate-shutdown signal (SIGQUIT) and waits for the
+// postmaster to exit; SIGKILL after 10 s.
+func (s *PostgresServer) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	_ = s.proc.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.proc.Process.Kill()
+		<-s.done
+	}
+	s.proc = nil
 }
