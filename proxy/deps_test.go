@@ -1,29 +1,17 @@
 package proxy_test
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // TestDeps keeps the gateway on its side of the design: it asks authz
 // and never touches the database or Redis drivers itself, and nothing of
 // admin or cmd.
 func TestDeps(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	imports := strings.Fields(string(out))
-	if len(imports) == 0 {
-		t.Fatal("go list found no imports: the check would pass vacuously")
-	}
-	forbidden := []string{"gorm.io/", "github.com/redis/go-redis", "github.com/keygate/keygate/admin", "github.com/keygate/keygate/cmd"}
-	for _, imp := range imports {
-		for _, f := range forbidden {
-			if strings.HasPrefix(imp, f) {
-				t.Errorf("proxy imports %s; it must not import %s directly", imp, f)
-			}
-		}
-	}
+	testenv.CheckDeps(t,
+		testenv.DepRule{Direct: true, Forbidden: []string{"gorm.io", "github.com/redis/go-redis", "github.com/jackc"}},
+		testenv.DepRule{Forbidden: []string{"github.com/keygate/keygate/admin", "github.com/keygate/keygate/cmd"}},
+	)
 }
