@@ -1,0 +1,44 @@
+// Package keystore keeps keygate's API keys and everything stored about
+// them. It is a leaf: it knows nothing of HTTP, Redis or Odoo (TestDeps).
+//
+// It does six things:
+//
+//   - Key format (key.go): Generate makes <prefix>_<43 base62><6 base62
+//     CRC32>; Parse checks shape and checksum without storage; Hash is the
+//     SHA-256 the store keeps. A Key never prints itself: String, GoString
+//     and LogValue show its display prefix only.
+//   - Lifecycle (keys.go, validate.go, record.go): Create, Get, List,
+//     Update, Revoke and Rotate on Postgres or SQLite through GORM, schema
+//     from package migrations. The plaintext is returned once, by Create
+//     and Rotate, and never stored.
+//   - Verification cache (verify.go): Verify answers from a bounded
+//     in-process cache (otter; positive TTL, shorter negative TTL, errors
+//     never cached) and fills a miss with one lookup by hash.
+//   - Invalidation: every change to a key sends its hash on Postgres
+//     LISTEN/NOTIFY (channel keygate_keys), so every replica drops it from
+//     its cache at once; with SQLite, a watcher of PRAGMA data_version does
+//     the same in process.
+//   - Usage batching (usage.go): RecordUse counts allowed and denied
+//     requests per key and hour and the last-used time in memory, written
+//     in one transaction every Config.FlushInterval, and by Flush and Close.
+//     Verification never writes per request.
+//   - Audit (audit.go) of every management call, with its actor; and the
+//     credential vault (credential.go): Odoo service accounts whose secrets
+//     are sealed with XChaCha20-Poly1305 under KEYGATE_SECRET_KEY, the
+//     credential id bound as additional data.
+//
+// # Concurrency
+//
+// A Store, its Vault and a Sealer are safe for concurrent use. Records that
+// Verify returns are shared with the cache and must not be modified. Close
+// stops the listener and the flush loop after a last flush.
+//
+// # Errors
+//
+// Verify returns exactly one of ErrMalformed, ErrUnknown, ErrRevoked or
+// ErrExpired (the last two with the record), or ErrUnavailable when storage
+// could not answer. Management calls return ErrNotFound, ErrConflict, a
+// *ValidationError (which matches ErrInvalid) naming each bad field, or
+// ErrUnavailable; the vault adds ErrNoSecretKey and ErrSealed. Every error
+// is wrapped with the operation and is compared with errors.Is.
+package keystore
