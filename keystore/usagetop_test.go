@@ -110,4 +110,3 @@ func prefixOf(t testing.TB, s *keystore.Store, id string) string {
 	}
 	return r.Prefix
 }
-
