@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/keygate/keygate/httpapi"
 )
 
 //go:embed assets
@@ -105,7 +103,7 @@ func (c *Console) serve(ctx echo.Context) error {
 	}
 	f, ok := c.files[name]
 	if !ok {
-		return httpapi.Errorf(http.StatusNotFound, "not found")
+		return echo.ErrNotFound // the service's error handler answers it as JSON
 	}
 	h := ctx.Response().Header()
 	h.Set(echo.HeaderContentType, f.ctype)
