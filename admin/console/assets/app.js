@@ -247,7 +247,7 @@
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
-      const cred = form.elements.credential.value.trim();
+      const cred = $('#login-credential').value.trim();
       if (!cred) {
         $('#login-error').textContent = 'Enter an admin key or the admin token.';
         return;
@@ -256,7 +256,7 @@
         await call('GET', '/keys?limit=1', undefined, cred);
       } catch (err) {
         $('#login-error').textContent = 'Sign-in refused: ' + err.message + '.';
-        form.elements.credential.focus();
+        $('#login-credential').focus();
         return;
       }
       sessionStorage.setItem(CRED, cred);
