@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/keygate/keygate/keystore"
 )
@@ -64,7 +65,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	db := sqliteURL(t)
 	k := start(t, "KEYGATE_DATABASE_URL="+db, "KEYGATE_USAGE_FLUSH_INTERVAL=100ms",
 		"KEYGATE_SECRET_KEY="+base64.StdEncoding.EncodeToString(secret))
-	seedKeys(t, k, db)
+	seeded := seedKeys(t, k, db)
 	b := newBrowser(t)
 	ui := k.admin + "/ui/"
 
@@ -78,9 +79,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("after a refused sign-in: sessionStorage length / cookies = %q, want 0/", got)
 	}
 
-	b.do("sign in", chromedp.SetValue(chromedp.ID("login-credential"), testToken),
-		submit("login-form"))
-	b.waitText("#keys-caption", "keys")
+	if got := b.value("#login-credential"); got != "" {
+		t.Errorf("the refused credential stays in the field: %q", got)
+	}
+	b.do("sign in by keyboard", chromedp.SendKeys(chromedp.ID("login-credential"), testToken+kb.Enter))
+	b.waitText("#keys-caption", " key")
 	if got := b.eval(`document.cookie`); got != "" {
 		t.Errorf("signed in: cookies %q, want none", got)
 	}
@@ -104,6 +107,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the page shows %q as the new key", plain)
 	}
 	audit.secret(plain)
+	b.do("copy", chromedp.Click(chromedp.ID("copy-key")))
+	b.waitText("#copy-status", "C") // "Copied…", or "…Ctrl+C" where the clipboard is refused
 	b.shot("key-created")
 	if s, _ := authStatus(t, k.public, plain, "GET", "/api/x"); s != 200 {
 		t.Fatalf("/auth with the key read from the page: %d, want 200", s)
@@ -116,7 +121,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("search e2e lists %q: want the new key's prefix %s and not the others", got, plain[:11])
 	}
 	b.do("list all", chromedp.Navigate(ui+"#/keys"))
-	b.waitText("#keys-caption", "keys")
+	b.waitText("#keys-caption", " key")
 	b.shot("keys")
 
 	// Traffic: 3 allowed (one above), then 2 refused by the 3/1m limit.
@@ -133,6 +138,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("7 days", chromedp.Click(chromedp.CSS(`[data-span="168"]`)))
 	b.waitText("#usage-summary", "7 days: 3 allowed, 2 denied")
 	b.shot("key-usage")
+
+	// Edit: the change is saved through PATCH and shown.
+	b.do("edit the owner", chromedp.SetValue(chromedp.ID("edit-owner"), "partner-e2e-2"), submit("edit-form"))
+	b.waitText("#edit-form .saved", "Saved.")
+	b.waitText("#key-facts", "partner-e2e-2")
+	if _, rec, _ := call(t, "GET", k.admin+"/admin/v1/keys/"+b.eval(`location.hash.split("/")[2]`), testToken, ""); rec["owner"] != "partner-e2e-2" {
+		t.Errorf("after the edit the API answers owner %v", rec["owner"])
+	}
 
 	// Rotate with no grace: the old key stops, the new one is shown once.
 	b.do("rotate", chromedp.SetValue(chromedp.ID("rotate-grace"), "0s"), submit("rotate-form"))
@@ -155,6 +168,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("confirm", chromedp.Click(chromedp.ID("revoke-yes")))
 	b.waitText("#key-status", "revoked")
 	waitAuth(t, k, rotated, 401, "the revoked key")
+
+	// The seeded week of a busy key, for the README.
+	b.do("webshop", chromedp.Navigate(ui+"#/keys/"+seeded.id), chromedp.WaitVisible(chromedp.ID("usage-summary")))
+	b.do("7 days", chromedp.Click(chromedp.CSS(`[data-span="168"]`)))
+	b.waitText("#usage-summary", fmt.Sprintf("7 days: %d allowed, %d denied", seeded.allowed, seeded.denied))
+	b.shot("usage")
 
 	// Overview, audit log, service accounts.
 	b.do("overview", chromedp.Navigate(ui+"#/overview"))
@@ -187,7 +206,7 @@ func TestConsoleInBrowser(t *testing.T) {
 // seedKeys adds a few partner keys through the API, and a week of hourly
 // history for one of them straight into the store, so that the list and
 // the chart of the screenshots look like a running gateway.
-func seedKeys(t *testing.T, k *instance, db string) {
+func seedKeys(t *testing.T, k *instance, db string) seededKey {
 	t.Helper()
 	ids := map[string]string{}
 	for _, spec := range []string{
@@ -209,16 +228,20 @@ func seedKeys(t *testing.T, k *instance, db string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 167 hours before this one: all inside the 7-day window even if the
+	// hour turns while the test runs.
 	now := time.Now().UTC().Truncate(time.Hour)
-	for h := range 168 {
+	web := seededKey{id: ids["webshop"]}
+	for h := range 167 {
 		at := now.Add(-time.Duration(h+1) * time.Hour)
 		day := 40 + 35*((h/6)%4) // a daily rhythm, in requests per hour
 		for range day {
-			s.RecordUse(ids["webshop"], true, at)
+			s.RecordUse(web.id, true, at)
 		}
 		for range h % 5 {
-			s.RecordUse(ids["webshop"], false, at)
+			s.RecordUse(web.id, false, at)
 		}
+		web.allowed, web.denied = web.allowed+day, web.denied+h%5
 		for range day / 4 {
 			s.RecordUse(ids["crm-sync"], true, at)
 		}
@@ -226,6 +249,13 @@ func seedKeys(t *testing.T, k *instance, db string) {
 	if err := s.Close(); err != nil { // Close flushes
 		t.Fatal(err)
 	}
+	return web
+}
+
+// seededKey is the key given a week of history, and its totals.
+type seededKey struct {
+	id              string
+	allowed, denied int
 }
 
 // waitAuth asks /auth until it answers want: revocation and rotation reach
@@ -377,7 +407,7 @@ func (b *browser) shot(name string) {
 	if err := os.WriteFile(filepath.Join(b.dir, "console-"+name+".png"), png, 0o644); err != nil {
 		b.t.Error(err)
 	}
-	if *update && (name == "keys" || name == "key-usage") {
+	if *update && (name == "keys" || name == "usage") {
 		if err := os.WriteFile(filepath.Join("..", "..", "docs", "console-"+name+".png"), png, 0o644); err != nil {
 			b.t.Error(err)
 		}

@@ -54,6 +54,7 @@
     return s.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
   }
 
+  const count = (n, noun) => n + ' ' + noun + (n === 1 ? '' : 's');
   const list = (a) => (a && a.length ? a.join(', ') : '—');
 
   function statusBadge(el, status) {
@@ -256,6 +257,7 @@
         await call('GET', '/keys?limit=1', undefined, cred);
       } catch (err) {
         $('#login-error').textContent = 'Sign-in refused: ' + err.message + '.';
+        $('#login-credential').value = '';
         $('#login-credential').focus();
         return;
       }
@@ -303,7 +305,7 @@
     }
     if (!ans.data.length) emptyRow(tbody, 8, q || status ? 'No key matches.' : 'No keys yet.');
     const p = ans.pagination;
-    $('#keys-caption').textContent = p.total + (p.total === 1 ? ' key' : ' keys') + (q || status ? ' found' : '');
+    $('#keys-caption').textContent = count(p.total, 'key') + (q || status ? ' found' : '');
     $('#keys-page').textContent = 'Page ' + p.page + ' of ' + Math.max(1, p.pages);
     $('#keys-prev').disabled = p.page <= 1;
     $('#keys-next').disabled = p.page >= p.pages;
@@ -575,7 +577,7 @@
     }
     if (!ans.data.length) emptyRow(tbody, 5, 'No events.');
     const p = ans.pagination;
-    $('#audit-caption').textContent = p.total + ' events, newest first';
+    $('#audit-caption').textContent = count(p.total, 'event') + ', newest first';
     $('#audit-page').textContent = 'Page ' + p.page + ' of ' + Math.max(1, p.pages);
     $('#audit-prev').disabled = p.page <= 1;
     $('#audit-next').disabled = p.page >= p.pages;
@@ -616,7 +618,7 @@
     }
     for (const c of ans.data) tbody.append(row(c.name, c.url, c.db, c.login, h('code', {text: c.id}), time(c.created_at)));
     if (!ans.data.length) emptyRow(tbody, 6, 'No service accounts: keys act as the default account.');
-    $('#credentials-caption').textContent = ans.pagination.total + ' service accounts';
+    $('#credentials-caption').textContent = count(ans.pagination.total, 'service account');
   }
 
   // ---- routing -----------------------------------------------------------
