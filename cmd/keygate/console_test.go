@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/keygate/keygate/keystore"
 )
@@ -143,8 +144,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("edit the owner", chromedp.SetValue(chromedp.ID("edit-owner"), "partner-e2e-2"), submit("edit-form"))
 	b.waitText("#edit-form .saved", "Saved.")
 	b.waitText("#key-facts", "partner-e2e-2")
-	if _, rec, _ := call(t, "GET", k.admin+"/admin/v1/keys/"+b.eval(`location.hash.split("/")[2]`), testToken, ""); rec["owner"] != "partner-e2e-2" {
+	keyID := b.eval(`location.hash.split("/")[2]`)
+	if _, rec, _ := call(t, "GET", k.admin+"/admin/v1/keys/"+keyID, testToken, ""); rec["owner"] != "partner-e2e-2" {
 		t.Errorf("after the edit the API answers owner %v", rec["owner"])
+	}
+	_, events, _ := call(t, "GET", k.admin+"/admin/v1/audit?limit=1&key_id="+keyID, testToken, "")
+	if got := events["data"].([]any)[0].(map[string]any)["details"]; !cmp.Equal(got, map[string]any{"fields": []any{"owner"}}) {
+		t.Errorf("the edit's audit details = %v, want only owner changed", got)
 	}
 
 	// Rotate with no grace: the old key stops, the new one is shown once.

@@ -376,14 +376,30 @@
       ev.preventDefault();
       clearErrors(form);
       $('.saved', form).textContent = '';
+      const changes = changed(rec, keyBody(form, 'edit'));
+      if (!Object.keys(changes).length) {
+        $('.saved', form).textContent = 'Nothing to save.';
+        return;
+      }
       try {
-        const next = await call('PATCH', '/keys/' + encodeURIComponent(rec.id), keyBody(form, 'edit'));
-        showKeyFacts(next);
+        rec = await call('PATCH', '/keys/' + encodeURIComponent(rec.id), changes);
+        showKeyFacts(rec);
         $('.saved', form).textContent = 'Saved.';
       } catch (err) {
         showErrors(form, err, 'edit-');
       }
     });
+  }
+
+  // changed keeps the fields of body that differ from the key: PATCH leaves
+  // absent fields alone, so an edit never rewrites what it did not touch.
+  function changed(rec, body) {
+    const out = {};
+    for (const [k, v] of Object.entries(body)) {
+      const was = rec[k] === undefined ? null : rec[k];
+      if (JSON.stringify(was) !== JSON.stringify(v)) out[k] = v;
+    }
+    return out;
   }
 
   function setupRotate(rec) {
