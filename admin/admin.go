@@ -27,6 +27,7 @@ type Store interface {
 	Rotate(ctx context.Context, actor, id string, grace time.Duration) (*keystore.Record, keystore.Key, error)
 	Audit(ctx context.Context, f keystore.AuditFilter) ([]keystore.AuditEvent, int64, error)
 	Usage(ctx context.Context, id string, since time.Time) ([]keystore.UsageHour, error)
+	TopUsage(ctx context.Context, since time.Time, by keystore.UsageOrder, limit int) ([]keystore.UsageTotal, error)
 	Verify(ctx context.Context, presented string) (*keystore.Record, error)
 }
 
@@ -88,6 +89,7 @@ func (a *API) Register(g *echo.Group) {
 	g.POST("/keys/:id/revoke", a.revokeKey)
 	g.POST("/keys/:id/rotate", a.rotateKey)
 	g.GET("/keys/:id/usage", a.keyUsage)
+	g.GET("/usage", a.usageOverview)
 	g.GET("/audit", a.audit)
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -77,12 +78,18 @@ func invalid(field, msg string) error {
 	return &keystore.ValidationError{Fields: map[string]string{field: msg}}
 }
 
+// maxQuery bounds the ?q= search of GET /keys.
+const maxQuery = 200
+
 func (a *API) listKeys(c echo.Context) error {
 	page, limit, err := httpapi.PageParams(c, 20)
 	if err != nil {
 		return err
 	}
-	f := keystore.Filter{Owner: c.QueryParam("owner"), Status: keystore.Status(c.QueryParam("status")), Page: page, Limit: limit}
+	f := keystore.Filter{Owner: c.QueryParam("owner"), Status: keystore.Status(c.QueryParam("status")), Query: c.QueryParam("q"), Page: page, Limit: limit}
+	if len(f.Query) > maxQuery {
+		return invalid("q", fmt.Sprintf("must be at most %d bytes", maxQuery))
+	}
 	if f.Status != "" && !f.Status.Valid() {
 		return httpapi.Errorf(http.StatusBadRequest, "status must be active, revoked or expired")
 	}

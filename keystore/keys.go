@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -91,6 +92,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Record, int64, error) {
 	if f.Owner != "" {
 		q = q.Where("owner = ?", f.Owner)
 	}
+	if f.Query != "" {
+		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
+		q = q.Where(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(owner) LIKE ? ESCAPE '\')`, like, like)
+	}
 	q = s.whereStatus(q, f.Status)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -107,6 +112,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Record, int64, error) {
 		out[i] = s.present(&rows[i])
 	}
 	return out, total, nil
+}
+
+// escapeLike makes the LIKE wildcards of s (and the escape itself) literal.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 func (s *Store) whereStatus(q *gorm.DB, st Status) *gorm.DB {

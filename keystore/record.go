@@ -92,8 +92,11 @@ type Patch struct {
 type Filter struct {
 	Owner  string
 	Status Status
-	Page   int
-	Limit  int
+	// Query, when set, keeps the keys whose name or owner contains it,
+	// ignoring ASCII case.
+	Query string
+	Page  int
+	Limit int
 }
 
 // AuditEvent is one entry of the audit log.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/admin"
+	"github.com/keygate/keygate/admin/console"
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
@@ -159,6 +160,11 @@ func (a *app) registerAdmin(vault *keystore.Vault) error {
 	g := a.admin.Group("/admin/v1")
 	api.Register(g)
 	api.RegisterCredentials(g, vault)
+	ui, err := console.New()
+	if err != nil {
+		return err
+	}
+	ui.Register(a.admin.Group("/ui"))
 	return nil
 }
 
