@@ -46,10 +46,11 @@ type config struct {
 	SecretKey     string        `env:"SECRET_KEY"`
 	SecretKeyPrev []string      `env:"SECRET_KEY_PREVIOUS"`
 	GitHubKeysURL string        `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
-	// CredentialPassword is read by `keygate credentials create|update`
-	// only, never by serve.
-	CredentialPassword string `env:"CREDENTIAL_PASSWORD"`
 	Resources     string        `env:"RESOURCES"`
+
+	// CredentialPassword is read by `keygate credentials create|update
+	// --password-env` only, never by serve.
+	CredentialPassword string `env:"CREDENTIAL_PASSWORD"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
