@@ -31,7 +31,9 @@ func cliIn(t testing.TB, env []string, stdin string, args ...string) (string, er
 	return out.String(), err
 }
 
-func secretKeyOf(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
+func secretKeyOf(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
+}
 
 // openVault opens the database as keygate would, with the given sealer keys.
 func openVault(t testing.TB, dbURL string, key []byte, previous ...[]byte) *keystore.Vault {
