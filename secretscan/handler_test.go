@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +274,22 @@ func TestBodyChecks(t *testing.T) {
 				t.Errorf("status %d %s, want %d", s, b, c.want)
 			}
 		})
+	}
+}
+
+// A caller that hangs up while the keys document is fetched does not leave
+// a failed fetch behind: the next alert needs no fetch.
+func TestFetchOutlivesTheRequest(t *testing.T) {
+	e := newEnv(t)
+	_, token := e.key(t, "shop")
+	body := alerts(t, token)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodPost, "/secret-scanning/github", strings.NewReader(body)).WithContext(ctx)
+	req.Header.Set(secretscan.HeaderKeyIdentifier, e.signer.id)
+	req.Header.Set(secretscan.HeaderKeySignature, e.signer.sign(t, []byte(body)))
+	e.echo.ServeHTTP(httptest.NewRecorder(), req)
+	if s, b := e.signed(t, e.signer, body); s != 200 || e.gh.count() != 1 {
+		t.Errorf("after a hung-up request: %d %s after %d fetches, want 200 after the one fetch", s, b, e.gh.count())
 	}
 }

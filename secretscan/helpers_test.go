@@ -132,6 +132,7 @@ type env struct {
 	handler *secretscan.Handler
 	url     string
 	logs    *bytes.Buffer
+	echo    *echo.Echo
 }
 
 func newEnv(tb testing.TB) *env {
@@ -156,6 +157,7 @@ func newEnv(tb testing.TB) *env {
 	ech := echo.New()
 	ech.HTTPErrorHandler = httpapi.ErrorHandler(slog.New(slog.DiscardHandler))
 	e.handler.Register(ech.Group(""))
+	e.echo = ech
 	srv := httptest.NewServer(ech)
 	tb.Cleanup(srv.Close)
 	e.url = srv.URL + "/secret-scanning/github"

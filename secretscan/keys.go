@@ -24,8 +24,12 @@ var (
 	errKeysUnavailable = errors.New("secretscan: GitHub's public keys are unavailable")
 )
 
-// maxKeysDocument bounds the keys document read from GitHub.
-const maxKeysDocument = 1 << 20
+// maxKeysDocument bounds the keys document read from GitHub; fetchTimeout
+// bounds its fetch whatever the client's own timeout.
+const (
+	maxKeysDocument = 1 << 20
+	fetchTimeout    = 10 * time.Second
+)
 
 // keysDocument is GitHub's document of secret-scanning public keys.
 type keysDocument struct {
@@ -76,7 +80,11 @@ func (k *keySet) get(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 	}
 	k.tried, k.lastErr = k.now(), nil
 	k.fetches++
-	if err := k.refresh(ctx); err != nil {
+	// The fetch outlives the request that asked for it: a caller that hangs
+	// up must not leave a failed attempt that blocks the next minute.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
+	if err := k.refresh(fctx); err != nil {
 		k.lastErr = err
 		k.log.Warn("github secret scanning keys unavailable", "url", k.url, "error", err)
 		return nil, fmt.Errorf("%w: %w", errKeysUnavailable, err)
