@@ -2,6 +2,7 @@ package keystore_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -222,4 +223,32 @@ func TestCredentialChangeByOtherProcessSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen.await(t, keystore.AllCredentials)
+}
+
+// A key created for a credential while the credential is deleted: one of
+// the two wins, never both (no live key names a deleted account).
+func TestDeleteCredentialRacesKeyCreate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		s := openStore(t, url, keystore.Config{})
+		v := s.Vault(newSealer(t, testKey(7)))
+		for i := range 20 {
+			c := newCredential(t, v, fmt.Sprint("c", i))
+			var (
+				wg                sync.WaitGroup
+				createErr, delErr error
+			)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				_, _, createErr = s.Create(ctx, "t", keystore.Spec{Name: "k", CredentialID: &c.ID})
+			}()
+			go func() { defer wg.Done(); delErr = v.DeleteCredential(ctx, "t", c.ID) }()
+			wg.Wait()
+			keyWon := createErr == nil && errors.Is(delErr, keystore.ErrConflict)
+			deleteWon := delErr == nil && errors.Is(createErr, keystore.ErrInvalid)
+			if !keyWon && !deleteWon {
+				t.Fatalf("round %d: create = %v, delete = %v; want exactly one to win", i, createErr, delErr)
+			}
+		}
+	})
 }
