@@ -207,8 +207,18 @@ func set[T any](changed *[]string, name string, o Optional[T], dst *T) {
 // Revoke stops the key everywhere. Revoking a revoked key changes nothing
 // and returns it as it is.
 func (s *Store) Revoke(ctx context.Context, actor, id string) (*Record, error) {
+	rec, _, err := s.revoke(ctx, actor, id, nil)
+	return rec, err
+}
+
+// revoke is Revoke with details for the audit event; it also says whether
+// this call revoked the key (false: it was revoked before).
+func (s *Store) revoke(ctx context.Context, actor, id string, details map[string]any) (*Record, bool, error) {
 	now := s.now()
-	var row *keyRow
+	var (
+		row     *keyRow
+		revoked bool
+	)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if row, err = s.load(tx, id, true); err != nil || row.Status == string(StatusRevoked) {
@@ -220,13 +230,15 @@ func (s *Store) Revoke(ctx context.Context, actor, id string) (*Record, error) {
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return s.afterChange(tx, actor, ActionKeyRevoke, row, now, nil)
+		revoked = true
+		return s.afterChange(tx, actor, ActionKeyRevoke, row, now, details)
 	})
 	if err != nil {
-		return nil, s.mutationErr("revoke key", err)
+		return nil, false, s.mutationErr("revoke key", err)
 	}
 	s.invalidateLocal(row.Hash)
-	return s.Get(ctx, id)
+	rec, err := s.Get(ctx, id)
+	return rec, revoked, err
 }
 
 // Rotate issues a new key with the same settings and lets the old one work
@@ -313,16 +325,23 @@ func (s *Store) mutationErr(op string, err error) error {
 }
 
 // credentialExists refuses a credential_id that names no service account:
-// the gateway could not call Odoo for such a key.
+// the gateway could not call Odoo for such a key. On Postgres it holds a
+// share lock on the credential until the transaction ends, so that
+// DeleteCredential (which locks it for update) cannot remove it between
+// this check and the key's commit.
 func credentialExists(tx *gorm.DB, id *string) error {
 	if id == nil {
 		return nil
 	}
-	var n int64
-	if err := tx.Model(&credentialRow{}).Where("id = ?", *id).Count(&n).Error; err != nil {
+	q := tx.Model(&credentialRow{}).Select("id").Where("id = ?", *id)
+	if tx.Dialector.Name() == DialectPostgres {
+		q = q.Clauses(clause.Locking{Strength: "SHARE"})
+	}
+	var found []string
+	if err := q.Pluck("id", &found).Error; err != nil {
 		return err
 	}
-	if n == 0 {
+	if len(found) == 0 {
 		return &ValidationError{Fields: map[string]string{"credential_id": "names no service account (see /admin/v1/credentials)"}}
 	}
 	return nil

@@ -117,6 +117,7 @@ type Store struct {
 	cacheStats *stats.Counter
 	epoch      atomic.Uint64
 	usage      *usage
+	credWatch  credentialWatchers
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup

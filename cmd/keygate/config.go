@@ -44,7 +44,13 @@ type config struct {
 	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
 	SecretKey     string        `env:"SECRET_KEY"`
+	SecretKeyPrev []string      `env:"SECRET_KEY_PREVIOUS"`
+	GitHubKeysURL string        `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
 	Resources     string        `env:"RESOURCES"`
+
+	// CredentialPassword is read by `keygate credentials create|update
+	// --password-env` only, never by serve.
+	CredentialPassword string `env:"CREDENTIAL_PASSWORD"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -87,6 +93,8 @@ func (c *config) validate() error {
 		_, err := keystore.ParseSecretKey(c.SecretKey)
 		add("SECRET_KEY", err)
 	}
+	add("SECRET_KEY_PREVIOUS", c.checkPreviousKeys())
+	add("GITHUB_KEYS_URL", checkHTTPURL(c.GitHubKeysURL))
 	if acct := c.odooAccount(); acct != nil {
 		add("ODOO_*", acct.Validate())
 	}
@@ -145,6 +153,7 @@ func (c *config) logAttrs() []any {
 		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
 		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
+		"secret_key_previous", redacted(strings.Join(c.SecretKeyPrev, ",")), "github_keys_url", c.GitHubKeysURL,
 	}
 }
 

@@ -144,6 +144,9 @@ func (a *app) buildServers() error {
 	if err := a.registerGateway(vault); err != nil {
 		return err
 	}
+	if err := a.registerSecretScanning(); err != nil {
+		return err
+	}
 	for _, e := range []*echo.Echo{a.public, a.admin} {
 		e.GET("/healthz", healthz)
 	}
@@ -287,14 +290,7 @@ func (a *app) registerAuth() error {
 // vault keeps service-account secrets sealed under KEYGATE_SECRET_KEY;
 // without the key it lists credentials but can neither store nor open them.
 func (a *app) vault() (*keystore.Vault, error) {
-	if a.cfg.SecretKey == "" {
-		return a.store.Vault(nil), nil
-	}
-	key, err := keystore.ParseSecretKey(a.cfg.SecretKey)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := keystore.NewSealer(key)
+	sealer, err := a.cfg.sealer()
 	if err != nil {
 		return nil, err
 	}
@@ -313,6 +309,7 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 	if err != nil {
 		return err
 	}
+	a.store.OnCredentialChange(proxy.ForgetCredential(accounts, a.gateway.Client()))
 	a.gateway.Register(a.public.Group(""))
 	return a.registerREST(accounts)
 }
