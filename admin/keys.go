@@ -14,15 +14,16 @@ import (
 // createRequest is the body of POST /keys: the writable fields of the key
 // object, with ttl as an alternative to expires_at.
 type createRequest struct {
-	Name         string          `json:"name"`
-	Owner        string          `json:"owner"`
-	Scopes       []string        `json:"scopes"`
-	RateLimits   []string        `json:"rate_limits"`
-	IPAllowlist  []string        `json:"ip_allowlist"`
-	ExpiresAt    *time.Time      `json:"expires_at"`
-	TTL          string          `json:"ttl"`
-	Metadata     json.RawMessage `json:"metadata"`
-	CredentialID *string         `json:"credential_id"`
+	Name         string            `json:"name"`
+	Owner        string            `json:"owner"`
+	Scopes       []string          `json:"scopes"`
+	RateLimits   []string          `json:"rate_limits"`
+	IPAllowlist  []string          `json:"ip_allowlist"`
+	ExpiresAt    *time.Time        `json:"expires_at"`
+	TTL          string            `json:"ttl"`
+	Metadata     json.RawMessage   `json:"metadata"`
+	CredentialID *string           `json:"credential_id"`
+	Credits      *keystore.Credits `json:"credits"`
 }
 
 // Created is a key object with its plaintext, as the 201 of create and
@@ -53,7 +54,7 @@ func (r *createRequest) spec(now time.Time) (keystore.Spec, error) {
 	exp, err := expiry(r.ExpiresAt, r.TTL, now)
 	return keystore.Spec{
 		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, RateLimits: r.RateLimits, IPAllowlist: r.IPAllowlist,
-		ExpiresAt: exp, Metadata: r.Metadata, CredentialID: r.CredentialID,
+		ExpiresAt: exp, Metadata: r.Metadata, CredentialID: r.CredentialID, Credits: r.Credits,
 	}, err
 }
 

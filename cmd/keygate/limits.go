@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
 
@@ -17,6 +18,32 @@ type limits struct {
 	mem      *limiter.Memory
 	redis    *limiter.Redis
 	fallback *limiter.Fallback
+
+	credits   authz.CreditSpender // see addCredits
+	fbCredits *limiter.FallbackCredits
+}
+
+// addCredits makes the credit spender: leases in Redis, with the database
+// as the fallback, when Redis is configured; else leases in memory.
+func (l *limits) addCredits(cfg *config, store *keystore.Store, leases *creditLeases, log *slog.Logger) error {
+	ccfg := limiter.CreditsConfig{Pool: creditPool{store}, Lease: cfg.CreditsLease}
+	if l.redis == nil {
+		m, err := limiter.NewMemoryCredits(ccfg)
+		if err != nil {
+			return err
+		}
+		l.credits = m
+		leases.set(m)
+		return nil
+	}
+	r, err := limiter.NewRedisCredits(l.redis, ccfg)
+	if err != nil {
+		return err
+	}
+	l.fbCredits = limiter.NewFallbackCredits(r, ccfg.Pool, log, nil)
+	l.credits = l.fbCredits
+	leases.set(l.fbCredits)
+	return nil
 }
 
 func newLimits(cfg *config, log *slog.Logger) (*limits, error) {
