@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -210,5 +212,44 @@ func TestCreditsGatewayAndRESTErrors(t *testing.T) {
 	s, body, h := call(t, "GET", k.public+"/api/v1/partners", key, "")
 	if s != 429 || body["error"] != "credits exhausted" || h.Get("Retry-After") == "" {
 		t.Errorf("REST exhausted: %d %v %v", s, body, h)
+	}
+}
+
+// keys create takes --credits and --refill (daily:N, monthly:N[:DAY]).
+func TestCLIKeysCreateCredits(t *testing.T) {
+	env := []string{"KEYGATE_DATABASE_URL=" + sqliteURL(t)}
+	cases := []struct {
+		name string
+		args []string
+		want any
+	}{
+		{"credits_and_monthly_refill", []string{"--credits", "1000", "--refill", "monthly:1000"},
+			map[string]any{"remaining": 1000.0, "refill": map[string]any{"interval": "monthly", "amount": 1000.0, "day": 1.0}}},
+		{"refill_day_31", []string{"--credits", "10", "--refill", "monthly:500:31"},
+			map[string]any{"remaining": 10.0, "refill": map[string]any{"interval": "monthly", "amount": 500.0, "day": 31.0}}},
+		{"refill_alone_starts_at_its_amount", []string{"--refill", "daily:500"},
+			map[string]any{"remaining": 500.0, "refill": map[string]any{"interval": "daily", "amount": 500.0}}},
+		{"credits_alone_never_refill", []string{"--credits", "0"}, map[string]any{"remaining": 0.0, "refill": nil}},
+		{"neither_is_unlimited", nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, _ := cli(t, env, append([]string{"keys", "create", "--name", "k", "--json"}, c.args...)...)
+			var created map[string]any
+			if err := json.Unmarshal([]byte(out), &created); err != nil {
+				t.Fatalf("keys create --json printed %q", out)
+			}
+			if diff := cmp.Diff(c.want, created["credits"]); diff != "" {
+				t.Fatalf("credits (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []string{"weekly:5", "daily:5:3", "monthly:x", "monthly:5:40"} {
+		t.Run("refused_"+bad, func(t *testing.T) {
+			var out, errs strings.Builder
+			if err := run(context.Background(), []string{"keys", "create", "--name", "k", "--refill", bad}, env, nil, &out, &errs); err == nil {
+				t.Fatalf("--refill %s accepted: %s", bad, out.String())
+			}
+		})
 	}
 }
