@@ -285,6 +285,18 @@ func apply(op string, balance, value int64) int64 {
 	return max(balance-value, 0)
 }
 
+// ReturnCredits gives back left credits that the limiter leased in epoch,
+// if the key's balance is still of that epoch (a clean shutdown of a
+// memory limiter).
+func (s *Store) ReturnCredits(ctx context.Context, id string, epoch, left int64) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	err := s.db.WithContext(ctx).Model(&keyRow{}).
+		Where("id = ? AND credits_epoch = ? AND credits_remaining IS NOT NULL", id, epoch).
+		Update("credits_remaining", gorm.Expr("credits_remaining + ?", left)).Error
+	return dbErr("return credits", err)
+}
+
 // RecordCredit counts one credit spent by key id at time at, for the usage
 // endpoint. It does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordCredit(id string, at time.Time) {

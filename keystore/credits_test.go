@@ -296,3 +296,24 @@ func TestUsageCountsCredits(t *testing.T) {
 		}
 	})
 }
+
+func TestReturnCredits(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		s := openStore(t, url, keystore.Config{})
+		rec, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "k", Credits: credits(20, nil)})
+		g, err := s.TakeCredits(ctx, rec.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ReturnCredits(ctx, rec.ID, g.Epoch, 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ReturnCredits(ctx, rec.ID, g.Epoch-1, 100); err != nil { // an older epoch: dropped
+			t.Fatal(err)
+		}
+		got, _ := s.Get(ctx, rec.ID)
+		if got.Credits.Remaining != 14 {
+			t.Fatalf("remaining = %d, want 14", got.Credits.Remaining)
+		}
+	})
+}

@@ -220,8 +220,35 @@ func (m *MemoryCredits) Reclaim(_ context.Context, id string, r Refill, epoch in
 	return m.lease(id).reclaim(epoch, start), start, nil
 }
 
-// Leases returns, per id, the credits held in leases (for a clean
-// shutdown or a test).
+// Returner is a Pool that takes back what a lease held, if the balance is
+// still of that epoch (else the credits are dropped: a refill or an
+// administrator's change replaced them).
+type Returner interface {
+	Return(ctx context.Context, id string, epoch, left int64) error
+}
+
+// Close returns every lease to the Pool, when it is a Returner, so that a
+// clean shutdown forgets no credit. Spends after Close take from the Pool
+// again.
+func (m *MemoryCredits) Close(ctx context.Context) error {
+	r, ok := m.pool.(Returner)
+	if !ok {
+		return nil
+	}
+	m.mu.Lock()
+	leases := m.leases
+	m.leases = map[string]*lease{}
+	m.mu.Unlock()
+	var errs []error
+	for id, l := range leases {
+		if l.left > 0 {
+			errs = append(errs, r.Return(ctx, id, l.epoch, l.left))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Leases returns, per id, the credits held in leases (for a test).
 func (m *MemoryCredits) Leases() map[string]int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -7,8 +7,12 @@
 -- ARGV[2]  now in ms; -1 reads Redis TIME
 -- ARGV[3..6] b0 < b1 <= b2 < b3: the starts of the refill periods around
 --          the caller's guess of now (all 0: one period that never ends)
--- ARGV[7]  recheck (ms), ARGV[8] expiry of the hash (ms)
--- For "g": ARGV[9..11] block, remaining, epoch. For "r": ARGV[9] epoch.
+-- ARGV[7]  recheck (ms)
+-- For "g": ARGV[8..10] block, remaining, epoch. For "r": ARGV[8] epoch.
+--
+-- The hash never expires: what a lease holds is forgotten only if Redis
+-- loses it (a restart without persistence, a failover before replication,
+-- an eviction). One hash of five small fields per key with credits.
 --
 -- Reply: {status, balance, start, next, now}; status 1 allowed, 0 refused,
 -- -1 the pool must be asked, -2 now is outside b0..b3 (ask again with
@@ -34,15 +38,12 @@ local key = KEYS[1]
 local v = call('HMGET', key, 'l', 'p', 'e', 'b', 'c')
 local exists = v[1] ~= false
 local l, p, e, b, c = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or -1, tonumber(v[5]) or 0
-local ttl = ARGV[8]
-
 local function save()
   call('HSET', key, 'l', l, 'p', p, 'e', e, 'b', b, 'c', c)
-  call('PEXPIRE', key, ttl)
 end
 
 if op == 'r' then
-  local epoch, left = tonumber(ARGV[9]), 0
+  local epoch, left = tonumber(ARGV[8]), 0
   if exists and e == epoch and p >= start then left = l end
   l, p, e, b, c = 0, start, epoch + 1, -1, 0
   save()
@@ -50,7 +51,7 @@ if op == 'r' then
 end
 
 if op == 'g' then
-  local block, remaining, epoch = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+  local block, remaining, epoch = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
   if not exists or epoch > e then
     l, p, e, b, c = block, start, epoch, remaining, now
   elseif epoch == e then

@@ -16,10 +16,6 @@ var creditsLua string
 
 var creditsScript = redis.NewScript(creditsLua)
 
-// leaseExpiry is how long an unused lease stays in Redis. What it held is
-// forgotten then: at most one lease per id, as when Redis loses its data.
-const leaseExpiry = 30 * 24 * time.Hour
-
 // RedisCredits spends credits from leases kept in Redis, shared by every
 // replica: credits.lua decides each spend atomically, at Redis's time, and
 // only the spend that finds the lease empty takes a block from the Pool.
@@ -85,8 +81,8 @@ func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string,
 		b[0], _ = r.Period(b[1] - 1)
 		_, b[3] = r.Period(b[2])
 	}
-	args := make([]any, 0, 11)
-	args = append(args, op, now, b[0], b[1], b[2], b[3], recheck.Milliseconds(), leaseExpiry.Milliseconds())
+	args := make([]any, 0, 10)
+	args = append(args, op, now, b[0], b[1], b[2], b[3], recheck.Milliseconds())
 	for _, x := range extra {
 		args = append(args, x)
 	}

@@ -429,3 +429,36 @@ func TestRedisCreditsUseRedisTime(t *testing.T) {
 		t.Fatalf("status for a guess 3 days off = %d, want -2", rep.status)
 	}
 }
+
+func (p *testPool) Return(_ context.Context, id string, epoch, left int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if a := p.accts[id]; a != nil && a.epoch == epoch {
+		a.remaining += left
+	}
+	return nil
+}
+
+// TestMemoryCreditsCloseReturnsLeases: a clean shutdown gives back what
+// the leases held, unless the balance moved to another epoch meanwhile.
+func TestMemoryCreditsCloseReturnsLeases(t *testing.T) {
+	pool := newTestPool()
+	pool.add("a", 50, Refill{}, epoch)
+	pool.add("b", 50, Refill{}, epoch)
+	m, err := NewMemoryCredits(CreditsConfig{Pool: pool, Lease: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spend(t, m, "a", Refill{})
+	spend(t, m, "b", Refill{})
+	pool.mu.Lock()
+	pool.accts["b"].epoch++ // an administrator's change the lease missed
+	pool.mu.Unlock()
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := [2]int64{pool.remaining("a"), pool.remaining("b")}
+	if diff := cmp.Diff([2]int64{49, 40}, got); diff != "" {
+		t.Fatalf("balances after Close (-want +got):\n%s", diff)
+	}
+}

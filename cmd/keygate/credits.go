@@ -27,6 +27,10 @@ func (p creditPool) Take(ctx context.Context, id string, period, max int64) (lim
 	return limiter.Grant{Block: g.Block, Remaining: g.Remaining, Epoch: g.Epoch}, err
 }
 
+func (p creditPool) Return(ctx context.Context, id string, epoch, left int64) error {
+	return p.store.ReturnCredits(ctx, id, epoch, left)
+}
+
 // reclaimer empties a limiter's credit lease.
 type reclaimer interface {
 	Reclaim(ctx context.Context, id string, r limiter.Refill, epoch int64) (left, period int64, err error)

@@ -253,3 +253,68 @@ func TestCLIKeysCreateCredits(t *testing.T) {
 		})
 	}
 }
+
+// spendUntilRefused spends key's credits through /auth until a refusal
+// and returns how many were allowed; any answer but 200 and 429 fails.
+func spendUntilRefused(t testing.TB, k *instance, key string, most int) int {
+	t.Helper()
+	for n := 0; n <= most; n++ {
+		switch s, _ := authStatus(t, k.public, key, "GET", "/x"); s {
+		case 200:
+		case 429:
+			return n
+		default:
+			t.Fatalf("answer %d after %d credits", s, n)
+		}
+	}
+	t.Fatalf("more than %d credits spent", most)
+	return 0
+}
+
+func spendN(t testing.TB, k *instance, key string, n int) {
+	t.Helper()
+	for i := range n {
+		if s, _ := authStatus(t, k.public, key, "GET", "/x"); s != 200 {
+			t.Fatalf("spend %d: %d", i, s)
+		}
+	}
+}
+
+// TestCreditsSurviveRestarts: the balance survives a restart of keygate
+// (memory: its lease is returned at shutdown; Redis: the lease stays in
+// Redis) and a restart of Redis, which forgets at most the lease it held
+// (KEYGATE_CREDITS_LEASE) and never grants a credit twice.
+func TestCreditsSurviveRestarts(t *testing.T) {
+	plan := `{"name":"plan","scopes":["route:GET:/**"],"credits":{"remaining":10,"refill":{"interval":"daily","amount":10}}}`
+	t.Run("memory", func(t *testing.T) {
+		env := []string{"KEYGATE_DATABASE_URL=" + sqliteURL(t), "KEYGATE_CREDITS_LEASE=100"}
+		var key string
+		t.Run("first_run", func(t *testing.T) {
+			k := start(t, env...)
+			_, created, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, plan)
+			key = created["key"].(string)
+			spendN(t, k, key, 3) // leases all 10
+		})
+		if n := spendUntilRefused(t, start(t, env...), key, 10); n != 7 {
+			t.Fatalf("after a restart of keygate: %d credits, want 7", n)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		redis := testenv.StartRedis(t)
+		env := []string{"KEYGATE_DATABASE_URL=" + testenv.Postgres(t), "KEYGATE_REDIS_URL=" + redis.URL(), "KEYGATE_CREDITS_LEASE=4"}
+		var key string
+		t.Run("first_run", func(t *testing.T) {
+			k := start(t, env...)
+			_, created, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, plan)
+			key = created["key"].(string)
+			spendN(t, k, key, 3) // took 4: 6 stored, 1 leased
+		})
+		k := start(t, env...)
+		spendN(t, k, key, 2) // the lease's 1, then took 4: 2 stored, 2 leased
+		redis.Stop()
+		redis.Start() // loses the lease's 2
+		if n := spendUntilRefused(t, k, key, 10); n != 2 {
+			t.Fatalf("after a restart of Redis: %d credits, want the 2 stored", n)
+		}
+	})
+}

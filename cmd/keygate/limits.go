@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,8 +22,9 @@ type limits struct {
 	redis    *limiter.Redis
 	fallback *limiter.Fallback
 
-	credits   authz.CreditSpender // see addCredits
-	fbCredits *limiter.FallbackCredits
+	credits    authz.CreditSpender // see addCredits
+	fbCredits  *limiter.FallbackCredits
+	memCredits *limiter.MemoryCredits
 }
 
 // addCredits makes the credit spender: leases in Redis, with the database
@@ -32,7 +36,7 @@ func (l *limits) addCredits(cfg *config, store *keystore.Store, leases *creditLe
 		if err != nil {
 			return err
 		}
-		l.credits = m
+		l.credits, l.memCredits = m, m
 		leases.set(m)
 		return nil
 	}
@@ -93,6 +97,13 @@ func (l *limits) collectors() []prometheus.Collector {
 
 func (l *limits) close() error {
 	l.mem.Close()
+	if l.memCredits != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.memCredits.Close(ctx); err != nil {
+			return fmt.Errorf("returning credit leases: %w", err)
+		}
+	}
 	if l.redis != nil {
 		return l.redis.Close()
 	}
