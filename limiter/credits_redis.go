@@ -88,6 +88,7 @@ func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string,
 	}
 	v, err := creditsScript.Run(ctx, c.client, []string{c.key(id)}, args...).Int64Slice()
 	if err != nil {
+		reloadTopology(c.client)
 		return creditsReply{}, fmt.Errorf("%w: %w", errRedisCredits, err)
 	}
 	if len(v) != 5 {
