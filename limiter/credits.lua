@@ -3,12 +3,19 @@
 -- e (epoch), b (the durable balance after the last take; -1 unknown) and
 -- c (when that was read, ms). The same decisions as lease in Go, atomic.
 --
--- ARGV[1]  op: "s" spend, "g" grant a block then spend, "r" reclaim
+-- ARGV[1]  op: "s" spend, "g" grant a block then spend, "G" grant a block
+--          only (a grant retried after a failed call), "r" reclaim
 -- ARGV[2]  now in ms; -1 reads Redis TIME
 -- ARGV[3..6] b0 < b1 <= b2 < b3: the starts of the refill periods around
 --          the caller's guess of now (all 0: one period that never ends)
 -- ARGV[7]  recheck (ms)
--- For "g": ARGV[8..10] block, remaining, epoch. For "r": ARGV[8] epoch.
+-- For "g" and "G": ARGV[8..12] block, remaining, epoch, the token of the
+-- take (unique), the start of the period it was taken in. For "r":
+-- ARGV[8] epoch.
+--
+-- A grant applies once: field k keeps the tokens of the last 32 grants, so
+-- that a grant whose reply was lost can be sent again. A block taken in a
+-- period that has ended is dropped (the refill replaced it).
 --
 -- The hash never expires: what a lease holds is forgotten only if Redis
 -- loses it (a restart without persistence, a failover before replication,
@@ -35,9 +42,11 @@ if b3 > 0 then
 end
 
 local key = KEYS[1]
-local v = call('HMGET', key, 'l', 'p', 'e', 'b', 'c')
+local v = call('HMGET', key, 'l', 'p', 'e', 'b', 'c', 'k')
 local exists = v[1] ~= false
 local l, p, e, b, c = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or -1, tonumber(v[5]) or 0
+local k = v[6] or ','
+
 local function save()
   call('HSET', key, 'l', l, 'p', p, 'e', e, 'b', b, 'c', c)
 end
@@ -50,15 +59,25 @@ if op == 'r' then
   return {1, left, start, next, now}
 end
 
-if op == 'g' then
-  local block, remaining, epoch = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-  if not exists or epoch > e then
-    l, p, e, b, c = block, start, epoch, remaining, now
-  elseif epoch == e then
-    l, b, c = l + block, remaining, now
-    if start > p then p = start end
+if op == 'g' or op == 'G' then
+  local block, remaining, epoch, tok = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ',' .. ARGV[11] .. ','
+  if tonumber(ARGV[12]) >= start and not string.find(k, tok, 1, true) then
+    if not exists or epoch > e then
+      l, p, e, b, c = block, start, epoch, remaining, now
+    elseif epoch == e then
+      l, b, c = l + block, remaining, now
+      if start > p then p = start end
+    end
+    k = tok .. string.sub(k, 2)
+    local _, n = string.gsub(k, ',', ',')
+    if n > 33 then k = string.match(k, '^(' .. string.rep(',[^,]*', 32) .. ',)') end
+    call('HSET', key, 'k', k)
+    exists = true
   end
-  exists = true
+  if op == 'G' then
+    if exists then save() end
+    return {1, l + math.max(b, 0), start, next, now}
+  end
 end
 
 -- spend, as lease.spend

@@ -5,7 +5,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,6 +31,12 @@ type RedisCredits struct {
 	size    int64
 	now     func() time.Time
 	takes   sync.Map // id → *sync.Mutex: one Take per id at a time in this replica
+
+	tokenBase uint64 // random high bits of this replica's grant tokens
+	tokens    atomic.Uint64
+	pmu       sync.Mutex
+	pending   []pendingGrant
+	npending  atomic.Int32
 }
 
 // NewRedisCredits returns the credits of the Redis limiter r, with its
@@ -40,7 +49,8 @@ func NewRedisCredits(r *Redis, cfg CreditsConfig) (*RedisCredits, error) {
 	if now == nil {
 		now = r.now
 	}
-	return &RedisCredits{client: r.client, prefix: r.prefix, timeout: r.timeout, pool: cfg.Pool, size: cfg.Lease, now: now}, nil
+	return &RedisCredits{client: r.client, prefix: r.prefix, timeout: r.timeout, pool: cfg.Pool, size: cfg.Lease, now: now,
+		tokenBase: rand.Uint64() << 32}, nil
 }
 
 func (c *RedisCredits) key(id string) string {
@@ -55,7 +65,7 @@ type creditsReply struct {
 // run runs credits.lua for id with op and its extra arguments, at the
 // injected time, else Redis's (guessed locally for the period bounds,
 // asked again with Redis's own time when the guess was off).
-func (c *RedisCredits) run(ctx context.Context, id string, r Refill, op string, extra ...int64) (creditsReply, error) {
+func (c *RedisCredits) run(ctx context.Context, id string, r Refill, op string, extra ...any) (creditsReply, error) {
 	now := int64(-1)
 	guess := time.Now().UnixMilli()
 	if c.now != nil {
@@ -72,7 +82,7 @@ func (c *RedisCredits) run(ctx context.Context, id string, r Refill, op string, 
 	return creditsReply{}, fmt.Errorf("%w: time outside the refill periods", errRedisCredits)
 }
 
-func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string, now, guess int64, extra []int64) (creditsReply, error) {
+func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string, now, guess int64, extra []any) (creditsReply, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var b [4]int64
@@ -81,11 +91,9 @@ func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string,
 		b[0], _ = r.Period(b[1] - 1)
 		_, b[3] = r.Period(b[2])
 	}
-	args := make([]any, 0, 10)
+	args := make([]any, 0, 12)
 	args = append(args, op, now, b[0], b[1], b[2], b[3], recheck.Milliseconds())
-	for _, x := range extra {
-		args = append(args, x)
-	}
+	args = append(args, extra...)
 	v, err := creditsScript.Run(ctx, c.client, []string{c.key(id)}, args...).Int64Slice()
 	if err != nil {
 		reloadTopology(c.client)
@@ -101,6 +109,9 @@ func (c *RedisCredits) eval(ctx context.Context, id string, r Refill, op string,
 // is empty, from a block this replica takes from the Pool and grants to
 // the lease in the same script run as its own spend.
 func (c *RedisCredits) Spend(ctx context.Context, id string, r Refill) (Spend, error) {
+	if c.npending.Load() > 0 {
+		c.retryGrants(ctx)
+	}
 	rep, err := c.run(ctx, id, r, "s")
 	if err != nil || rep.status >= 0 {
 		return c.spend(rep, r), err
@@ -119,11 +130,67 @@ func (c *RedisCredits) Spend(ctx context.Context, id string, r Refill) (Spend, e
 		if err != nil {
 			return Spend{}, err
 		}
-		if rep, err = c.run(ctx, id, r, "g", g.Block, g.Remaining, g.Epoch); err != nil || rep.status >= 0 {
-			return c.spend(rep, r), err
+		p := pendingGrant{id: id, r: r, g: g, token: c.token(), period: rep.start}
+		if rep, err = c.run(ctx, id, r, "g", p.args()...); err != nil {
+			c.keep(p)
+			return Spend{}, err
+		}
+		if rep.status >= 0 {
+			return c.spend(rep, r), nil
 		}
 	}
 	return Spend{}, fmt.Errorf("%w: lease changed under three grants", errRedisCredits)
+}
+
+// pendingGrant is a block taken from the Pool whose grant to the lease
+// failed: it is sent again (with its token, so that it applies once) at the
+// next Spend, until Redis answers.
+type pendingGrant struct {
+	id     string
+	r      Refill
+	g      Grant
+	token  string
+	period int64
+}
+
+func (p pendingGrant) args() []any {
+	return []any{p.g.Block, p.g.Remaining, p.g.Epoch, p.token, p.period}
+}
+
+// maxPending bounds the grants kept for retry; beyond, the oldest are
+// forgotten (credits lost to their keys, never granted twice).
+const maxPending = 1024
+
+func (c *RedisCredits) token() string {
+	return strconv.FormatUint(c.tokenBase|c.tokens.Add(1), 36)
+}
+
+func (c *RedisCredits) keep(p pendingGrant) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	c.pending = append(c.pending, p)
+	if len(c.pending) > maxPending {
+		c.pending = c.pending[len(c.pending)-maxPending:]
+	}
+	c.npending.Store(int32(len(c.pending)))
+}
+
+// retryGrants sends the pending grants again; those Redis does not take
+// stay pending.
+func (c *RedisCredits) retryGrants(ctx context.Context) {
+	c.pmu.Lock()
+	todo := c.pending
+	c.pending = nil
+	c.npending.Store(0)
+	c.pmu.Unlock()
+	for i, p := range todo {
+		if _, err := c.run(ctx, p.id, p.r, "G", p.args()...); err != nil {
+			for _, q := range todo[i:] {
+				c.keep(q)
+			}
+			return
+		}
+	}
 }
 
 func (c *RedisCredits) spend(rep creditsReply, r Refill) Spend {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -460,5 +461,101 @@ func TestMemoryCreditsCloseReturnsLeases(t *testing.T) {
 	got := [2]int64{pool.remaining("a"), pool.remaining("b")}
 	if diff := cmp.Diff([2]int64{49, 40}, got); diff != "" {
 		t.Fatalf("balances after Close (-want +got):\n%s", diff)
+	}
+}
+
+// stopAfterTake is a Pool that stops Redis right after a take, so that
+// the grant of the block fails.
+type stopAfterTake struct {
+	*testPool
+	stop func()
+}
+
+func (p stopAfterTake) Take(ctx context.Context, id string, period, max int64) (Grant, error) {
+	g, err := p.testPool.Take(ctx, id, period, max)
+	p.stop()
+	return g, err
+}
+
+// TestRedisCreditsRetryFailedGrant: a block whose grant failed is granted
+// at the next spend once Redis answers, once: a Redis outage between a
+// take and its grant forgets nothing.
+func TestRedisCreditsRetryFailedGrant(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	pool := newTestPool()
+	pool.add("k", 30, Refill{}, epoch)
+	r, err := NewRedis(RedisConfig{URL: srv.URL(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	var once sync.Once
+	c := newRedisCredits(t, r, stopAfterTake{pool, func() { once.Do(srv.Stop) }}, 10)
+	if _, err := c.Spend(context.Background(), "k", Refill{}); err == nil {
+		t.Fatal("spend with Redis stopped after the take succeeded")
+	}
+	srv.Start()
+	allowed := 0
+	for tries := 0; tries < 100; tries++ {
+		got, err := c.Spend(context.Background(), "k", Refill{})
+		if err != nil {
+			continue // reconnecting
+		}
+		if !got.Allowed {
+			break
+		}
+		allowed++
+	}
+	if allowed != 30 {
+		t.Fatalf("allowed %d of 30 credits after a failed grant", allowed)
+	}
+}
+
+func TestRedisCreditsGrantAppliesOnce(t *testing.T) {
+	pool := newTestPool()
+	c := newRedisCredits(t, newTestRedis(t, nil), pool, 10)
+	p := pendingGrant{id: "k", g: Grant{Block: 10, Epoch: 1}, token: c.token()}
+	var got []int64
+	for range 2 {
+		rep, err := c.run(context.Background(), "k", Refill{}, "G", p.args()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, rep.balance)
+	}
+	if diff := cmp.Diff([]int64{10, 10}, got); diff != "" {
+		t.Fatalf("lease after the same grant twice (-want +got):\n%s", diff)
+	}
+}
+
+// TestRedisCreditsGrantTokensAreBounded: the lease remembers the tokens of
+// its last 32 grants, no more.
+func TestRedisCreditsGrantTokensAreBounded(t *testing.T) {
+	c := newRedisCredits(t, newTestRedis(t, nil), newTestPool(), 10)
+	first := pendingGrant{id: "k", g: Grant{Block: 1, Epoch: 1}, token: c.token()}
+	grant := func(p pendingGrant) int64 {
+		rep, err := c.run(context.Background(), "k", Refill{}, "G", p.args()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.balance
+	}
+	grant(first)
+	for range 31 {
+		grant(pendingGrant{id: "k", g: Grant{Block: 1, Epoch: 1}, token: c.token()})
+	}
+	within := grant(first) // the 32nd most recent: remembered
+	grant(pendingGrant{id: "k", g: Grant{Block: 1, Epoch: 1}, token: c.token()})
+	beyond := grant(first) // now the 33rd: forgotten, applies again
+	if diff := cmp.Diff([2]int64{32, 34}, [2]int64{within, beyond}); diff != "" {
+		t.Fatalf("lease after re-sending the first grant (-want +got):\n%s", diff)
+	}
+	key := c.key("k")
+	toks, err := c.client.HGet(context.Background(), key, "k").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(toks, ",") - 1; n != 32 {
+		t.Fatalf("tokens kept = %d, want 32", n)
 	}
 }
