@@ -14,7 +14,9 @@
 //     the decision with decide, as Memory does. Concurrent calls share one
 //     round trip (see Redis performance below).
 //   - Fallback answers with Redis and, while Redis fails or is slower than
-//     its timeout, with Memory.
+//     its timeout, with Memory; it tries Redis again every ProbeInterval
+//     (250ms). After a failed call a Cluster client reloads its slot map
+//     (reloadTopology), so that a replica follows a failover at once.
 //
 // AllowFailure limits failed authentications per client address with the
 // same machinery.
@@ -54,7 +56,9 @@
 //     granted again, and a block granted in it is forgotten.
 //   - While Redis fails, FallbackCredits spends straight from the Pool,
 //     one credit per transaction: still exact across replicas. A lease
-//     left in Redis waits there.
+//     left in Redis waits there. A block taken whose grant failed is kept
+//     and granted at the next spend, once: each grant carries a token,
+//     and the lease remembers the tokens of its last 32 grants.
 //   - A refused spend of an exhausted lease asks the Pool again at most
 //     once a second per lease (recheck), so that a client hammering an
 //     exhausted key costs the database nothing more.
