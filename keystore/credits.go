@@ -297,6 +297,25 @@ func (s *Store) ReturnCredits(ctx context.Context, id string, epoch, left int64)
 	return dbErr("return credits", err)
 }
 
+// moveCredits moves the balance of a key being rotated (its lease
+// reclaimed first) to its successor, with the same refill schedule; the
+// old key keeps credits of 0 and no refill, so that no credit is spent
+// twice during the grace period.
+func (s *Store) moveCredits(ctx context.Context, old, fresh *keyRow) error {
+	if old.CreditsRemaining == nil {
+		return nil
+	}
+	if err := s.reclaim(ctx, old, old.CreditsEpoch); err != nil {
+		return err
+	}
+	k := old.creditCols()
+	rem := *k.Remaining
+	fresh.setCredits(creditCols{Remaining: &rem, Refill: k.Refill, RefilledAt: k.RefilledAt, Epoch: 1})
+	zero := int64(0)
+	old.setCredits(creditCols{Remaining: &zero, RefilledAt: k.RefilledAt, Epoch: k.Epoch})
+	return nil
+}
+
 // RecordCredit counts one credit spent by key id at time at, for the usage
 // endpoint. It does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordCredit(id string, at time.Time) {

@@ -232,7 +232,8 @@ func TestAdjustCreditsRefusals(t *testing.T) {
 }
 
 // TestPatchCredits: PATCH replaces the credits (reclaiming the lease,
-// which no longer counts) or clears them; rotation carries them over.
+// which no longer counts) or clears them; rotation moves them to the new
+// key, leaving the old one 0 credits and no refill for its grace period.
 func TestPatchCredits(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		l := &leases{left: 5}
@@ -256,6 +257,10 @@ func TestPatchCredits(t *testing.T) {
 		if diff := cmp.Diff(monthly, rotated.Credits); diff != "" {
 			t.Fatalf("rotated key's credits (-want +got):\n%s", diff)
 		}
+		old, _ := s.Get(ctx, rec.ID)
+		if diff := cmp.Diff(credits(0, nil), old.Credits); diff != "" {
+			t.Fatalf("old key's credits in its grace period (-want +got):\n%s", diff)
+		}
 		cleared, err := s.Update(ctx, "a", rec.ID, keystore.Patch{Credits: keystore.Some[*keystore.Credits](nil)})
 		if err != nil {
 			t.Fatal(err)
@@ -263,8 +268,8 @@ func TestPatchCredits(t *testing.T) {
 		if cleared.Credits != nil {
 			t.Fatalf("credits after PATCH null = %+v, want nil", cleared.Credits)
 		}
-		if len(l.calls) != 2 {
-			t.Fatalf("reclaims = %v, want one per PATCH of credits", l.calls)
+		if len(l.calls) != 3 {
+			t.Fatalf("reclaims = %v, want one per PATCH of credits and one at rotation", l.calls)
 		}
 	})
 }

@@ -255,6 +255,9 @@ func (s *Store) Rotate(ctx context.Context, actor, id string, grace time.Duratio
 			return fmt.Errorf("keystore: key %s is %s: %w", id, st, ErrConflict)
 		}
 		fresh = successor(key, old, now)
+		if err := s.moveCredits(ctx, old, fresh); err != nil {
+			return err
+		}
 		return s.rotateTx(tx, actor, old, fresh, now, grace)
 	})
 	if err != nil {
@@ -285,7 +288,8 @@ func (s *Store) rotateTx(tx *gorm.DB, actor string, old, fresh *keyRow, now time
 	}
 	old.UpdatedAt = now
 	if err := tx.Model(&keyRow{}).Where("id = ?", old.ID).
-		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now}).Error; err != nil {
+		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now, "credits_remaining": old.CreditsRemaining,
+			"credits_refill": old.CreditsRefill, "credits_epoch": old.CreditsEpoch}).Error; err != nil {
 		return err
 	}
 	details := map[string]any{"new_key_id": fresh.ID, "grace": grace.String(), "old_expires_at": old.ExpiresAt}

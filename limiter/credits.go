@@ -145,7 +145,7 @@ type MemoryCredits struct {
 	clock  func() time.Time
 	mu     sync.Mutex
 	leases map[string]*lease
-	take   sync.Mutex // one Take at a time, so that concurrent misses do not each take a block
+	takes  sync.Map // id → *sync.Mutex: one Take per id at a time, so that concurrent misses do not each take a block
 }
 
 // NewMemoryCredits returns a MemoryCredits.
@@ -165,8 +165,9 @@ func (m *MemoryCredits) Spend(ctx context.Context, id string, r Refill) (Spend, 
 	if s, ok := m.fromLease(id, r); ok {
 		return s, nil
 	}
-	m.take.Lock()
-	defer m.take.Unlock()
+	mu, _ := m.takes.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if s, ok := m.fromLease(id, r); ok { // another spender took a block meanwhile
 		return s, nil
 	}
