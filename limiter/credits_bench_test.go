@@ -36,14 +36,17 @@ func BenchmarkMemoryCreditsSpend(b *testing.B) {
 
 // BenchmarkRedisCreditsSpend is the same on Redis: one EVALSHA of
 // credits.lua per request (compare with BenchmarkRedisPing), a Take and a
-// second run every DefaultLease spends.
+// second run every DefaultLease spends. redis-µs/op is Redis's CPU per
+// spend, as in BenchmarkRedisAllow.
 func BenchmarkRedisCreditsSpend(b *testing.B) {
 	c := newRedisCredits(b, newTestRedis(b, nil), benchPool(b), 0)
 	ctx := context.Background()
+	cpu := startRedisCPU(b, c.client)
 	b.ReportAllocs()
 	for b.Loop() {
 		if s, err := c.Spend(ctx, "key", benchRefill); err != nil || !s.Allowed {
 			b.Fatal(s, err)
 		}
 	}
+	cpu.report(b)
 }
