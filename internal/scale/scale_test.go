@@ -26,7 +26,7 @@ const (
 	// in Redis): a replica on its memory fallback tries Redis again every
 	// limiter.ProbeInterval, and its client may need one failed call to
 	// learn the new topology.
-	exactAgain = 1500 * time.Millisecond
+	exactAgain = 2 * time.Second
 	// failoverWithin bounds the failover itself (detection after
 	// testenv.NodeTimeout, then the election).
 	failoverWithin = 30 * time.Second
