@@ -78,3 +78,8 @@ func creditsField(v *keystore.ValidationError, raw json.RawMessage, dst *keystor
 	}
 	*dst = keystore.Some(&c)
 }
+
+// createCredits is the credits field of POST /keys.
+type createCredits struct {
+	Credits *keystore.Credits `json:"credits"`
+}

@@ -14,16 +14,16 @@ import (
 // createRequest is the body of POST /keys: the writable fields of the key
 // object, with ttl as an alternative to expires_at.
 type createRequest struct {
-	Name         string            `json:"name"`
-	Owner        string            `json:"owner"`
-	Scopes       []string          `json:"scopes"`
-	RateLimits   []string          `json:"rate_limits"`
-	IPAllowlist  []string          `json:"ip_allowlist"`
-	ExpiresAt    *time.Time        `json:"expires_at"`
-	TTL          string            `json:"ttl"`
-	Metadata     json.RawMessage   `json:"metadata"`
-	CredentialID *string           `json:"credential_id"`
-	Credits      *keystore.Credits `json:"credits"`
+	Name         string          `json:"name"`
+	Owner        string          `json:"owner"`
+	Scopes       []string        `json:"scopes"`
+	RateLimits   []string        `json:"rate_limits"`
+	IPAllowlist  []string        `json:"ip_allowlist"`
+	ExpiresAt    *time.Time      `json:"expires_at"`
+	TTL          string          `json:"ttl"`
+	Metadata     json.RawMessage `json:"metadata"`
+	CredentialID *string         `json:"credential_id"`
+	createCredits
 }
 
 // Created is a key object with its plaintext, as the 201 of create and
