@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,7 @@ type FallbackCredits struct {
 	probing   atomic.Bool
 	nextProbe atomic.Int64
 	fallbacks atomic.Uint64
+	exhausted sync.Map // id → ms until which a direct spend is refused without asking the Pool
 }
 
 // NewFallbackCredits returns a FallbackCredits that starts on primary and
@@ -80,16 +82,25 @@ func (f *FallbackCredits) claimProbe() bool {
 	return f.probing.CompareAndSwap(false, true)
 }
 
-// direct spends one credit in the Pool.
+// direct spends one credit in the Pool. An id found exhausted is refused
+// without asking the Pool again for the recheck interval, as a lease is.
 func (f *FallbackCredits) direct(ctx context.Context, id string, r Refill) (Spend, error) {
 	now := f.clock().UnixMilli()
 	start, _ := r.Period(now)
+	if until, ok := f.exhausted.Load(id); ok && now < until.(int64) && start <= until.(int64)-recheck.Milliseconds() {
+		return answer(false, 0, r, now), nil
+	}
 	g, err := f.pool.Take(ctx, id, start, 1)
 	if errors.Is(err, ErrNoCredits) {
 		return Spend{Allowed: true, Unlimited: true}, nil
 	}
 	if err != nil {
 		return Spend{}, err
+	}
+	if g.Block == 0 {
+		f.exhausted.Store(id, now+recheck.Milliseconds())
+	} else {
+		f.exhausted.Delete(id)
 	}
 	return answer(g.Block == 1, g.Remaining, r, now), nil
 }
