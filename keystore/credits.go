@@ -15,7 +15,8 @@ import (
 // (set back to Refill.Amount) each day or month. The durable balance lives
 // here; the limiter spends it in leases of a few credits taken with
 // TakeCredits, so Remaining read from the store is the balance not yet
-// leased: the live balance is at most one lease lower (see README).
+// leased: the live balance is that plus what the limiter's lease still
+// holds, at most one lease more (see README).
 type Credits struct {
 	Remaining int64   `json:"remaining"`
 	Refill    *Refill `json:"refill"`
