@@ -16,7 +16,8 @@ import (
 type Policy struct {
 	scopes   scopes
 	networks []netip.Prefix
-	limits   LimitSet // empty: the server's default limits apply
+	limits   LimitSet        // empty: the server's default limits apply
+	credits  *limiter.Refill // nil: the key has no credits
 
 	keyID, owner, scopeList []string // header values
 	keyIDAny, ownerAny      any      // for echo.Context.Set without boxing
@@ -56,6 +57,7 @@ func compile(rec *keystore.Record) (*Policy, error) {
 	limits, err := limiter.ParseLimits(rec.RateLimits)
 	errs = append(errs, err)
 	p.limits = NewLimitSet(limits)
+	p.credits = compileCredits(rec.Credits)
 	for _, n := range rec.IPAllowlist {
 		pfx, err := keystore.ParseNetwork(n)
 		errs = append(errs, err)

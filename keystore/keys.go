@@ -49,12 +49,14 @@ func (s *Store) Create(ctx context.Context, actor string, spec Spec) (*Record, K
 
 func newRow(key Key, c *checked, now time.Time) *keyRow {
 	h := key.Hash()
-	return &keyRow{
+	row := &keyRow{
 		ID: newID(), Hash: h[:], Prefix: key.Prefix(), Name: c.Name, Owner: c.Owner,
 		Scopes: c.Scopes, RateLimits: c.RateLimits, IPAllowlist: c.IPAllowlist,
 		ExpiresAt: utcPtr(c.ExpiresAt), Status: string(StatusActive), Metadata: jsonObject(c.Metadata),
 		CredentialID: c.CredentialID, CreatedAt: now, UpdatedAt: now,
 	}
+	row.setCredits(creditCols{}.replaced(c.Credits, now))
+	return row
 }
 
 // Get returns the key with this id, or ErrNotFound.
@@ -156,9 +158,15 @@ func (s *Store) Update(ctx context.Context, actor, id string, p Patch) (*Record,
 		if row.Status == string(StatusRevoked) {
 			return fmt.Errorf("keystore: key %s is revoked: %w", id, ErrConflict)
 		}
+		epoch := row.CreditsEpoch
 		changed, err := s.applyPatch(row, p, now)
 		if err != nil || len(changed) == 0 {
 			return err
+		}
+		if p.Credits.Set {
+			if err := s.reclaim(ctx, row, epoch); err != nil {
+				return err
+			}
 		}
 		if err := credentialExists(tx, row.CredentialID); err != nil {
 			return err
@@ -177,7 +185,8 @@ func (s *Store) Update(ctx context.Context, actor, id string, p Patch) (*Record,
 
 func (s *Store) applyPatch(row *keyRow, p Patch, now time.Time) ([]string, error) {
 	c := checked{Name: row.Name, Owner: row.Owner, Scopes: row.Scopes, RateLimits: row.RateLimits,
-		IPAllowlist: row.IPAllowlist, ExpiresAt: row.ExpiresAt, Metadata: json.RawMessage(row.Metadata), CredentialID: row.CredentialID}
+		IPAllowlist: row.IPAllowlist, ExpiresAt: row.ExpiresAt, Metadata: json.RawMessage(row.Metadata), CredentialID: row.CredentialID,
+		Credits: row.credits()}
 	var changed []string
 	set(&changed, "name", p.Name, &c.Name)
 	set(&changed, "owner", p.Owner, &c.Owner)
@@ -187,13 +196,19 @@ func (s *Store) applyPatch(row *keyRow, p Patch, now time.Time) ([]string, error
 	set(&changed, "expires_at", p.ExpiresAt, &c.ExpiresAt)
 	set(&changed, "metadata", p.Metadata, &c.Metadata)
 	set(&changed, "credential_id", p.CredentialID, &c.CredentialID)
+	set(&changed, "credits", p.Credits, &c.Credits)
 	if err := s.check(&c, now, false); err != nil {
 		return nil, err
+	}
+	kc := row.creditCols()
+	if p.Credits.Set {
+		kc = kc.replaced(c.Credits, now)
 	}
 	*row = keyRow{ID: row.ID, Hash: row.Hash, Prefix: row.Prefix, Name: c.Name, Owner: c.Owner,
 		Scopes: c.Scopes, RateLimits: c.RateLimits, IPAllowlist: c.IPAllowlist, ExpiresAt: utcPtr(c.ExpiresAt),
 		Status: row.Status, Metadata: jsonObject(c.Metadata), CredentialID: c.CredentialID, CreatedAt: row.CreatedAt,
 		UpdatedAt: now, LastUsedAt: row.LastUsedAt, RevokedAt: row.RevokedAt}
+	row.setCredits(kc)
 	return changed, nil
 }
 
@@ -262,6 +277,9 @@ func (s *Store) Rotate(ctx context.Context, actor, id string, grace time.Duratio
 			return fmt.Errorf("keystore: key %s is %s: %w", id, st, ErrConflict)
 		}
 		fresh = successor(key, old, now)
+		if err := s.moveCredits(ctx, old, fresh); err != nil {
+			return err
+		}
 		return s.rotateTx(tx, actor, old, fresh, now, grace)
 	})
 	if err != nil {
@@ -273,7 +291,8 @@ func (s *Store) Rotate(ctx context.Context, actor, id string, grace time.Duratio
 
 func successor(key Key, old *keyRow, now time.Time) *keyRow {
 	c := checked{Name: old.Name, Owner: old.Owner, Scopes: old.Scopes, RateLimits: old.RateLimits,
-		IPAllowlist: old.IPAllowlist, Metadata: json.RawMessage(old.Metadata), CredentialID: old.CredentialID}
+		IPAllowlist: old.IPAllowlist, Metadata: json.RawMessage(old.Metadata), CredentialID: old.CredentialID,
+		Credits: old.credits()}
 	if old.ExpiresAt != nil {
 		exp := now.Add(old.ExpiresAt.Sub(old.CreatedAt))
 		c.ExpiresAt = &exp
@@ -291,7 +310,8 @@ func (s *Store) rotateTx(tx *gorm.DB, actor string, old, fresh *keyRow, now time
 	}
 	old.UpdatedAt = now
 	if err := tx.Model(&keyRow{}).Where("id = ?", old.ID).
-		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now}).Error; err != nil {
+		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now, "credits_remaining": old.CreditsRemaining,
+			"credits_refill": old.CreditsRefill, "credits_epoch": old.CreditsEpoch}).Error; err != nil {
 		return err
 	}
 	details := map[string]any{"new_key_id": fresh.ID, "grace": grace.String(), "old_expires_at": old.ExpiresAt}

@@ -26,6 +26,7 @@ type config struct {
 	AutoMigrate   bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	RedisURL      string        `env:"REDIS_URL"`
 	RedisTimeout  time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms"`
+	CreditsLease  int64         `env:"CREDITS_LEASE" envDefault:"100"`
 	KeyPrefix     string        `env:"KEY_PREFIX" envDefault:"kg"`
 	DefaultLimits []string      `env:"DEFAULT_RATE_LIMITS" envDefault:"100/1s,10000/1h"`
 	FailedAuth    string        `env:"FAILED_AUTH_LIMIT" envDefault:"30/1m"`
@@ -98,6 +99,9 @@ func (c *config) validate() error {
 	if acct := c.odooAccount(); acct != nil {
 		add("ODOO_*", acct.Validate())
 	}
+	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
+		add("CREDITS_LEASE", errors.New("must be from 1 to 1000000000 credits"))
+	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
 	}
@@ -146,6 +150,7 @@ func (c *config) logAttrs() []any {
 		"listen", c.Listen, "admin_listen", c.AdminListen,
 		"database_url", keystore.RedactURL(c.DatabaseURL), "auto_migrate", c.AutoMigrate,
 		"redis_url", keystore.RedactURL(c.RedisURL), "redis_timeout", c.RedisTimeout.String(),
+		"credits_lease", c.CreditsLease,
 		"key_prefix", c.KeyPrefix, "default_rate_limits", c.DefaultLimits, "failed_auth_limit", c.FailedAuth,
 		"trusted_proxies", c.TrustedProxy, "admin_token", redacted(c.AdminToken), "log_level", c.LogLevel,
 		"cache_size", c.CacheSize, "cache_ttl", c.CacheTTL.String(), "negative_cache_ttl", c.NegativeTTL.String(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/admin"
@@ -65,6 +66,8 @@ type app struct {
 	public  *echo.Echo
 	admin   *echo.Echo
 	metrics *metrics
+
+	creditsSpent prometheus.Counter
 }
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
@@ -78,7 +81,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 }
 
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
-	store, err := openStore(ctx, cfg, log)
+	leases := &creditLeases{}
+	store, err := openStoreWith(ctx, cfg, log, leases)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +92,10 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	if a.limits, err = newLimits(cfg, log); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.limits.addCredits(cfg, store, leases, log); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -131,6 +139,7 @@ func (a *app) buildServers() error {
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
 	a.metrics.reg.MustRegister(storeCollectors(a.store)...)
+	a.metrics.reg.MustRegister(a.creditCollectors()...)
 	vault, err := a.vault()
 	if err != nil {
 		return err
@@ -163,6 +172,7 @@ func (a *app) registerAdmin(vault *keystore.Vault) error {
 	g := a.admin.Group("/admin/v1")
 	api.Register(g)
 	api.RegisterCredentials(g, vault)
+	api.RegisterCredits(g, a.store)
 	ui, err := console.New()
 	if err != nil {
 		return err
@@ -278,6 +288,7 @@ func (a *app) registerAuth() error {
 	az, err := authz.New(authz.Config{
 		Keys: a.store, Limiter: timedLimiter{a.limits, a.metrics.limiter}, FailedAuthLimit: failed, DefaultLimits: defaults,
 		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
+		Credits: a.limits.credits, Spent: a.spent,
 	})
 	if err != nil {
 		return err
