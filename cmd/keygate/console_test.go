@@ -287,6 +287,7 @@ func TestConsoleCredits(t *testing.T) {
 	if got := events["data"].([]any)[0].(map[string]any)["action"]; got != "key.credits" {
 		t.Errorf("the last audit event of the key is %v, want key.credits", got)
 	}
+	b.waitText("#key-audit tbody", "key.credits")
 
 	// Edit: an empty balance and no refill make the key unlimited.
 	b.do("make it unlimited", setField("edit-credits-remaining", ""),

@@ -470,6 +470,7 @@
       rec = next;
       showKeyFacts(rec);
       showCredits(rec);
+      loadKeyAudit(rec);
     };
     if (rec.status === 'revoked') {
       for (const el of form.elements) el.disabled = true;
@@ -592,7 +593,8 @@
   }
 
   async function loadKeyAudit(rec) {
-    const tbody = $('#key-audit tbody');
+    // Filled once its answer is in, so that two loads never mix their rows.
+    const tbody = h('tbody');
     try {
       const ans = await call('GET', '/audit?limit=20&key_id=' + encodeURIComponent(rec.id));
       for (const e of ans.data) tbody.append(row(time(e.at), e.actor, e.action));
@@ -600,6 +602,8 @@
     } catch (err) {
       emptyRow(tbody, 3, err.message);
     }
+    const table = $('#key-audit');
+    if (table) table.tBodies[0].replaceWith(tbody);
   }
 
   // ---- usage chart -------------------------------------------------------
