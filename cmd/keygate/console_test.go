@@ -309,8 +309,8 @@ func seedKeys(t *testing.T, k *instance, db string) seededKey {
 	ids := map[string]string{}
 	for _, spec := range []string{
 		`{"name":"webshop","owner":"partner-42","scopes":["odoo:res.partner:read","odoo:sale.order:*"],"rate_limits":["10/1s","5000/1h"],"ttl":"2160h"}`,
-		`{"name":"crm-sync","owner":"partner-7","scopes":["odoo:crm.lead:*"],"rate_limits":["5/1s"],"ip_allowlist":["203.0.113.0/24"]}`,
-		`{"name":"reporting","owner":"acme-bi","scopes":["odoo:account.move:read"],"rate_limits":["1000/1h"]}`,
+		`{"name":"crm-sync","owner":"partner-7","scopes":["odoo:crm.lead:*"],"rate_limits":["5/1s"],"ip_allowlist":["203.0.113.0/24"],"credits":{"remaining":48210,"refill":{"interval":"monthly","amount":50000,"day":1}}}`,
+		`{"name":"reporting","owner":"acme-bi","scopes":["odoo:account.move:read"],"rate_limits":["1000/1h"],"credits":{"remaining":500,"refill":{"interval":"daily","amount":500}}}`,
 		`{"name":"legacy-import","owner":"partner-7","scopes":["route:POST:/api/v1/**"]}`,
 	} {
 		status, rec, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, spec)
