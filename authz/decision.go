@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
@@ -94,7 +95,7 @@ func (d *Decision) WriteHeaders(h http.Header) {
 			h[headerWWWAuthenticate] = challengeInvalid
 		}
 	case http.StatusTooManyRequests:
-		h[headerRetryAfter] = []string{strconv.FormatInt(retrySeconds(d.RetryAfter), 10)}
+		h[headerRetryAfter] = []string{strconv.FormatInt(RetrySeconds(d.RetryAfter), 10)}
 	}
 }
 
@@ -109,23 +110,18 @@ func (d *Decision) quotaValue() []string {
 	return []string{string(appendPolicy(nil, limits))}
 }
 
-func retrySeconds(d time.Duration) int64 { return max(ceilSeconds(d), 1) }
-
-// errorBody is the JSON of every answer but a 200.
-type errorBody struct {
-	Error     string         `json:"error"`
-	Code      int            `json:"code"`
-	RequestID string         `json:"request_id,omitempty"`
-	Details   map[string]any `json:"details,omitempty"`
-}
+// RetrySeconds is the Retry-After value of a wait of d: whole seconds,
+// rounded up, at least 1. Every 429 of keygate (header and "retry_after"
+// detail, forward-auth, gateway and REST alike) says it this way.
+func RetrySeconds(d time.Duration) int64 { return max(ceilSeconds(d), 1) }
 
 // Body returns the JSON body of a denial: {"error": Reason, "code":
 // Status}, "request_id" when requestID is not empty, and on a 429
 // "details": {"retry_after": seconds}.
 func (d *Decision) Body(requestID string) []byte {
-	e := errorBody{Error: d.Reason, Code: d.Status, RequestID: requestID}
+	e := httpapi.Body{Error: d.Reason, Code: d.Status, RequestID: requestID}
 	if d.Status == http.StatusTooManyRequests {
-		e.Details = map[string]any{"retry_after": retrySeconds(d.RetryAfter)}
+		e.Details = map[string]any{"retry_after": RetrySeconds(d.RetryAfter)}
 	}
 	b, _ := json.Marshal(e) // strings, ints and a map of them: cannot fail
 	return b

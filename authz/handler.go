@@ -4,12 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-)
 
-// Keys of the values the handler sets in echo.Context for the access log.
-const (
-	ContextKeyID = "key_id"
-	ContextOwner = "owner"
+	"github.com/keygate/keygate/httpapi"
 )
 
 // Handler answers forward-auth checks from Traefik and nginx.
@@ -37,8 +33,8 @@ func (h *Handler) auth(c echo.Context) error {
 	res := c.Response()
 	d.WriteHeaders(res.Header())
 	if id, owner, ok := d.contextValues(); ok {
-		c.Set(ContextKeyID, id)
-		c.Set(ContextOwner, owner)
+		c.Set(httpapi.KeyIDKey, id)
+		c.Set(httpapi.OwnerKey, owner)
 	}
 	if d.Allowed() {
 		return c.NoContent(http.StatusOK)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -30,7 +31,7 @@ func newServer(t testing.TB, a *authz.Authorizer, requestID string) *server {
 				c.Response().Header().Set(echo.HeaderXRequestID, requestID)
 			}
 			err := next(c)
-			s.logged = map[string]any{"key_id": c.Get(authz.ContextKeyID), "owner": c.Get(authz.ContextOwner)}
+			s.logged = map[string]any{"key_id": c.Get(httpapi.KeyIDKey), "owner": c.Get(httpapi.OwnerKey)}
 			return err
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,7 +162,7 @@ func parseURL(u string) (dialect, dsn string, err error) {
 		}
 		return DialectSQLite, sqliteDSN(path), nil
 	}
-	return "", "", fmt.Errorf("keystore: database URL must start with sqlite:// or postgres://, got %q", redactURL(u))
+	return "", "", fmt.Errorf("keystore: database URL must start with sqlite:// or postgres://, got %q", RedactURL(u))
 }
 
 func sqliteDSN(path string) string {
@@ -172,22 +173,17 @@ func sqliteDSN(path string) string {
 	return path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 }
 
-// redactURL hides a password in a URL for logs and errors.
-func redactURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
+// RedactURL returns s with its password hidden, as url.URL.Redacted does,
+// for logs and error messages; a string that does not parse as a URL is
+// hidden whole, since no one can tell which part of it is secret. The one
+// redaction of URLs in keygate.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
 	}
-	userinfo := u[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return u[:scheme+3] + userinfo[:i] + ":xxxxx" + u[at:]
-	}
-	return u
+	return u.Redacted()
 }
-
-// RedactURL returns u with any password replaced, for logging configuration.
-func RedactURL(u string) string { return redactURL(u) }
 
 func (s *Store) connect(ctx context.Context) error {
 	var dial gorm.Dialector

@@ -56,7 +56,7 @@ func (a Account) Validate() error {
 	var errs []error
 	u, err := url.Parse(a.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		errs = append(errs, fmt.Errorf("odoo url %q: want an absolute http:// or https:// URL without credentials", redactURL(a.URL)))
+		errs = append(errs, fmt.Errorf("odoo url %q: want an absolute http:// or https:// URL without credentials", keystore.RedactURL(a.URL)))
 	}
 	for _, f := range []struct{ name, v string }{{"db", a.DB}, {"login", a.Login}, {"password", a.Password.Reveal()}} {
 		if strings.TrimSpace(f.v) == "" {
@@ -64,14 +64,6 @@ func (a Account) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		u.User = url.User("xxxxx")
-		return u.String()
-	}
-	return s
 }
 
 // endpoint joins the account's base URL and an Odoo path.

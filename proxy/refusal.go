@@ -60,7 +60,7 @@ func tooLarge(limit int64) *refusal {
 // rateLimited refuses a request over a rate limit or out of credits
 // (reason says which).
 func rateLimited(reason string, retry time.Duration) *refusal {
-	secs := max(int64((retry+time.Second-1)/time.Second), 1)
+	secs := authz.RetrySeconds(retry)
 	return &refusal{http.StatusTooManyRequests, excTooMany,
 		fmt.Sprintf("429 Too Many Requests: %s, retry in %d s.", reason, secs)}
 }

@@ -42,7 +42,7 @@ func restRefusal(d *authz.Decision, need authz.Need) *httpapi.Error {
 	e := &httpapi.Error{Status: d.Status, Message: d.Reason, Cause: d.Err}
 	switch {
 	case d.Status == http.StatusTooManyRequests:
-		e.Details = map[string]any{"retry_after": max(int64(math.Ceil(d.RetryAfter.Seconds())), 1)}
+		e.Details = map[string]any{"retry_after": authz.RetrySeconds(d.RetryAfter)}
 	case d.Reason == authz.ReasonScope:
 		e.Message = fmt.Sprintf("%s: this key needs the scope %s", d.Reason, need)
 	}
