@@ -205,6 +205,9 @@ func updateRows(e *env, m *model, ids []int64, vals Object, above []frame) *exce
 // pointing to a deleted one lose the reference (ondelete set null), unless
 // the field restricts deletion.
 func unlink(e *env, m *model, ids []int64) *exception {
+	if err := unlinkMasterData(e, m, ids); err != nil {
+		return err
+	}
 	if m.readOnly {
 		return notModelled("unlink on " + m.name)
 	}

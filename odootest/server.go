@@ -75,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, db: newDatabase(cfg.Now)}, nil
+	return &Server{cfg: cfg, db: newVersionDatabase(cfg.Version, cfg.Now)}, nil
 }
 
 // ServeHTTP routes /jsonrpc, /xmlrpc/2/<service> and /xmlrpc/<service>;
@@ -85,7 +85,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.wait(r.Context()) {
 		return
 	}
-	switch path := r.URL.Path; {
+	switch path := routePath(r.URL.Path); {
+	case path == json2Prefix || strings.HasPrefix(path, json2Prefix+"/"):
+		if s.cfg.Version == "18.0" {
+			writeHTML(w, http.StatusNotFound, false, notFoundPage)
+			return
+		}
+		s.serveJSON2(w, r, path)
 	case path == "/jsonrpc":
 		s.serveJSONRPC(w, r)
 	case strings.HasPrefix(path, "/xmlrpc/2/") && isSegment(path[len("/xmlrpc/2/"):]):
@@ -95,6 +101,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeHTML(w, http.StatusNotFound, false, notFoundPage)
 	}
+}
+
+// routePath is the path as Odoo's routing sees it: werkzeug's server
+// turns a leading "//" into "/", and the routes ignore a trailing slash.
+func routePath(p string) string {
+	if strings.HasPrefix(p, "//") {
+		p = "/" + strings.TrimLeft(p, "/")
+	}
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
 }
 
 func isSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }
@@ -160,7 +178,7 @@ func (s *Server) record(c Call) {
 // calls, and clears the delay and the hang switch.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	s.db = newDatabase(s.cfg.Now)
+	s.db = newVersionDatabase(s.cfg.Version, s.cfg.Now)
 	s.mu.Unlock()
 	s.callsMu.Lock()
 	s.calls = nil
