@@ -195,7 +195,7 @@ func updateRows(e *env, m *model, ids []int64, vals Object, above []frame) *exce
 	for _, id := range ids {
 		syncRecord(e, m, t.rows[id], vals)
 		if err := constrain(e, m, t.rows[id]); err != nil {
-			return err.under(above...)
+			return err.under(append(above, frModelsWrite4753, frModelsValidateFields1599)...)
 		}
 	}
 	return nil

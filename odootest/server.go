@@ -40,6 +40,8 @@ type Server struct {
 	callsMu sync.Mutex
 	calls   []Call
 
+	web webSessions // the web client's sessions (websession.go)
+
 	delay  atomic.Int64 // nanoseconds each request waits
 	hangMu sync.Mutex
 	hang   chan struct{} // closed to release hanging requests; nil when not hanging
@@ -99,7 +101,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/xmlrpc/") && isSegment(path[len("/xmlrpc/"):]):
 		s.serveXMLRPC(w, r, path[len("/xmlrpc/"):], true)
 	default:
-		writeHTML(w, http.StatusNotFound, false, notFoundPage)
+		if !s.serveWeb(w, r, path) {
+			writeHTML(w, http.StatusNotFound, false, notFoundPage)
+		}
 	}
 }
 
@@ -183,6 +187,7 @@ func (s *Server) Reset() {
 	s.callsMu.Lock()
 	s.calls = nil
 	s.callsMu.Unlock()
+	s.web.reset()
 	s.SetDelay(0)
 	s.SetHang(false)
 }
