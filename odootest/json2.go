@@ -1,6 +1,7 @@
 package odootest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -74,6 +75,9 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request, path string)
 	call := Call{Protocol: "json2", Path: r.URL.Path, DB: s.cfg.Database, Model: model, ModelMethod: method}
 	uid, jerr := s.bearerUID(r)
 	call.UID = uid
+	if uid != 0 {
+		call.Auth = "apikey"
+	}
 	if jerr != nil {
 		s.record(call)
 		s.writeJSON2Error(w, jerr)
@@ -145,9 +149,14 @@ func parseJSON2Body(body []byte) (Object, *json2Error) {
 // json2Call is web_json_2_rpc: the model, the public method, ids only for
 // record methods, the arguments bound by name; then the call, in a
 // transaction, as the key's user.
-func (s *Server) json2Call(c *Call, uid int64, modelName, name string, params Object) (any, *json2Error) {
+func (s *Server) json2Call(c *Call, uid int64, modelName, name string, params Object) (res any, jerr *json2Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil { // a bug of the double: say so, keep serving
+			res, jerr = nil, fromException(newException(clsException, fmt.Sprintf("odootest: internal error: %v", p)))
+		}
+	}()
 	s.record(*c)
 	m := registry[modelName]
 	if m == nil {

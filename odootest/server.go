@@ -47,17 +47,36 @@ type Server struct {
 	hang   chan struct{} // closed to release hanging requests; nil when not hanging
 }
 
-// Call is one RPC call that reached the double's dispatcher: transport
-// errors (a body that does not parse, a GET) are not calls.
+// Call is one call that reached the double: an RPC call that reached the
+// dispatcher, a JSON-2 request to a model method, or a request to a web
+// session route. Transport errors (a body that does not parse, a GET, a
+// database the double does not serve) are not calls. A call is recorded
+// whether or not its credentials were accepted.
 type Call struct {
-	Protocol    string // "jsonrpc" or "xmlrpc"
-	Path        string // the request path
-	Service     string // common, db, object, or what the client sent
-	Method      string // the service method: login, execute_kw, ...
-	DB          string // the database named, if any
-	UID         int64  // object calls: the uid sent
-	Model       string // object calls: the model
-	ModelMethod string // object calls: the model method
+	// Protocol is how the call came in: "jsonrpc" (/jsonrpc), "xmlrpc"
+	// (/xmlrpc/...), "json2" (/json/2/<model>/<method>, 19.0) or "web"
+	// (/web/...: the session API).
+	Protocol string
+	Path     string // the request path (jsonrpc: the route, "/jsonrpc")
+	// Service is the RPC service (common, db, object, or what the client
+	// sent); "web" for the session API; empty for JSON-2.
+	Service string
+	// Method is the service method (login, execute_kw, ...), or the web
+	// route: version_info, authenticate, get_session_info, call_kw,
+	// destroy; empty for JSON-2.
+	Method string
+	DB     string // the database named (JSON-2: the one served)
+	// UID is who the call runs as: object calls the uid sent, JSON-2 the
+	// owner of the bearer key, web calls the session's user (authenticate:
+	// the user logged in); 0 when there is none.
+	UID int64
+	// Auth is the credential that was accepted: "password", "apikey"
+	// (execute_kw's password argument, JSON-2's bearer), "session" (the
+	// session cookie of a web route); empty when none was, or when the
+	// call takes none.
+	Auth        string
+	Model       string // object, JSON-2 and call_kw calls: the model
+	ModelMethod string // object, JSON-2 and call_kw calls: the model method
 }
 
 // New returns a Server holding the pristine demo database.

@@ -55,3 +55,22 @@ func init() {
 		return userContext(c.e.uid), nil
 	}}
 }
+
+// credentialKind names the credential of an object call: the user's
+// password, one of its RPC keys, or "" when neither is right.
+func (s *Server) credentialKind(uid int64, password any) string {
+	u := s.db.user(uid)
+	pw, _ := password.(string)
+	if u == nil || !u.active || pw == "" {
+		return ""
+	}
+	if pw == u.password {
+		return "password"
+	}
+	for _, k := range u.rpcKeys {
+		if pw == k {
+			return "apikey"
+		}
+	}
+	return ""
+}

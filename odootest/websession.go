@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -161,21 +162,26 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 		wr.sid = c.Value
 		wr.sess, wr.live = s.web.get(c.Value)
 	}
-	if route != "version_info" && route != "authenticate" && (!wr.live || wr.sess.uid == 0) {
-		s.record(Call{Protocol: "web", Path: r.URL.Path, Service: "web", Method: route})
-		s.writeSessionExpired(w)
-		return true
+	call := Call{Protocol: "web", Path: r.URL.Path, Service: "web", Method: route}
+	if route != "version_info" && route != "authenticate" {
+		if !wr.live || wr.sess.uid == 0 {
+			s.record(call)
+			s.writeSessionExpired(w)
+			return true
+		}
+		call.DB, call.UID, call.Auth = wr.sess.db, wr.sess.uid, "session"
 	}
 	switch route {
 	case "version_info":
+		s.record(call)
 		if !wr.live {
 			s.setSessionCookie(w, s.web.create(0, ""), 1)
 		}
 		s.writeJSONRPC(w, wr.id, s.versionInfo(), nil)
 	case "authenticate":
-		s.webAuthenticate(wr)
+		s.webAuthenticate(wr, call)
 	case "get_session_info":
-		s.record(Call{Protocol: "web", Path: r.URL.Path, Service: "web", Method: route, DB: wr.sess.db, UID: wr.sess.uid})
+		s.record(call)
 		s.mu.Lock()
 		info, exc := s.sessionInfo(wr.sess.uid, wr.sess.db)
 		s.mu.Unlock()
@@ -184,9 +190,9 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 		}
 		s.writeWebResult(wr, info, exc)
 	case "call_kw":
-		s.webCallKW(wr)
+		s.webCallKW(wr, call)
 	case "destroy":
-		s.record(Call{Protocol: "web", Path: r.URL.Path, Service: "web", Method: route, DB: wr.sess.db, UID: wr.sess.uid})
+		s.record(call)
 		s.web.drop(wr.sid)
 		w.Header().Add("Set-Cookie", "cids=; Expires="+s.cookieExpires()+"; Max-Age=0; Path=/")
 		s.setSessionCookie(w, s.web.create(0, ""), 1)
@@ -289,8 +295,7 @@ func webParams(qual string, params Object, required ...string) (map[string]any, 
 // serves, then the login's password (never an API key: an interactive
 // login refuses them). A success replaces the session with a new one and
 // answers the session info.
-func (s *Server) webAuthenticate(wr *webRequest) {
-	call := Call{Protocol: "web", Path: wr.r.URL.Path, Service: "web", Method: "authenticate"}
+func (s *Server) webAuthenticate(wr *webRequest, call Call) {
 	p, exc := webParams("Session.authenticate", wr.params, "db", "login", "password")
 	if exc != nil {
 		s.record(call)
@@ -321,7 +326,7 @@ func (s *Server) webAuthenticate(wr *webRequest) {
 		s.writeWebResult(wr, nil, exc)
 		return
 	}
-	call.UID = u.id
+	call.UID, call.Auth = u.id, "password"
 	if u.inGroup([]string{groupSettings}) { // res.users.authenticate sets the base URL for system users
 		s.setBaseURL(wr.r)
 	}
@@ -358,8 +363,7 @@ func (s *Server) setBaseURL(r *http.Request) {
 // webCallKW is /web/dataset/call_kw[/<path>]: model and method come from
 // params (the path is ignored), run as the session's user with
 // execute_kw's results and errors.
-func (s *Server) webCallKW(wr *webRequest) {
-	call := Call{Protocol: "web", Path: wr.r.URL.Path, Service: "web", Method: "call_kw", DB: wr.sess.db, UID: wr.sess.uid}
+func (s *Server) webCallKW(wr *webRequest, call Call) {
 	p, exc := webParams("DataSet.call_kw", wr.params, "model", "method", "args", "kwargs")
 	if exc != nil {
 		s.record(call)
@@ -379,7 +383,12 @@ func (s *Server) webCallKW(wr *webRequest) {
 }
 
 // webExecute runs one call_kw, in a transaction, as uid.
-func (s *Server) webExecute(uid int64, p map[string]any) (any, *exception) {
+func (s *Server) webExecute(uid int64, p map[string]any) (res any, exc *exception) {
+	defer func() {
+		if p := recover(); p != nil { // a bug of the double: say so, keep serving
+			res, exc = nil, newException(clsException, fmt.Sprintf("odootest: internal error: %v", p))
+		}
+	}()
 	u := s.db.user(uid)
 	if u == nil || !u.active {
 		return nil, sessionExpired()
@@ -407,7 +416,7 @@ func (s *Server) webExecute(uid int64, p map[string]any) (any, *exception) {
 		}
 	}
 	e := &env{db: s.db, uid: uid, user: u, activeTest: true, now: s.cfg.Now().UTC()}
-	res, exc := s.transaction(e, m, name, args, kw)
+	res, exc = s.transaction(e, m, name, args, kw)
 	if exc != nil && exc.integrity != nil {
 		exc = retrying(exc)
 	}
