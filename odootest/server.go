@@ -14,9 +14,10 @@ import (
 // odoo_test on the real clock.
 type Config struct {
 	// Version is the Odoo version to answer as: "18.0" (default) or
-	// "19.0". 19.0 changes what the fixtures of 19.0/jsonrpc and
-	// 19.0/xmlrpc show changed (version info, error.code 0, the key order
-	// of error data, a one-line AccessDenied debug); the data stays 18.0's.
+	// "19.0". 19.0 changes what the 19.0 fixtures show changed (version
+	// info, error.code 0, the key order of error data, a one-line
+	// AccessDenied debug, reworded errors) and serves JSON-2; the data
+	// stays 18.0's (see doc.go).
 	Version string
 	// Database is the one database the double serves. Default "odoo_test".
 	Database string
@@ -28,8 +29,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server is an in-memory Odoo: an http.Handler answering /jsonrpc and
-// /xmlrpc as Odoo 18.0 does. It is safe for concurrent use; calls are
+// Server is an in-memory Odoo: an http.Handler answering /jsonrpc,
+// /xmlrpc, the web session API and (19.0) /json/2 as Odoo does. It is safe for concurrent use; calls are
 // serialized, each one a transaction.
 type Server struct {
 	cfg Config
@@ -99,8 +100,8 @@ func New(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, db: newVersionDatabase(cfg.Version, cfg.Now)}, nil
 }
 
-// ServeHTTP routes /jsonrpc, /xmlrpc/2/<service> and /xmlrpc/<service>;
-// anything else is a 404 page.
+// ServeHTTP routes /jsonrpc, /xmlrpc/2/<service>, /xmlrpc/<service>, the
+// web session routes and (19.0) /json/2; anything else is a 404 page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	if !s.wait(r.Context()) {
