@@ -445,12 +445,18 @@ func (s *Server) sessionInfo(uid int64, db string) (Object, *exception) {
 		return nil, notModelled("the session info of " + u.login + ": " + err.Error())
 	}
 	info := v.(Object)
-	e := &env{db: s.db, uid: uid, user: u, activeTest: false, now: s.cfg.Now().UTC()}
-	partner := e.get("res.partner", u.partnerID)
-	bot := e.get("res.partner", 2)
+	e := &env{db: s.db, uid: uid, user: u, now: s.cfg.Now().UTC()}
 	recUID, _ := info.Get("uid")
 	recPartner, _ := info.Get("partner_id")
-	name, _ := partner["name"].(string)
+	personalize(e, info, db)
+	store, _ := info.Get("storeData")
+	personalizeStore(e, store.(Object), recUID, recPartner)
+	return info, nil
+}
+
+// personalize sets the session info's keys that say who the user is.
+func personalize(e *env, info Object, db string) {
+	u, partner := e.user, e.get("res.partner", e.user.partnerID)
 	for _, kv := range []struct {
 		path []string
 		v    any
@@ -459,7 +465,7 @@ func (s *Server) sessionInfo(uid int64, db string) (Object, *exception) {
 		{[]string{"user_context", "uid"}, u.id},
 		{[]string{"db"}, db},
 		{[]string{"user_settings", "user_id", "id"}, u.id},
-		{[]string{"name"}, name},
+		{[]string{"name"}, partner["name"]},
 		{[]string{"username"}, u.login},
 		{[]string{"partner_write_date"}, partner["write_date"]},
 		{[]string{"partner_display_name"}, partnerCompleteName(e, partner)},
@@ -471,23 +477,27 @@ func (s *Server) sessionInfo(uid int64, db string) (Object, *exception) {
 	} {
 		setIn(info, kv.v, kv.path...)
 	}
-	store, _ := info.Get("storeData")
-	storeObj, _ := store.(Object)
-	partners, _ := storeObj.Get("res.partner")
+}
+
+// personalizeStore sets the Discuss store's records of the user (recorded
+// as recUID and recPartner) and OdooBot's partner (2).
+func personalizeStore(e *env, store Object, recUID, recPartner any) {
+	u, partner, bot := e.user, e.get("res.partner", e.user.partnerID), e.get("res.partner", 2)
+	partners, _ := store.Get("res.partner")
 	for _, p := range asAnyList(partners) {
 		po, _ := p.(Object)
-		switch id, _ := po.Get("id"); {
-		case id == recPartner:
+		switch id, _ := po.Get("id"); id {
+		case recPartner:
 			setIn(po, u.partnerID, "id")
-			setIn(po, name, "name")
+			setIn(po, partner["name"], "name")
 			setIn(po, u.id, "userId")
 			setIn(po, u.id, "main_user_id")
 			setIn(po, partner["write_date"], "write_date")
-		case id == int64(2):
+		case int64(2):
 			setIn(po, bot["write_date"], "write_date")
 		}
 	}
-	users, _ := storeObj.Get("res.users")
+	users, _ := store.Get("res.users")
 	for _, p := range asAnyList(users) {
 		if po, _ := p.(Object); po != nil {
 			if id, _ := po.Get("id"); id == recUID {
@@ -495,7 +505,6 @@ func (s *Server) sessionInfo(uid int64, db string) (Object, *exception) {
 			}
 		}
 	}
-	return info, nil
 }
 
 func asAnyList(v any) []any {
