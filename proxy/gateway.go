@@ -139,6 +139,8 @@ type rpcCall interface {
 	forward(c echo.Context, a Account, uid int64) error
 	// version answers common.version from the default account's Odoo.
 	version(c echo.Context) error
+	// objectCall reads an execute_kw or execute call.
+	objectCall() (*objectCall, error)
 }
 
 // dispatch routes a call: version is public, login and authenticate are
@@ -184,20 +186,13 @@ func (g *Gateway) login(c echo.Context, rc rpcCall) error {
 }
 
 // object checks an execute_kw or execute call against the key's odoo:
-// scopes and forwards it as the key's service account.
+// scopes and forwards it as the key's service account (callObject).
 func (g *Gateway) object(c echo.Context, rc rpcCall) error {
-	model, _ := rc.arg(3)
-	method, _ := rc.arg(4)
-	need := authz.NeedOdoo(model, method)
-	d := g.check(c, rc, need)
-	if !d.Allowed() {
-		return rc.refuse(c, decisionRefusal(&d, need, method))
-	}
-	acct, uid, err := g.resolve(c, d.Key)
+	oc, err := rc.objectCall()
 	if err != nil {
-		return rc.refuse(c, upstreamRefusal(err))
+		return rc.refuse(c, badCall(err.Error()))
 	}
-	return rc.forward(c, acct, uid)
+	return g.callObject(c, oc, func(c echo.Context, need authz.Need) authz.Decision { return g.check(c, rc, need) }, rc)
 }
 
 // check asks authz about the call. The key comes from the Authorization
