@@ -116,7 +116,8 @@ func (jc *json2Call) forwardKW(c echo.Context, a Account) error {
 	var oe *OdooError
 	switch {
 	case errors.As(err, &oe):
-		return jc.writeError(c, json2Status(oe), oe.Name, oe.Message)
+		status, name, msg := json2Exception(oe, &jc.oc)
+		return jc.writeError(c, status, name, msg)
 	case err != nil:
 		return jc.refuse(c, upstreamRefusal(err))
 	}
@@ -124,6 +125,22 @@ func (jc *json2Call) forwardKW(c echo.Context, a Account) error {
 		raw = createdIDs(raw)
 	}
 	return writeBlob(c, http.StatusOK, jsonContentType, raw)
+}
+
+// json2Exception is how JSON-2 reports what execute_kw raised: an unknown
+// model or method is werkzeug's NotFound, arguments that do not bind are
+// UnprocessableEntity, in JSON-2's words; Odoo's own exceptions keep
+// their name and text.
+func json2Exception(oe *OdooError, oc *objectCall) (int, string, string) {
+	switch {
+	case oe.Name == "odoo.exceptions.UserError" && oe.Message == "Object "+oc.model+" doesn't exist":
+		return http.StatusNotFound, excNotFound, fmt.Sprintf("the model '%s' does not exist", oc.model)
+	case oe.Name == "builtins.AttributeError" && strings.HasPrefix(oe.Message, "The method '"+oc.method+"' does not exist"):
+		return http.StatusNotFound, excNotFound, fmt.Sprintf("The method '%s.%s' does not exist", oc.model, oc.method)
+	case oe.Name == excTypeError:
+		return http.StatusUnprocessableEntity, excUnprocess, oe.Message
+	}
+	return json2Status(oe), oe.Name, oe.Message
 }
 
 // json2Status is the status JSON-2 answers an exception with.
