@@ -220,4 +220,3 @@ func json2Other(c echo.Context) error {
 	jc := &json2Call{}
 	return jc.writeError(c, http.StatusNotFound, excNotFound, json2NotFound)
 }
-
