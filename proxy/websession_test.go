@@ -99,8 +99,8 @@ func TestWebFixtures(t *testing.T) {
 					adminScopes, demoScopes = []string{"odoo:res.bank:read"}, []string{"odoo:res.bank:read"}
 				}
 				run := &webRun{h: h, directURL: directURL, version: version, scoped: scoped,
-					keys:   map[string]string{"admin": h.key(t, "default", adminScopes...), "demo": h.key(t, "demo", demoScopes...)},
-					mine:   map[string]string{}, theirs: map[string]string{}}
+					keys: map[string]string{"admin": h.key(t, "default", adminScopes...), "demo": h.key(t, "demo", demoScopes...)},
+					mine: map[string]string{}, theirs: map[string]string{}}
 				for _, wc := range loadWeb(t, version) {
 					t.Run(wc.name, func(t *testing.T) { run.check(t, &wc) })
 				}
