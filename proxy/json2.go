@@ -32,9 +32,8 @@ const (
 
 // json2Call is one JSON-2 request.
 type json2Call struct {
-	g    *Gateway
-	oc   objectCall
-	body []byte // the named arguments as sent
+	g  *Gateway
+	oc objectCall
 }
 
 // serveJSON2 is POST /json/2/:model/:method.
@@ -77,7 +76,7 @@ func (jc *json2Call) parse(body []byte) error {
 	if named == nil {
 		return errors.New("the body must be a JSON object")
 	}
-	jc.body, jc.oc.args = body, []any{}
+	jc.oc.args = []any{}
 	if ids, ok := named["ids"]; ok {
 		jc.oc.args = append(jc.oc.args, ids)
 		delete(named, "ids")
@@ -97,7 +96,11 @@ func (jc *json2Call) forward(c echo.Context, a Account, _ int64) error {
 		return jc.forwardKW(c, a)
 	}
 	ctx := c.Request().Context()
-	ans, err := jc.g.client.json2(ctx, a, jc.oc.model, jc.oc.method, jc.body)
+	body, err := jc.named()
+	if err != nil {
+		return jc.refuse(c, badCall(err.Error()))
+	}
+	ans, err := jc.g.client.json2(ctx, a, jc.oc.model, jc.oc.method, body)
 	if err == nil && ans.status != http.StatusOK {
 		ans.body, err = stripJSON2Debug(ans.body)
 	}
@@ -106,6 +109,20 @@ func (jc *json2Call) forward(c echo.Context, a Account, _ int64) error {
 		return jc.refuse(c, upstreamRefusal(err))
 	}
 	return writeBlob(c, ans.status, jsonContentType, ans.body)
+}
+
+// named is the call's named arguments, from the object call that was
+// checked (not the bytes that were sent), so that what was checked is what
+// Odoo runs.
+func (jc *json2Call) named() ([]byte, error) {
+	named := make(map[string]any, len(jc.oc.kwargs)+1)
+	for k, v := range jc.oc.kwargs {
+		named[k] = v
+	}
+	if len(jc.oc.args) > 0 {
+		named["ids"] = jc.oc.args[0]
+	}
+	return marshal(named)
 }
 
 // forwardKW runs the call as execute_kw on an Odoo without JSON-2 and
