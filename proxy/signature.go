@@ -88,21 +88,6 @@ func idList(v any) any {
 	return []any{v}
 }
 
-// positional turns JSON-2's named arguments into execute_kw's args (the
-// ids, for a record method) and kwargs, for an Odoo without JSON-2.
-func positional(body map[string]json.RawMessage) (args []any, kwargs map[string]any) {
-	args = []any{}
-	kwargs = make(map[string]any, len(body))
-	for k, v := range body {
-		if k == "ids" {
-			args = append(args, v)
-			continue
-		}
-		kwargs[k] = v
-	}
-	return args, kwargs
-}
-
 // createdIDs is what JSON-2's create answers: always a list of ids, where
 // execute_kw answers one id for one dict.
 func createdIDs(raw json.RawMessage) json.RawMessage {
