@@ -70,7 +70,7 @@ func (jc *json2Call) parse(body []byte) error {
 		body = []byte("{}")
 	}
 	var named map[string]any
-	if err := decodeJSON(body, &named); err != nil {
+	if err := decodeNumbers(body, &named); err != nil {
 		return err
 	}
 	if named == nil {

@@ -61,7 +61,7 @@ func (g *Gateway) run(c echo.Context, a Account, oc *objectCall) (json.RawMessag
 }
 
 // decodeJSON decodes a JSON value keeping numbers as written.
-func decodeJSON(raw []byte, v any) error {
+func decodeNumbers(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	return dec.Decode(v)

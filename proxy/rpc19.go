@@ -33,7 +33,7 @@ func (j *jsonCall) objectCall() (*objectCall, error) {
 	if j.meth == "execute" {
 		for _, raw := range j.rest(5) {
 			var v any
-			if err := decodeJSON(raw, &v); err != nil {
+			if err := decodeNumbers(raw, &v); err != nil {
 				return nil, err
 			}
 			oc.args = append(oc.args, v)
@@ -41,10 +41,10 @@ func (j *jsonCall) objectCall() (*objectCall, error) {
 		return oc, nil
 	}
 	rest := j.rest(5)
-	if len(rest) > 0 && decodeJSON(rest[0], &oc.args) != nil {
+	if len(rest) > 0 && decodeNumbers(rest[0], &oc.args) != nil {
 		return nil, errors.New("execute_kw's args must be a list")
 	}
-	if len(rest) > 1 && string(rest[1]) != "null" && decodeJSON(rest[1], &oc.kwargs) != nil {
+	if len(rest) > 1 && string(rest[1]) != "null" && decodeNumbers(rest[1], &oc.kwargs) != nil {
 		return nil, errors.New("execute_kw's kwargs must be a dict")
 	}
 	return oc, nil
@@ -140,7 +140,7 @@ func (x *xmlCall) forwardJSON2(c echo.Context, a Account) error {
 		return x.writeFault(c, xmlrpc.Fault{Code: int64(1), String: "TypeError: cannot marshal None unless allow_none is enabled"})
 	}
 	var v any
-	if err := decodeJSON(raw, &v); err != nil {
+	if err := decodeNumbers(raw, &v); err != nil {
 		return x.refuse(c, upstreamRefusal(fmt.Errorf("%w: %w", ErrBadGateway, err)))
 	}
 	return x.result(c, xmlValue(v))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -138,19 +139,27 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 }
 
 // sessionInfo is what authenticate and get_session_info answer: who the
-// session runs as (the service account's uid and context), its database
-// and Odoo's version. OdooRPC reads uid and user_context.
+// session runs as (the service account's uid and context, less the uid
+// Odoo puts in it), its database and Odoo's version. OdooRPC reads uid and
+// user_context.
 func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Record) (map[string]any, error) {
 	acct, uid, err := wc.g.resolve(c, key)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.Request().Context()
-	userCtx, err := wc.g.client.ExecuteKW(ctx, acct, "res.users", "context_get", nil, nil)
+	raw, err := wc.g.client.ExecuteKW(ctx, acct, "res.users", "context_get", nil, nil)
 	if err != nil {
 		wc.g.failed(ctx, acct, err)
 		return nil, err
 	}
+	var userCtx map[string]any
+	if err := decodeNumbers(raw, &userCtx); err != nil {
+		return nil, fmt.Errorf("%w: context_get answered %.60s", ErrBadGateway, raw)
+	}
+	// Clients send user_context back with every call; uid there is
+	// ignored by Odoo and is not a context key partners may send.
+	delete(userCtx, "uid")
 	ver, err := wc.g.versions.get("jsonrpc "+acct.URL, func() ([]byte, error) { return wc.g.client.Version(ctx, acct.URL) })
 	if err != nil {
 		return nil, err
@@ -254,10 +263,10 @@ func (g *Gateway) webCallKW(c echo.Context) error {
 		return wc.refuse(c, badCall("params must be an object with model, method, args and kwargs"))
 	}
 	wc.oc = objectCall{model: p.Model, method: p.Method, args: []any{}, kwargs: map[string]any{}}
-	if len(p.Args) > 0 && string(p.Args) != "null" && decodeJSON(p.Args, &wc.oc.args) != nil {
+	if len(p.Args) > 0 && string(p.Args) != "null" && decodeNumbers(p.Args, &wc.oc.args) != nil {
 		return wc.refuse(c, badCall("args must be a list"))
 	}
-	if len(p.Kwargs) > 0 && string(p.Kwargs) != "null" && decodeJSON(p.Kwargs, &wc.oc.kwargs) != nil {
+	if len(p.Kwargs) > 0 && string(p.Kwargs) != "null" && decodeNumbers(p.Kwargs, &wc.oc.kwargs) != nil {
 		return wc.refuse(c, badCall("kwargs must be a dict"))
 	}
 	decide := func(c echo.Context, need authz.Need) authz.Decision { return wc.checkKey(c, key, need) }

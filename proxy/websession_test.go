@@ -221,7 +221,9 @@ func sessionWho(t *testing.T, raw json.RawMessage) map[string]any {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		t.Fatalf("session info %s: %v", raw, err)
 	}
-	return map[string]any{"uid": info["uid"], "user_context": info["user_context"], "db": info["db"],
+	userCtx, _ := info["user_context"].(map[string]any)
+	delete(userCtx, "uid") // keygate leaves it out: it is no context key a partner may send
+	return map[string]any{"uid": info["uid"], "user_context": userCtx, "db": info["db"],
 		"server_version_info": info["server_version_info"]}
 }
 
