@@ -103,16 +103,21 @@ func (j *jsonCall) forwardJSON2(c echo.Context, a Account) error {
 	case err != nil:
 		return j.refuse(c, upstreamRefusal(err))
 	}
-	return j.write(c, http.StatusOK, resultAnswer(j.id, raw))
+	return writeResult(c, j.id, raw)
 }
 
-// resultAnswer is a JSON-RPC result; None is an answer without result, as
-// Odoo writes it.
-func resultAnswer(id, raw json.RawMessage) rpcAnswer {
-	if string(raw) == "null" {
-		raw = nil
+// writeResult answers a JSON-RPC result as Odoo writes it (Python's
+// separators, the result as Odoo sent it); None is an answer without
+// result.
+func writeResult(c echo.Context, id, raw json.RawMessage) error {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
 	}
-	return rpcAnswer{JSONRPC: "2.0", ID: id, Result: raw}
+	ms := []member{{"jsonrpc", json.RawMessage(`"2.0"`)}, {"id", id}}
+	if string(raw) != "null" {
+		ms = append(ms, member{"result", raw})
+	}
+	return writeBlob(c, http.StatusOK, jsonContentType, encodeMembers(ms))
 }
 
 // rpcError is the exception as a JSON-RPC error of Odoo (code 200 on 16

@@ -288,7 +288,7 @@ func (wc *webCall) forward(c echo.Context, a Account, _ int64) error {
 	case err != nil:
 		return wc.refuse(c, upstreamRefusal(err))
 	}
-	return wc.write(c, http.StatusOK, resultAnswer(wc.id, raw))
+	return writeResult(c, wc.id, raw)
 }
 
 func (wc *webCall) result(c echo.Context, v any) error {
