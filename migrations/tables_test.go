@@ -1,4 +1,4 @@
 package migrations_test
 
 // allTables is what the newest schema holds, in name order.
-var allTables = []string{"api_keys", "audit_events", "credentials", "key_usage"}
+var allTables = []string{"api_keys", "audit_events", "credentials", "key_usage", "web_sessions"}

@@ -26,7 +26,11 @@ func checkModelAccess(e *env, m *model, op string) *exception {
 	}
 	msg := "You are not allowed to " + aclVerbs[op] + " '" + m.description + "' (" + m.name + ") records."
 	if groups := m.acl[op]; len(groups) > 0 {
-		msg += "\n\nThis operation is allowed for the following groups:\n\t- " + strings.Join(groups, "\n\t- ")
+		labels := make([]string, len(groups))
+		for i, g := range groups {
+			labels[i] = e.db.groupLabel(g)
+		}
+		msg += "\n\nThis operation is allowed for the following groups:\n\t- " + strings.Join(labels, "\n\t- ")
 	} else {
 		msg += "\n\nNo group currently allows this operation."
 	}

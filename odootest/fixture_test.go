@@ -25,9 +25,9 @@ type fixture struct {
 		Body    json.RawMessage   `json:"body"`
 	} `json:"request"`
 	Response struct {
-		Status  int               `json:"status"`
-		Headers map[string]string `json:"headers"`
-		Body    json.RawMessage   `json:"body"`
+		Status  int             `json:"status"`
+		Headers fixtureHeaders  `json:"headers"`
+		Body    json.RawMessage `json:"body"`
 	} `json:"response"`
 }
 
@@ -89,7 +89,7 @@ func replay(t *testing.T, base string, fx fixture) {
 	if resp.StatusCode != fx.Response.Status {
 		t.Errorf("status = %d, want %d", resp.StatusCode, fx.Response.Status)
 	}
-	if diff := cmp.Diff(fx.Response.Headers, keptHeaders(resp, fx.Response.Headers)); diff != "" {
+	if diff := cmp.Diff(map[string]string(fx.Response.Headers), keptHeaders(resp, fx.Response.Headers)); diff != "" {
 		t.Errorf("headers (-want +got):\n%s", diff)
 	}
 	compareBody(t, fx.Response.Body, body)

@@ -100,6 +100,9 @@ func (s *Server) writeJSONRPC(w http.ResponseWriter, id, res any, exc *exception
 }
 
 func (s *Server) jsonError(exc *exception) Object {
+	if s.cfg.Version == "19.0" {
+		exc = v19Exception(exc)
+	}
 	debug := exc.traceback(jsonrpcEntry)
 	args := exc.args
 	if args == nil {

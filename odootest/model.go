@@ -146,6 +146,8 @@ type database struct {
 	tables map[string]*table
 	users  []*user
 	now    func() time.Time
+	// groupLabels renames groups in messages (19.0, see usercontext.go).
+	groupLabels map[string]string
 }
 
 func (db *database) table(name string) *table { return db.tables[name] }

@@ -195,7 +195,7 @@ func updateRows(e *env, m *model, ids []int64, vals Object, above []frame) *exce
 	for _, id := range ids {
 		syncRecord(e, m, t.rows[id], vals)
 		if err := constrain(e, m, t.rows[id]); err != nil {
-			return err.under(above...)
+			return err.under(append(above, frModelsWrite4753, frModelsValidateFields1599)...)
 		}
 	}
 	return nil
@@ -205,6 +205,9 @@ func updateRows(e *env, m *model, ids []int64, vals Object, above []frame) *exce
 // pointing to a deleted one lose the reference (ondelete set null), unless
 // the field restricts deletion.
 func unlink(e *env, m *model, ids []int64) *exception {
+	if err := unlinkMasterData(e, m, ids); err != nil {
+		return err
+	}
 	if m.readOnly {
 		return notModelled("unlink on " + m.name)
 	}

@@ -155,7 +155,7 @@ func setDefault(r record, name string, v any) {
 func partnerConstrain(e *env, r record) *exception {
 	for id, seen := idOf(r["parent_id"]), map[int64]bool{}; id != 0; id = parentOf(e, registry["res.partner"], id) {
 		if id == r.id() || seen[id] {
-			return newException(clsValidationError, "You cannot create recursive Partner hierarchies.")
+			return newException(clsValidationError, "You cannot create recursive Partner hierarchies.", frResPartnerCheckParentID461)
 		}
 		seen[id] = true
 	}

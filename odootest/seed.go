@@ -44,7 +44,7 @@ var seedPartners = []seedPartner{
 	{id: 4, name: "Public user", inactive: true},
 	{id: 5, name: "Default User Template", inactive: true},
 	{id: 6, name: "Portal User Template", inactive: true},
-	{id: 7, name: "Marc Demo", email: "mark.brown23@example.com", phone: "(441)-695-2334",
+	{id: 7, name: "Marc Demo", parent: 1, email: "mark.brown23@example.com", phone: "(441)-695-2334",
 		street: "3575  Buena Vista Avenue", city: "Eugene", zip: "97401", country: countryUS},
 	{id: 8, name: "Joel Willis", email: "joel.willis63@example.com", phone: "(683)-556-5104",
 		street: "858 Lynn Street", city: "Bayonne", zip: "07002", country: countryUS},

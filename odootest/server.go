@@ -14,9 +14,10 @@ import (
 // odoo_test on the real clock.
 type Config struct {
 	// Version is the Odoo version to answer as: "18.0" (default) or
-	// "19.0". 19.0 changes what the fixtures of 19.0/jsonrpc and
-	// 19.0/xmlrpc show changed (version info, error.code 0, the key order
-	// of error data, a one-line AccessDenied debug); the data stays 18.0's.
+	// "19.0". 19.0 changes what the 19.0 fixtures show changed (version
+	// info, error.code 0, the key order of error data, a one-line
+	// AccessDenied debug, reworded errors) and serves JSON-2; the data
+	// stays 18.0's (see doc.go).
 	Version string
 	// Database is the one database the double serves. Default "odoo_test".
 	Database string
@@ -28,8 +29,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server is an in-memory Odoo: an http.Handler answering /jsonrpc and
-// /xmlrpc as Odoo 18.0 does. It is safe for concurrent use; calls are
+// Server is an in-memory Odoo: an http.Handler answering /jsonrpc,
+// /xmlrpc, the web session API and (19.0) /json/2 as Odoo does. It is safe for concurrent use; calls are
 // serialized, each one a transaction.
 type Server struct {
 	cfg Config
@@ -40,22 +41,43 @@ type Server struct {
 	callsMu sync.Mutex
 	calls   []Call
 
+	web webSessions // the web client's sessions (websession.go)
+
 	delay  atomic.Int64 // nanoseconds each request waits
 	hangMu sync.Mutex
 	hang   chan struct{} // closed to release hanging requests; nil when not hanging
 }
 
-// Call is one RPC call that reached the double's dispatcher: transport
-// errors (a body that does not parse, a GET) are not calls.
+// Call is one call that reached the double: an RPC call that reached the
+// dispatcher, a JSON-2 request to a model method, or a request to a web
+// session route. Transport errors (a body that does not parse, a GET, a
+// database the double does not serve) are not calls. A call is recorded
+// whether or not its credentials were accepted.
 type Call struct {
-	Protocol    string // "jsonrpc" or "xmlrpc"
-	Path        string // the request path
-	Service     string // common, db, object, or what the client sent
-	Method      string // the service method: login, execute_kw, ...
-	DB          string // the database named, if any
-	UID         int64  // object calls: the uid sent
-	Model       string // object calls: the model
-	ModelMethod string // object calls: the model method
+	// Protocol is how the call came in: "jsonrpc" (/jsonrpc), "xmlrpc"
+	// (/xmlrpc/...), "json2" (/json/2/<model>/<method>, 19.0) or "web"
+	// (/web/...: the session API).
+	Protocol string
+	Path     string // the request path (jsonrpc: the route, "/jsonrpc")
+	// Service is the RPC service (common, db, object, or what the client
+	// sent); "web" for the session API; empty for JSON-2.
+	Service string
+	// Method is the service method (login, execute_kw, ...), or the web
+	// route: version_info, authenticate, get_session_info, call_kw,
+	// destroy; empty for JSON-2.
+	Method string
+	DB     string // the database named (JSON-2: the one served)
+	// UID is who the call runs as: object calls the uid sent, JSON-2 the
+	// owner of the bearer key, web calls the session's user (authenticate:
+	// the user logged in); 0 when there is none.
+	UID int64
+	// Auth is the credential that was accepted: "password", "apikey"
+	// (execute_kw's password argument, JSON-2's bearer), "session" (the
+	// session cookie of a web route); empty when none was, or when the
+	// call takes none.
+	Auth        string
+	Model       string // object, JSON-2 and call_kw calls: the model
+	ModelMethod string // object, JSON-2 and call_kw calls: the model method
 }
 
 // New returns a Server holding the pristine demo database.
@@ -75,17 +97,23 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, db: newDatabase(cfg.Now)}, nil
+	return &Server{cfg: cfg, db: newVersionDatabase(cfg.Version, cfg.Now)}, nil
 }
 
-// ServeHTTP routes /jsonrpc, /xmlrpc/2/<service> and /xmlrpc/<service>;
-// anything else is a 404 page.
+// ServeHTTP routes /jsonrpc, /xmlrpc/2/<service>, /xmlrpc/<service>, the
+// web session routes and (19.0) /json/2; anything else is a 404 page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	if !s.wait(r.Context()) {
 		return
 	}
-	switch path := r.URL.Path; {
+	switch path := routePath(r.URL.Path); {
+	case path == json2Prefix || strings.HasPrefix(path, json2Prefix+"/"):
+		if s.cfg.Version == "18.0" {
+			writeHTML(w, http.StatusNotFound, false, notFoundPage)
+			return
+		}
+		s.serveJSON2(w, r, path)
 	case path == "/jsonrpc":
 		s.serveJSONRPC(w, r)
 	case strings.HasPrefix(path, "/xmlrpc/2/") && isSegment(path[len("/xmlrpc/2/"):]):
@@ -93,8 +121,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/xmlrpc/") && isSegment(path[len("/xmlrpc/"):]):
 		s.serveXMLRPC(w, r, path[len("/xmlrpc/"):], true)
 	default:
-		writeHTML(w, http.StatusNotFound, false, notFoundPage)
+		if !s.serveWeb(w, r, path) {
+			writeHTML(w, http.StatusNotFound, false, notFoundPage)
+		}
 	}
+}
+
+// routePath is the path as Odoo's routing sees it: werkzeug's server
+// turns a leading "//" into "/", and the routes ignore a trailing slash.
+func routePath(p string) string {
+	if strings.HasPrefix(p, "//") {
+		p = "/" + strings.TrimLeft(p, "/")
+	}
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
 }
 
 func isSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }
@@ -160,11 +202,12 @@ func (s *Server) record(c Call) {
 // calls, and clears the delay and the hang switch.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	s.db = newDatabase(s.cfg.Now)
+	s.db = newVersionDatabase(s.cfg.Version, s.cfg.Now)
 	s.mu.Unlock()
 	s.callsMu.Lock()
 	s.calls = nil
 	s.callsMu.Unlock()
+	s.web.reset()
 	s.SetDelay(0)
 	s.SetHang(false)
 }

@@ -94,9 +94,9 @@ func TestCallsRecordsWhatReachedOdoo(t *testing.T) {
 	want := []Call{
 		{Protocol: "jsonrpc", Path: "/jsonrpc", Service: "common", Method: "version"},
 		{Protocol: "jsonrpc", Path: "/jsonrpc", Service: "object", Method: "execute_kw", DB: "odoo_test",
-			UID: UIDAdmin, Model: "res.partner", ModelMethod: "search_count"},
+			UID: UIDAdmin, Auth: "apikey", Model: "res.partner", ModelMethod: "search_count"},
 		{Protocol: "xmlrpc", Path: "/xmlrpc/2/object", Service: "object", Method: "execute_kw", DB: "odoo_test",
-			UID: UIDDemo, Model: "res.partner", ModelMethod: "read"},
+			UID: UIDDemo, Auth: "password", Model: "res.partner", ModelMethod: "read"},
 	}
 	if diff := cmp.Diff(want, s.Calls()); diff != "" {
 		t.Errorf("Calls (-want +got):\n%s", diff)

@@ -19,6 +19,9 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 		}
 	}()
 	describeCall(c, params)
+	if c.Service == "object" && len(params) > 2 {
+		c.Auth = s.credentialKind(c.UID, params[2])
+	}
 	s.record(*c)
 	switch c.Service {
 	case "common":

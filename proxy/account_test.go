@@ -176,6 +176,9 @@ func TestStatusOfOtherErrors(t *testing.T) {
 func TestUIDForgottenOnAccessDenied(t *testing.T) {
 	calls := 0
 	denyOnce := fakeFunc(func(body []byte) []byte {
+		if isVersionCall(body) {
+			return version18
+		}
 		calls++
 		switch {
 		case strings.Contains(string(body), `"authenticate"`):

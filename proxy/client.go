@@ -43,6 +43,7 @@ type Client struct {
 	now    func() time.Time
 	nextID atomic.Int64
 	uids   uidCache
+	majors majorCache
 }
 
 // NewClient returns a Client.
@@ -60,7 +61,7 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.Now = time.Now
 	}
 	return &Client{up: newUpstream(cfg.Transport, cfg.Timeout, cfg.MaxResponse), log: cfg.Logger, now: cfg.Now,
-		uids: uidCache{m: map[uidKey]uidEntry{}}}
+		uids: uidCache{m: map[uidKey]uidEntry{}}, majors: majorCache{m: map[string]int{}}}
 }
 
 // Close closes the idle connections of the transport. The Client stays
@@ -72,6 +73,16 @@ func (c *Client) Close() { c.up.closeIdle() }
 // exceptions are *OdooError; transport failures ErrBadGateway or
 // ErrGatewayTimeout; a refused account ErrAccountRejected.
 func (c *Client) ExecuteKW(ctx context.Context, a Account, model, method string, args []any, kwargs map[string]any) (json.RawMessage, error) {
+	major, err := c.Major(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if major >= json2Major {
+		raw, err := c.executeJSON2(ctx, a, model, method, args, kwargs)
+		if !errors.Is(err, errNotNamed) {
+			return raw, err
+		}
+	}
 	uid, err := c.UID(ctx, a)
 	if err != nil {
 		return nil, err
@@ -162,8 +173,9 @@ func decodeAnswer(b []byte) (json.RawMessage, error) {
 }
 
 // UID returns the uid of account a, authenticating it with Odoo the first
-// time (concurrent first calls share one authenticate). A refusal is
-// remembered for rejectTTL; transport errors are not remembered.
+// time (concurrent first calls share one authenticate; on Odoo 19 and
+// later, res.users.context_get over JSON-2). A refusal is remembered for
+// rejectTTL; transport errors are not remembered.
 func (c *Client) UID(ctx context.Context, a Account) (int64, error) {
 	k := keyOf(a)
 	if e, ok := c.uids.get(k, c.now()); ok {
@@ -179,7 +191,10 @@ func (c *Client) UID(ctx context.Context, a Account) (int64, error) {
 }
 
 func (c *Client) authenticate(ctx context.Context, a Account, k uidKey) (uidEntry, error) {
-	raw, err := c.call(ctx, a.endpoint("/jsonrpc"), "common", "authenticate", a.DB, a.Login, a.Password.Reveal(), map[string]any{})
+	raw, err := c.authenticateCall(ctx, a)
+	if errors.Is(err, ErrAccountRejected) {
+		raw, err = json.RawMessage("false"), nil
+	}
 	if err != nil {
 		return uidEntry{}, fmt.Errorf("proxy: authenticate %s: %w", a.Name, err)
 	}

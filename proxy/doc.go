@@ -20,6 +20,34 @@
 //     wrote it, less its traceback.
 //   - the db service, and any other service or method: refused.
 //
+// Every entry point that calls a model's method (execute_kw, execute,
+// JSON-2, the web client's call_kw) goes through one function,
+// Gateway.callObject, which asks authz and only then forwards.
+//
+// # JSON-2, web sessions and path forms
+//
+//   - POST /json/2/<model>/<method> (Odoo 19's API): the key as the bearer
+//     token, named arguments, JSON-2's answers and error objects with real
+//     statuses; forwarded as JSON-2 to Odoo 19+, as execute_kw to 17-18.
+//   - /web/webclient/version_info, /web/session/authenticate (the key as
+//     the password: a keygate session cookie and the service account's
+//     session info), get_session_info, /web/dataset/call_kw[/<model>/<method>]
+//     (checked and forwarded as execute_kw) and destroy, for OdooRPC and
+//     password-mode JS clients. Sessions live in a SessionStore
+//     (keystore.Sessions: the database, so every replica sees them) and
+//     end with their key; the session API and its cookie never reach Odoo.
+//   - CanonicalPaths (an Echo Pre middleware) answers //jsonrpc, /jsonrpc/
+//     and //xmlrpc/2/common as the canonical paths, as Odoo does.
+//
+// # Odoo 19+ service accounts
+//
+// The Client learns each Odoo's major version once, from common.version,
+// and calls Odoo 19 and later over JSON-2 (bearer = the account's API key,
+// X-Odoo-Database = its database): the gateway's object calls (named by
+// the method's signature; methods keygate has no signature for, with
+// positional arguments, go over /jsonrpc), the REST facade, and the uid
+// (res.users/context_get instead of common.authenticate).
+//
 // The key is the password argument, or the Authorization header (Bearer
 // or ApiKey) or X-API-Key, which win when present. A missing, unknown,
 // revoked or expired key is refused by keygate and never forwarded: Odoo

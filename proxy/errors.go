@@ -44,6 +44,8 @@ type OdooError struct {
 	Name string
 	// Message is the exception's text.
 	Message string
+	// status is the HTTP status of a JSON-2 answer (0 over JSON-RPC).
+	status int
 }
 
 func (e *OdooError) Error() string { return "odoo: " + e.Name + ": " + e.Message }

@@ -48,6 +48,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of the caches (default time.Now).
 	Now func() time.Time
+	// Sessions keeps the web sessions of /web/session/authenticate. Nil:
+	// authenticate is refused, and cookies name no session. When set, the
+	// Authorizer must be a KeyChecker too.
+	Sessions SessionStore
 }
 
 // Gateway serves Odoo's JSON-RPC and XML-RPC endpoints to partners and
@@ -61,6 +65,8 @@ type Gateway struct {
 	maxBody   int64
 	log       *slog.Logger
 	versions  versionCache
+	sessions  SessionStore
+	keys      KeyChecker
 }
 
 // New validates cfg and returns a Gateway.
@@ -72,11 +78,16 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Accounts == nil {
 		errs = append(errs, errors.New("proxy: Config.Accounts is required"))
 	}
+	keys, isChecker := cfg.Authorizer.(KeyChecker)
+	if cfg.Sessions != nil && !isChecker {
+		errs = append(errs, errors.New("proxy: Config.Sessions needs an Authorizer with CheckKey"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
-	g := &Gateway{auth: cfg.Authorizer, accounts: cfg.Accounts, client: cfg.Client, maxBody: cfg.MaxBody, log: cfg.Logger}
+	g := &Gateway{auth: cfg.Authorizer, accounts: cfg.Accounts, client: cfg.Client, maxBody: cfg.MaxBody, log: cfg.Logger,
+		sessions: cfg.Sessions, keys: keys}
 	if g.client == nil {
 		g.client = NewClient(ClientConfig{Transport: cfg.Transport, Timeout: cfg.Timeout, Logger: cfg.Logger, Now: cfg.Now})
 		g.ownClient = true
@@ -115,7 +126,12 @@ func (g *Gateway) Close() error {
 //	POST /xmlrpc/2/:service       XML-RPC: common and object (db and others refused)
 //	POST /xmlrpc/:service         legacy XML-RPC paths, string fault codes
 //	GET  the same paths           Odoo's own 400 / 405 pages
+//	POST /json/2/:model/:method   JSON-2 (Odoo 19's API), any other /json/2 404
+//	POST /web/...                 the web client's session API (websession.go)
 func (g *Gateway) Register(grp *echo.Group) {
+	grp.POST("/json/2/:model/:method", g.serveJSON2)
+	grp.Any("/json/2/*", json2Other)
+	g.registerWeb(grp)
 	grp.POST("/jsonrpc", g.serveJSONRPC)
 	grp.GET("/jsonrpc", jsonrpcGET)
 	grp.POST("/xmlrpc/2/:service", g.xmlrpcHandler(false))
@@ -139,6 +155,8 @@ type rpcCall interface {
 	forward(c echo.Context, a Account, uid int64) error
 	// version answers common.version from the default account's Odoo.
 	version(c echo.Context) error
+	// objectCall reads an execute_kw or execute call.
+	objectCall() (*objectCall, error)
 }
 
 // dispatch routes a call: version is public, login and authenticate are
@@ -184,20 +202,13 @@ func (g *Gateway) login(c echo.Context, rc rpcCall) error {
 }
 
 // object checks an execute_kw or execute call against the key's odoo:
-// scopes and forwards it as the key's service account.
+// scopes and forwards it as the key's service account (callObject).
 func (g *Gateway) object(c echo.Context, rc rpcCall) error {
-	model, _ := rc.arg(3)
-	method, _ := rc.arg(4)
-	need := authz.NeedOdoo(model, method)
-	d := g.check(c, rc, need)
-	if !d.Allowed() {
-		return rc.refuse(c, decisionRefusal(&d, need, method))
-	}
-	acct, uid, err := g.resolve(c, d.Key)
+	oc, err := rc.objectCall()
 	if err != nil {
-		return rc.refuse(c, upstreamRefusal(err))
+		return rc.refuse(c, badCall(err.Error()))
 	}
-	return rc.forward(c, acct, uid)
+	return g.callObject(c, oc, func(c echo.Context, need authz.Need) authz.Decision { return g.check(c, rc, need) }, rc)
 }
 
 // check asks authz about the call. The key comes from the Authorization

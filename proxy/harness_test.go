@@ -70,13 +70,15 @@ type options struct {
 	maxBody       int64
 	defaultLimits []limiter.Limit
 	odooURL       string // another upstream than the double
+	version       string // the double's Odoo version (default 18.0)
+	sessions      proxy.SessionStore
 }
 
 func newHarness(tb testing.TB, opts options) *harness {
 	tb.Helper()
 	h := &harness{logs: &logBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.odoo, h.odooURL = startDouble(tb)
+	h.odoo, h.odooURL = startDoubleVersion(tb, opts.version)
 	if opts.odooURL != "" {
 		h.odooURL = opts.odooURL
 	}
@@ -86,7 +88,10 @@ func newHarness(tb testing.TB, opts options) *harness {
 		tb.Fatal(err)
 	}
 	h.vault = h.store.Vault(sealer)
-	h.addAccounts(tb)
+	h.addAccounts(tb, opts.version)
+	if opts.sessions == nil {
+		opts.sessions = h.store.Sessions(keystore.SessionConfig{})
+	}
 	az := newAuthorizer(tb, h.store, log, opts.defaultLimits)
 	h.gw = newGateway(tb, az, h.accounts(tb), log, opts)
 	h.url = serveGateway(tb, h.gw, log)
@@ -95,7 +100,15 @@ func newHarness(tb testing.TB, opts options) *harness {
 
 func startDouble(tb testing.TB) (*odootest.Server, string) {
 	tb.Helper()
-	s, ts := odootest.NewServer(tb, odootest.Config{Version: "18.0", Now: fixedNow})
+	return startDoubleVersion(tb, "18.0")
+}
+
+func startDoubleVersion(tb testing.TB, version string) (*odootest.Server, string) {
+	tb.Helper()
+	if version == "" {
+		version = "18.0"
+	}
+	s, ts := odootest.NewServer(tb, odootest.Config{Version: version, Now: fixedNow})
 	return s, ts.URL
 }
 
@@ -133,19 +146,26 @@ func newAuthorizer(tb testing.TB, store *keystore.Store, log *slog.Logger, limit
 // addAccounts makes the three service accounts of the fixtures: the
 // default (admin, with the global API key) and two vault credentials,
 // demo and portal, logging in with their passwords.
-func (h *harness) addAccounts(tb testing.TB) {
+func (h *harness) addAccounts(tb testing.TB, version string) {
 	tb.Helper()
 	h.accts = map[string]proxy.Account{
 		"default": {Name: "default", URL: h.odooURL, DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal},
 	}
 	h.credIDs = map[string]*string{"default": nil}
 	for _, login := range []string{"demo", "portal"} {
-		c, err := h.vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: login, URL: h.odooURL, DB: "odoo_test", Login: login}, login)
+		password := login
+		if login == "demo" && version == "19.0" {
+			password = odootest.KeyDemo // JSON-2 takes API keys only
+		}
+		if login == "portal" && version == "19.0" {
+			continue // no API key on the 19.0 double
+		}
+		c, err := h.vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: login, URL: h.odooURL, DB: "odoo_test", Login: login}, password)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		h.credIDs[login] = &c.ID
-		h.accts[login] = proxy.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: proxy.Secret(login)}
+		h.accts[login] = proxy.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: proxy.Secret(password)}
 	}
 }
 
@@ -162,7 +182,7 @@ func (h *harness) accounts(tb testing.TB) *proxy.Accounts {
 func newGateway(tb testing.TB, az proxy.Authorizer, accts proxy.AccountResolver, log *slog.Logger, opts options) *proxy.Gateway {
 	tb.Helper()
 	gw, err := proxy.New(proxy.Config{Authorizer: az, Accounts: accts, Logger: log,
-		Transport: opts.transport, Timeout: opts.timeout, MaxBody: opts.maxBody})
+		Transport: opts.transport, Timeout: opts.timeout, MaxBody: opts.maxBody, Sessions: opts.sessions})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -175,6 +195,7 @@ func newEcho(log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
+	e.Pre(proxy.CanonicalPaths)
 	e.Use(middleware.RequestID(), httpapi.AccessLog(log), middleware.Recover())
 	return e
 }

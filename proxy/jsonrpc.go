@@ -143,6 +143,11 @@ func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
 // forward sends the call with the account's database, uid and password
 // instead of the client's, and relays Odoo's answer without data.debug.
 func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
+	if yes, err := j.g.speaksJSON2(c, a); err != nil {
+		return j.refuse(c, upstreamRefusal(err))
+	} else if yes {
+		return j.forwardJSON2(c, a)
+	}
 	body, err := j.rewrite(a, uid)
 	if err != nil {
 		return j.refuse(c, badCall(err.Error()))

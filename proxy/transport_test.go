@@ -231,7 +231,11 @@ func TestConnectionsDoNotLeak(t *testing.T) {
 func TestKeepAliveUpstreamIsClosedOnClose(t *testing.T) {
 	answer := []byte(`{"jsonrpc": "2.0", "id": 1, "result": 2}`)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(r.Body)
+		if isVersionCall(body) {
+			_, _ = w.Write(version18)
+			return
+		}
 		_, _ = w.Write(answer)
 	}))
 	defer ts.Close()
@@ -352,8 +356,8 @@ func TestServiceAccountRefused(t *testing.T) {
 			t.Errorf("got %+v, want a 502", got)
 		}
 	}
-	if n := len(h.odoo.Calls()); n != 1 {
-		t.Errorf("Odoo was asked %d times, want once", n)
+	if n := len(h.odoo.Calls()); n != 2 {
+		t.Errorf("Odoo was asked %d times, want twice (its version, then the refused authenticate)", n)
 	}
 	if !strings.Contains(h.logs.String(), "odoo refused the service account") {
 		t.Error("the refusal was not logged")
@@ -394,8 +398,8 @@ func TestUIDResolvedOnce(t *testing.T) {
 			auth++
 		}
 	}
-	if auth != 1 || len(h.odoo.Calls()) != 21 {
-		t.Errorf("%d authenticate calls in %d, want 1 in 21", auth, len(h.odoo.Calls()))
+	if auth != 1 || len(h.odoo.Calls()) != 22 {
+		t.Errorf("%d authenticate calls in %d, want 1 in 22 (version, authenticate, 20 calls)", auth, len(h.odoo.Calls()))
 	}
 }
 
@@ -411,8 +415,11 @@ func (f fakeOdoo) RoundTrip(r *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body.Close()
 	status, answer := f.status, f.body
-	if bytes.Contains(body, []byte(`"authenticate"`)) {
+	switch {
+	case bytes.Contains(body, []byte(`"authenticate"`)):
 		status, answer = 200, []byte(`{"jsonrpc": "2.0", "id": 1, "result": 2}`)
+	case isVersionCall(body):
+		status, answer = 200, version18
 	}
 	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(answer)), Request: r}, nil
 }
@@ -449,4 +456,13 @@ func TestBadUpstreamAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// version18 is common.version of Odoo 18.0, which fakes answer so that the
+// client keeps to JSON-RPC.
+var version18 = []byte(`{"jsonrpc": "2.0", "id": 1, "result": {"server_version": "18.0", "server_version_info": [18, 0, 0, "final", 0, ""], "server_serie": "18.0", "protocol_version": 1}}`)
+
+// isVersionCall reports keygate's own common.version call.
+func isVersionCall(body []byte) bool {
+	return bytes.Contains(body, []byte(`"service":"common","method":"version"`))
 }

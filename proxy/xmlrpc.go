@@ -106,6 +106,11 @@ func (x *xmlCall) refuse(c echo.Context, r *refusal) error {
 // instead of the client's, and relays Odoo's answer with each fault's
 // traceback cut down to its exception line.
 func (x *xmlCall) forward(c echo.Context, a Account, uid int64) error {
+	if yes, err := x.g.speaksJSON2(c, a); err != nil {
+		return x.refuse(c, upstreamRefusal(err))
+	} else if yes {
+		return x.forwardJSON2(c, a)
+	}
 	params := slices.Clone(x.call.Params)
 	params[0], params[1], params[2] = a.DB, uid, a.Password.Reveal()
 	var buf bytes.Buffer

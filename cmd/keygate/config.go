@@ -51,7 +51,16 @@ type config struct {
 
 	// CredentialPassword is read by `keygate credentials create|update
 	// --password-env` only, never by serve.
-	CredentialPassword string `env:"CREDENTIAL_PASSWORD"`
+	CredentialPassword string        `env:"CREDENTIAL_PASSWORD"`
+	SessionIdle        time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"24h"`
+	SessionMaxAge      time.Duration `env:"SESSION_MAX_AGE" envDefault:"168h"`
+	SessionPerKey      int           `env:"SESSION_MAX_PER_KEY" envDefault:"100"`
+	SessionTotal       int           `env:"SESSION_MAX_TOTAL" envDefault:"100000"`
+}
+
+// sessionConfig bounds the web sessions of /web/session/authenticate.
+func (c *config) sessionConfig() keystore.SessionConfig {
+	return keystore.SessionConfig{IdleTimeout: c.SessionIdle, MaxAge: c.SessionMaxAge, MaxPerKey: c.SessionPerKey, MaxTotal: c.SessionTotal}
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -104,6 +113,12 @@ func (c *config) validate() error {
 	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
+	}
+	for name, bad := range map[string]bool{"SESSION_IDLE_TIMEOUT": c.SessionIdle <= 0, "SESSION_MAX_AGE": c.SessionMaxAge <= 0,
+		"SESSION_MAX_PER_KEY": c.SessionPerKey < 1, "SESSION_MAX_TOTAL": c.SessionTotal < 1} {
+		if bad {
+			add(name, errors.New("must be positive"))
+		}
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis") {
 		add("REDIS_URL", errors.New("must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"))
@@ -159,6 +174,8 @@ func (c *config) logAttrs() []any {
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
 		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
 		"secret_key_previous", redacted(strings.Join(c.SecretKeyPrev, ",")), "github_keys_url", c.GitHubKeysURL,
+		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
+		"session_max_per_key", c.SessionPerKey, "session_max_total", c.SessionTotal,
 	}
 }
 

@@ -316,11 +316,13 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 	}
 	a.gateway, err = proxy.New(proxy.Config{Authorizer: a.authz, Accounts: accounts,
 		Transport: odooTransport{next: proxy.NewTransport(), m: a.metrics},
-		Timeout:   a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log})
+		Timeout:   a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log,
+		Sessions: a.store.Sessions(a.cfg.sessionConfig())})
 	if err != nil {
 		return err
 	}
 	a.store.OnCredentialChange(proxy.ForgetCredential(accounts, a.gateway.Client()))
+	a.public.Pre(proxy.CanonicalPaths)
 	a.gateway.Register(a.public.Group(""))
 	return a.registerREST(accounts)
 }

@@ -1,8 +1,11 @@
-// Command odoo-double serves the Odoo 18.0 test double of package
-// odootest (POST /jsonrpc, /xmlrpc/2/<service>, /xmlrpc/<service>) so that
-// people can curl it and end-to-end tests can run it as a process:
+// Command odoo-double serves the Odoo test double of package odootest
+// (POST /jsonrpc, /xmlrpc/2/<service>, /xmlrpc/<service>, the web session
+// API /web/session/..., /web/dataset/call_kw, and with -version 19.0 the
+// JSON-2 API /json/2/<model>/<method>) so that people can curl it and
+// end-to-end tests can run it as a process:
 //
 //	odoo-double -listen 127.0.0.1:8069 -version 18.0
+//	odoo-double -listen 127.0.0.1:8070 -version 19.0 -database odoo19_test
 //
 // Once it accepts connections it prints "listening on http://ADDR" on
 // standard output (with -listen 127.0.0.1:0, a test reads the port from

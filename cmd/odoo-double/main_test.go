@@ -81,3 +81,24 @@ func TestRefusesBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestServesJSON2On19: the process in 19.0 mode answers JSON-2 with a
+// bearer key, as the library double does.
+func TestServesJSON2On19(t *testing.T) {
+	url := start(t, "-version", "19.0", "-database", "odoo19_test")
+	req, err := http.NewRequest(http.MethodPost, url+"/json/2/res.partner/search_count", strings.NewReader(`{"domain": [["is_company", "=", true]]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "bearer ODOO_API_KEY_GLOBAL")
+	req.Header.Set("X-Odoo-Database", "odoo19_test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if diff := cmp.Diff([]any{200, "9"}, []any{resp.StatusCode, string(body)}); diff != "" {
+		t.Errorf("status, body (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,224 @@
+package proxy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odootest"
+)
+
+// json2Case is one recorded JSON-2 exchange (19.0/json2).
+type json2Case struct {
+	name    string
+	Request struct {
+		Method  string            `json:"method"`
+		Path    string            `json:"path"`
+		Headers map[string]string `json:"headers"`
+		Body    json.RawMessage   `json:"body"`
+	} `json:"request"`
+}
+
+func loadJSON2(tb testing.TB) []json2Case {
+	tb.Helper()
+	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
+	if len(paths) == 0 {
+		tb.Fatal("no 19.0/json2 fixtures")
+	}
+	sort.Strings(paths)
+	out := make([]json2Case, len(paths))
+	for i, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &out[i]); err != nil {
+			tb.Fatalf("%s: %v", p, err)
+		}
+		out[i].name = strings.TrimSuffix(filepath.Base(p), ".json")
+	}
+	return out
+}
+
+func (jc *json2Case) modelMethod() (string, string) {
+	parts := strings.Split(strings.TrimPrefix(jc.Request.Path, "/json/2/"), "/")
+	if len(parts) != 2 {
+		return "", ""
+	}
+	return parts[0], parts[1]
+}
+
+// body is the request body as sent: JSON, or the raw string of a body
+// that is not JSON.
+func (jc *json2Case) body() []byte {
+	var s string
+	if json.Unmarshal(jc.Request.Body, &s) == nil {
+		return []byte(s)
+	}
+	if string(jc.Request.Body) == "null" {
+		return nil
+	}
+	return jc.Request.Body
+}
+
+// account is the service account the case runs as: demo for the demo
+// key, the admin otherwise.
+func (jc *json2Case) account() string {
+	if strings.Contains(jc.Request.Headers["Authorization"], "ODOO_API_KEY_DEMO") {
+		return "demo"
+	}
+	return "default"
+}
+
+// validKey reports whether the recorded bearer key is one Odoo accepts.
+func (jc *json2Case) validKey() bool {
+	a := jc.Request.Headers["Authorization"]
+	return strings.Contains(a, "ODOO_API_KEY_GLOBAL") || strings.Contains(a, "ODOO_API_KEY_DEMO")
+}
+
+// TestJSON2Fixtures sends every 19.0/json2 exchange through keygate with
+// a keygate key as the bearer token, once with a key holding the one
+// scope the call needs and once with a key lacking it, in front of a 19.0
+// double (forwarded as JSON-2) and of an 18.0 double (translated to
+// execute_kw). A 19.0 double called directly as the service account gives
+// the expected answers: the same status and body, less the traceback.
+// A key that is missing or bad is 401, an unscoped or private call 403,
+// and neither reaches Odoo.
+func TestJSON2Fixtures(t *testing.T) {
+	for _, version := range []string{"19.0", "18.0"} {
+		t.Run(version, func(t *testing.T) {
+			h := newHarness(t, options{version: version})
+			h.warm(t)
+			_, directURL := startDoubleVersion(t, "19.0")
+			for _, scoped := range []bool{true, false} {
+				t.Run(map[bool]string{true: "scoped", false: "unscoped"}[scoped], func(t *testing.T) {
+					for _, jc := range loadJSON2(t) {
+						t.Run(jc.name, func(t *testing.T) { runJSON2(t, h, directURL, &jc, version, scoped) })
+					}
+				})
+			}
+		})
+	}
+}
+
+func runJSON2(t *testing.T, h *harness, directURL string, jc *json2Case, version string, scoped bool) {
+	model, method := jc.modelMethod()
+	need := authz.NeedOdoo(model, method)
+	private := strings.HasPrefix(need.String(), "invalid")
+	scope := need.String()
+	if private {
+		scope = "odoo:*:*" // a private method is refused whatever the scopes
+	}
+	if !scoped {
+		scope = "odoo:res.bank:read"
+	}
+	auth := jc.Request.Headers["Authorization"]
+	if jc.validKey() {
+		auth = "Bearer " + h.key(t, jc.account(), scope)
+	}
+	before := len(h.odoo.Calls())
+	got := send(t, jc.Request.Method, h.url+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
+		"Authorization", auth, "X-Odoo-Database", jc.Request.Headers["X-Odoo-Database"])
+	calls := h.odoo.Calls()[before:]
+	direct := odooKey(jc.account())
+	want := send(t, jc.Request.Method, directURL+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
+		"Authorization", "bearer "+direct)
+	switch {
+	case jc.Request.Method != http.MethodPost:
+		checkJSON2Error(t, got, http.StatusNotFound, "werkzeug.exceptions.NotFound")
+		checkNoCalls(t, calls)
+	case auth == "" || !jc.validKey():
+		checkJSON2Error(t, got, http.StatusUnauthorized, "werkzeug.exceptions.Unauthorized")
+		if got.header.Get("WWW-Authenticate") == "" {
+			t.Error("401 without WWW-Authenticate")
+		}
+		checkNoCalls(t, calls)
+	case !json.Valid(jc.body()):
+		checkJSON2Error(t, got, http.StatusBadRequest, "werkzeug.exceptions.BadRequest")
+		checkNoCalls(t, calls)
+	case private || !scoped:
+		checkJSON2Error(t, got, http.StatusForbidden, "odoo.exceptions.AccessError")
+		checkNoCalls(t, calls)
+	default:
+		checkSameJSON2(t, got, want, version)
+		checkJSON2Calls(t, calls, version, model, method)
+	}
+}
+
+func odooKey(account string) string {
+	if account == "demo" {
+		return odootest.KeyDemo
+	}
+	return odootest.KeyGlobal
+}
+
+// checkSameJSON2: keygate answers as Odoo does, without the traceback.
+// Through execute_kw (18.0), errors keep their status and class, but
+// their texts are 18.0's.
+func checkSameJSON2(t *testing.T, got, want exchange, version string) {
+	t.Helper()
+	if bytes.Contains(got.body, []byte(`"debug"`)) || bytes.Contains(got.body, []byte("Traceback")) {
+		t.Errorf("the answer carries a traceback: %s", got.body)
+	}
+	g, w := decodeAny(t, got.body), decodeAny(t, want.body)
+	if m, ok := w.(map[string]any); ok && want.status != http.StatusOK {
+		delete(m, "debug")
+		if version == "18.0" {
+			gm, _ := g.(map[string]any)
+			g = []any{gm["name"]}
+			w = []any{m["name"]}
+		}
+	}
+	if diff := cmp.Diff([]any{want.status, w}, []any{got.status, g}); diff != "" {
+		t.Errorf("status and body (-odoo +keygate):\n%s", diff)
+	}
+	if ct := got.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+func checkJSON2Error(t *testing.T, got exchange, status int, name string) {
+	t.Helper()
+	var e struct {
+		Name      string `json:"name"`
+		Message   string `json:"message"`
+		Arguments []any  `json:"arguments"`
+	}
+	if err := json.Unmarshal(got.body, &e); err != nil || got.status != status || e.Name != name || e.Message == "" || len(e.Arguments) == 0 {
+		t.Errorf("got %d %s, want %d with a JSON-2 error %s", got.status, got.body, status, name)
+	}
+}
+
+func checkNoCalls(t *testing.T, calls []odootest.Call) {
+	t.Helper()
+	if len(calls) != 0 {
+		t.Errorf("%d calls reached Odoo: %+v", len(calls), calls)
+	}
+}
+
+// checkJSON2Calls: the one call reached Odoo as JSON-2 on 19.0, as
+// execute_kw on 18.0, for the model and method asked.
+func checkJSON2Calls(t *testing.T, calls []odootest.Call, version, model, method string) {
+	t.Helper()
+	type call struct{ Protocol, Model, Method string }
+	want := []call{{"json2", model, method}}
+	if version == "18.0" {
+		want = []call{{"jsonrpc", model, method}}
+	}
+	var got []call
+	for _, c := range calls {
+		got = append(got, call{c.Protocol, c.Model, c.ModelMethod})
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("calls that reached Odoo (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,69 @@
+package proxy_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/proxy/xmlrpc"
+)
+
+// TestOdoo19CallsAreJSON2: in front of an Odoo 19, every call keygate
+// makes (the uid, the gateway's JSON-RPC and XML-RPC object calls, the
+// REST facade) goes over JSON-2, and partners get the answers of their
+// own protocol; only common.version, which tells the version, is asked
+// over /jsonrpc, once.
+func TestOdoo19CallsAreJSON2(t *testing.T) {
+	h := newRESTHarness(t, restOptions{options: options{version: "19.0"}})
+	key := h.key(t, "default", "odoo:res.partner:*")
+	companies := h.direct(t, "res.partner", "search_read", []any{[]any{[]any{"is_company", "=", true}}}, map[string]any{"fields": []string{"name"}, "limit": 3})
+	before := len(h.odoo.Calls())
+
+	c := &rpcClient{tb: t, url: h.url}
+	uid := c.ok("common", "authenticate", "x", "x", key, map[string]any{})
+	got := []any{
+		uid,
+		c.ok("object", "execute_kw", "x", uid, key, "res.partner", "search_read", []any{[]any{[]any{"is_company", "=", true}}}, map[string]any{"fields": []string{"name"}, "limit": 3}),
+		c.ok("object", "execute_kw", "x", uid, key, "res.partner", "create", []any{map[string]any{"name": "Nineteen"}}),
+		c.ok("object", "execute", "x", uid, key, "res.partner", "read", []any{42}, []any{"name"}),
+		c.fail("object", "execute_kw", "x", uid, key, "res.partner", "write", []any{[]any{999999}, map[string]any{"name": "x"}}, nil).(rpcErr).Name,
+	}
+	var buf bytes.Buffer
+	_ = xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute_kw", Params: []any{"x", int64(2), key, "res.partner", "search_count", []any{[]any{}}}})
+	x := post(t, h.url+"/xmlrpc/2/object", "text/xml", buf.Bytes())
+	count, err := xmlrpc.DecodeResponse(bytes.NewReader(x.body))
+	got = append(got, count, err)
+	list := h.do(t, http.MethodGet, "/api/v1/partners?limit=2", "all", nil)
+	created := h.do(t, http.MethodPost, "/api/v1/partners", "all", map[string]any{"name": "REST Nineteen"})
+	deleted := h.do(t, http.MethodDelete, "/api/v1/partners/43", "all", nil)
+	got = append(got, list.status, created.status, deleted.status)
+
+	want := []any{2.0, companies, 42.0, []any{map[string]any{"id": 42.0, "name": "Nineteen"}}, "odoo.exceptions.MissingError",
+		int64(38), nil, http.StatusOK, http.StatusCreated, http.StatusNoContent}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return fmt.Sprint(a) == fmt.Sprint(b) })); diff != "" {
+		t.Errorf("uid, search_read, create, execute read, MissingError, XML-RPC search_count, REST list, create, delete (-want +got):\n%s", diff)
+	}
+	var protocols []string
+	for _, call := range h.odoo.Calls()[before:] {
+		p := call.Protocol
+		if call.Service == "common" && call.Method == "version" {
+			p = "version"
+		}
+		protocols = append(protocols, p)
+	}
+	version, json2 := 0, 0
+	for _, p := range protocols {
+		switch p {
+		case "version":
+			version++
+		case "json2":
+			json2++
+		}
+	}
+	if version > 1 || json2 != len(protocols)-version || json2 < 8 {
+		t.Errorf("calls to Odoo 19: %v; want JSON-2 only, after at most one common.version", protocols)
+	}
+}
