@@ -118,7 +118,7 @@ func TestCheckKeyLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	reason(check(e, otherKey, "198.51.100.1", "GET", "/"))
-	reason(check(e, otherKey[:len(otherKey)-1]+"x", "198.51.100.1", "GET", "/"))
+	reason(check(e, corruptLast(otherKey), "198.51.100.1", "GET", "/"))
 	want := []string{"", "key expired", "", "key revoked", "malformed key"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reasons (-want +got):\n%s", diff)
@@ -219,4 +219,14 @@ func TestCheckNeedKey(t *testing.T) {
 	if diff := cmp.Diff([]int{200, 429, 401, 403}, got); diff != "" {
 		t.Errorf("NeedKey for a scope-less key, again over its limit, a bad key; NeedOdoo (-want +got):\n%s", diff)
 	}
+}
+
+// corruptLast changes the last character of a key (a checksum character),
+// so that the checksum no longer matches.
+func corruptLast(key string) string {
+	last := byte('x')
+	if key[len(key)-1] == last {
+		last = 'y'
+	}
+	return key[:len(key)-1] + string(last)
 }

@@ -16,6 +16,9 @@ func TestForgetCredential(t *testing.T) {
 	h := newHarness(t, options{})
 	var auths atomic.Int64
 	client := proxy.NewClient(proxy.ClientConfig{Transport: fakeFunc(func(body []byte) []byte {
+		if isVersionCall(body) {
+			return version18
+		}
 		if strings.Contains(string(body), `"authenticate"`) {
 			auths.Add(1)
 		}
