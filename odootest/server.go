@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,12 @@ type Call struct {
 	UID         int64  // object calls: the uid sent
 	Model       string // object calls: the model
 	ModelMethod string // object calls: the model method
+	// Args and Kwargs are what an object call passes to the model
+	// method, as decoded: execute_kw's args and kw, execute's arguments
+	// after the method name (Kwargs nil). Dicts are Object, lists []any,
+	// integers int64. The password is not recorded.
+	Args   []any
+	Kwargs Object
 }
 
 // New returns a Server holding the pristine demo database.
@@ -150,6 +157,19 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// ModelCalls returns the object calls (execute and execute_kw) received
+// so far that name a model, oldest first, whatever their outcome: what a
+// test checks to prove that a call did or did not reach Odoo.
+func (s *Server) ModelCalls() []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Service == "object" && c.Model != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (s *Server) record(c Call) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
@@ -167,4 +187,26 @@ func (s *Server) Reset() {
 	s.callsMu.Unlock()
 	s.SetDelay(0)
 	s.SetHang(false)
+}
+
+// Records returns every record of model as the double holds it now,
+// archived ones included, ordered by id: each as read returns it (id,
+// then every field the double models, a many2one as [id, "name"], an
+// x2many as its ids), read as the superuser, without access rules. Tests
+// use it to prove what a call did, or that nothing was created. A model
+// the double holds no records of is an error.
+func (s *Server) Records(model string) ([]Object, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.db.table(model)
+	if t == nil {
+		return nil, errors.New("odootest: the double holds no records of " + strconv.Quote(model))
+	}
+	e := &env{db: s.db, uid: 1, user: s.db.user(1), now: s.cfg.Now().UTC()}
+	names := readFields(t.model, nil)
+	out := []Object{}
+	for _, id := range t.ids() {
+		out = append(out, readRecord(e, t.model, t.rows[id], names, true))
+	}
+	return out, nil
 }

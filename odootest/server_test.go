@@ -88,18 +88,47 @@ func TestTransport(t *testing.T) {
 func TestCallsRecordsWhatReachedOdoo(t *testing.T) {
 	s, c := newClient(t)
 	c.call("common", "version")
-	c.exec("res.partner", "search_count", []any{domain()}, nil)
+	c.exec("res.partner", "search_count", []any{[]any{}}, nil)
 	postXML(t, c.url+"/xmlrpc/2/object", xmlrpc.Call{Method: "execute_kw", Params: []any{
 		"odoo_test", int64(UIDDemo), "demo", "res.partner", "read", []any{[]any{int64(1)}}, xmlrpc.Struct{}}})
 	want := []Call{
 		{Protocol: "jsonrpc", Path: "/jsonrpc", Service: "common", Method: "version"},
 		{Protocol: "jsonrpc", Path: "/jsonrpc", Service: "object", Method: "execute_kw", DB: "odoo_test",
-			UID: UIDAdmin, Model: "res.partner", ModelMethod: "search_count"},
+			UID: UIDAdmin, Model: "res.partner", ModelMethod: "search_count", Args: []any{[]any{}}, Kwargs: Object{}},
 		{Protocol: "xmlrpc", Path: "/xmlrpc/2/object", Service: "object", Method: "execute_kw", DB: "odoo_test",
-			UID: UIDDemo, Model: "res.partner", ModelMethod: "read"},
+			UID: UIDDemo, Model: "res.partner", ModelMethod: "read", Args: []any{[]any{int64(1)}}, Kwargs: Object{}},
 	}
 	if diff := cmp.Diff(want, s.Calls()); diff != "" {
 		t.Errorf("Calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want[1:], s.ModelCalls()); diff != "" {
+		t.Errorf("ModelCalls (-want +got):\n%s", diff)
+	}
+}
+
+func TestRecordsShowsWhatIsStored(t *testing.T) {
+	s, c := newClient(t)
+	before, err := s.Records("res.partner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.must("res.partner", "create", []any{map[string]any{"name": "Records Probe"}}, nil).(int64)
+	after, err := s.Records("res.partner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before)+1 {
+		t.Fatalf("Records: %d partners after a create, want %d", len(after), len(before)+1)
+	}
+	last := after[len(after)-1]
+	if got, _ := last.Get("id"); got != id {
+		t.Errorf("last record id = %v, want %d", got, id)
+	}
+	if got, _ := last.Get("name"); got != "Records Probe" {
+		t.Errorf("last record name = %v, want Records Probe", got)
+	}
+	if _, err := s.Records("no.such.model"); err == nil {
+		t.Error("Records of an unknown model: no error")
 	}
 }
 

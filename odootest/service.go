@@ -52,6 +52,15 @@ func describeCall(c *Call, params []any) {
 	}
 	c.UID, _ = asInt(params[1])
 	c.Model, c.ModelMethod = str(3), str(4)
+	switch {
+	case c.Method == "execute_kw" && len(params) > 5:
+		c.Args, _ = asList(params[5])
+		if len(params) > 6 {
+			c.Kwargs, _ = params[6].(Object)
+		}
+	case c.Method == "execute" && len(params) > 5:
+		c.Args = append([]any(nil), params[5:]...)
+	}
 }
 
 func (s *Server) versionInfo() Object {
