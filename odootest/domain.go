@@ -177,7 +177,10 @@ func constLeaf(leaf []any) (node, bool) {
 }
 
 func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value any) (node, *exception) {
-	f := m.byName[path[0]]
+	f, nerr := lookupField(e, m, path[0])
+	if nerr != nil {
+		return nil, nerr
+	}
 	if f == nil {
 		return nil, valueError("Invalid field "+m.name+"."+path[0]+" in leaf "+pyReprTuple(leaf),
 			frExpressionInit787, frExpressionParse952)

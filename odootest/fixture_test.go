@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,6 +38,16 @@ func fixtureClock() time.Time {
 	return time.Date(2026, 11, 28, 9, 0, 43, 355678000, time.UTC)
 }
 
+// fixtureConfig is the double of the server a version's fixtures were
+// recorded on: 19.0's database is odoo19_test.
+func fixtureConfig(version string) Config {
+	cfg := Config{Version: version, Now: fixtureClock}
+	if version == "19.0" {
+		cfg.Database = "odoo19_test"
+	}
+	return cfg
+}
+
 // loadFixtures reads the fixtures of one directory in NN order.
 func loadFixtures(tb testing.TB, dir string) []fixture {
 	tb.Helper()
@@ -64,11 +75,12 @@ func loadFixtures(tb testing.TB, dir string) []fixture {
 // no X-Content-Type-Options or Allow it does not list), and the body. JSON
 // bodies must be equal with their keys in the same order, and byte for
 // byte what Odoo's json.dumps writes for the recorded value; XML bodies
-// byte for byte.
+// byte for byte. The metadata directories (fields_get of the models
+// scopes name) are replayed on both versions.
 func TestFixtures(t *testing.T) {
-	for _, dir := range []string{"18.0/jsonrpc", "18.0/xmlrpc"} {
+	for _, dir := range []string{"18.0/jsonrpc", "18.0/xmlrpc", "18.0/metadata", "19.0/metadata"} {
 		t.Run(dir, func(t *testing.T) {
-			_, ts := NewServer(t, Config{Version: "18.0", Now: fixtureClock})
+			_, ts := NewServer(t, fixtureConfig(path.Dir(dir)))
 			for _, fx := range loadFixtures(t, dir) {
 				t.Run(strings.TrimSuffix(fx.Case, ".json"), func(t *testing.T) {
 					replay(t, ts.URL, fx)

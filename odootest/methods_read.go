@@ -27,7 +27,7 @@ func runSearchRead(c *call) (any, *exception) {
 	if err != nil {
 		return nil, err.under(searchReadFrames...)
 	}
-	if err := checkFields(c.m, names); err != nil {
+	if err := checkFields(c.e, c.m, names); err != nil {
 		return nil, err.under(frModelsSearchRead6061, frModelsSearchFetch1747)
 	}
 	for _, p := range c.kw {
@@ -40,7 +40,7 @@ func runSearchRead(c *call) (any, *exception) {
 }
 
 func readRows(e *env, m *model, ids []int64, names []string, classic bool) []any {
-	names = readFields(m, names)
+	names = readFields(e, m, names)
 	out := []any{}
 	for _, id := range ids {
 		out = append(out, readRecord(e, m, e.get(m.name, id), names, classic))

@@ -97,6 +97,10 @@ type model struct {
 	traces traceSet
 	// readOnly models refuse create, write and unlink as not modelled.
 	readOnly bool
+	// describedOnly models exist only as Odoo's description of them
+	// (catalog.go): fields_get answers, other methods say they are not
+	// modelled, and the double holds no records of them.
+	describedOnly bool
 }
 
 func newModel(m *model) *model {
@@ -167,6 +171,7 @@ type env struct {
 	user       *user
 	activeTest bool
 	now        time.Time
+	version    string // the Odoo version the double answers as
 }
 
 func (e *env) table(name string) *table { return e.db.table(name) }

@@ -78,7 +78,7 @@ func (s *Server) securityCheck(db any, uid int64, password any) (*env, *exceptio
 	if !u.checkPassword(password) {
 		return nil, accessDenied(append(check, frResUsersCheck994, frResUsersCheckCredentials2284)...)
 	}
-	return &env{db: s.db, uid: uid, user: u, activeTest: true, now: s.cfg.Now().UTC()}, nil
+	return &env{db: s.db, uid: uid, user: u, activeTest: true, now: s.cfg.Now().UTC(), version: s.cfg.Version}, nil
 }
 
 // executeKW is execute_kw(db, uid, obj, method, args, kw=None).
@@ -182,6 +182,10 @@ func callKW(e *env, m *model, name string, args []any, kw Object) (any, *excepti
 		}
 		return nil, newException(clsAttributeError, "The method '"+name+"' does not exist on the model '"+m.name+"'",
 			frApiCallKw500)
+	}
+	if m.describedOnly && name != "fields_get" {
+		return nil, notModelled(m.name + "." + name + " (the double describes " + m.name +
+			" for fields_get but holds none of its records)")
 	}
 	kw = applyContext(e, kw)
 	c := &call{e: e, m: m, name: name}

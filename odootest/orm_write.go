@@ -65,7 +65,10 @@ func insertRows(e *env, m *model, rows []record, above []frame) ([]int64, *excep
 // ValueError; magic and computed fields are ignored, as Odoo ignores them.
 func assign(e *env, m *model, r record, vals Object) *exception {
 	for _, p := range vals {
-		f := m.byName[p.Key]
+		f, err := lookupField(e, m, p.Key)
+		if err != nil {
+			return err
+		}
 		if f == nil {
 			return valueError("Invalid field " + pyRepr(p.Key) + " on model " + pyRepr(m.name))
 		}

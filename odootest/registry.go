@@ -10,9 +10,17 @@ func init() {
 	for _, m := range []*model{
 		partnerModel(), categoryModel(), countryModel(), currencyModel(), currencyRateModel(),
 		configParameterModel(), usersModel(),
+		describedModel("res.company", "Companies"), describedModel("mail.message", "Message"),
+		describedModel("res.partner.bank", "Bank Accounts"), describedModel("res.groups", "Access Groups"),
 	} {
 		registry[m.name] = m
 	}
+}
+
+// describedModel is a model the double knows only from Odoo's fields_get
+// (see catalog.go): it exists, but holds no records.
+func describedModel(name, description string) *model {
+	return newModel(&model{name: name, description: description, describedOnly: true})
 }
 
 // Access lists shared by reference data: everyone reads, settings admins

@@ -107,7 +107,9 @@ func contact(id int64, name string, parent int64, function, email, phone string)
 func newDatabase(now func() time.Time) *database {
 	db := &database{tables: map[string]*table{}, users: seedUsers(), now: now}
 	for name, m := range registry {
-		db.tables[name] = &table{model: m, rows: map[int64]record{}}
+		if !m.describedOnly {
+			db.tables[name] = &table{model: m, rows: map[int64]record{}}
+		}
 	}
 	seedPartnerRows(db)
 	seedCategoryRows(db)

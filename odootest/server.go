@@ -202,8 +202,8 @@ func (s *Server) Records(model string) ([]Object, error) {
 	if t == nil {
 		return nil, errors.New("odootest: the double holds no records of " + strconv.Quote(model))
 	}
-	e := &env{db: s.db, uid: 1, user: s.db.user(1), now: s.cfg.Now().UTC()}
-	names := readFields(t.model, nil)
+	e := &env{db: s.db, uid: 1, user: s.db.user(1), now: s.cfg.Now().UTC(), version: s.cfg.Version}
+	names := readFields(e, t.model, nil)
 	out := []Object{}
 	for _, id := range t.ids() {
 		out = append(out, readRecord(e, t.model, t.rows[id], names, true))
