@@ -190,7 +190,12 @@ func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value a
 			return nil, valueError("Invalid field "+m.name+"."+strings.Join(path, ".")+" in leaf "+pyReprTuple(leaf),
 				frExpressionInit787, frExpressionParse952)
 		}
-		sub, err := resolveLeaf(e, registry[f.relation], leaf, path[1:], op, value)
+		comodel := registry[f.relation]
+		if comodel.describedOnly {
+			return nil, notModelled("searching " + f.relation + " records through " + m.name + "." + f.name)
+		}
+		rest := []any{strings.Join(path[1:], "."), leaf[1], leaf[2]}
+		sub, err := resolveLeaf(e, comodel, rest, path[1:], op, value)
 		if err != nil {
 			return nil, err
 		}

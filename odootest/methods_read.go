@@ -106,9 +106,13 @@ func runNameSearch(c *call) (any, *exception) {
 }
 
 func nameSearchDomain(c *call) ([]any, *exception) {
-	extra, ok := asList(c.args["domain"])
-	if !ok && truthy(c.args["domain"]) {
-		return nil, valueError("Invalid domain " + pyRepr(c.args["domain"]))
+	arg := c.args["args"] // 18.0's name; 19.0 calls it domain
+	if c.e.version == "19.0" {
+		arg = c.args["domain"]
+	}
+	extra, ok := asList(arg)
+	if !ok && truthy(arg) {
+		return nil, valueError("Invalid domain " + pyRepr(arg))
 	}
 	name, op := c.str("name"), c.str("operator")
 	if name == "" && (op == "ilike" || op == "like") {

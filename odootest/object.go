@@ -175,7 +175,7 @@ func retrying(err *exception) *exception {
 // callKW is odoo.api.call_kw: find the method, take the ids of a record
 // method, apply the context, bind the arguments and call.
 func callKW(e *env, m *model, name string, args []any, kw Object) (any, *exception) {
-	meth := methods[name]
+	meth := methodOf(e, name)
 	if meth == nil {
 		if notModelledMethods[name] {
 			return nil, notModelled(m.name + "." + name)

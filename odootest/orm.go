@@ -29,6 +29,9 @@ func filterDomain(e *env, m *model, domain any) ([]int64, *exception) {
 		return nil, err.under(frModelsSearch5736, frModelsWhereCalc5487)
 	}
 	active := activeFilter(e, m, domain)
+	if err := sqlCastError(e, m, root, active); err != nil {
+		return nil, err
+	}
 	allow := ruleFilter(e, m, opRead)
 	t := e.table(m.name)
 	var ids []int64

@@ -136,7 +136,7 @@ func (s *Server) authenticate(db, login, password any) (any, *exception) {
 	if err := s.checkDatabase(db); err != nil {
 		return nil, err
 	}
-	for _, u := range s.db.users {
+	for _, u := range s.db.allUsers() {
 		if u.active && u.login == login && u.checkPassword(password) {
 			return u.id, nil
 		}
