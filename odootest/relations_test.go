@@ -95,7 +95,7 @@ func TestX2manyCommandsChangeRelatedRecords(t *testing.T) {
 				t.Errorf("tag 8 count = %v, want 0", n)
 			}
 		}},
-		{"unlink_on_a_one2many_clears_the_parent", map[string]any{"child_ids": []any{cmd(3, parent + 1)}}, func(t *testing.T) {
+		{"unlink_on_a_one2many_clears_the_parent", map[string]any{"child_ids": []any{cmd(3, parent+1)}}, func(t *testing.T) {
 			if p := get(readOne(t, c, "res.partner", parent+1, "parent_id"), "parent_id"); p != false {
 				t.Errorf("child's parent_id = %v, want false", p)
 			}
@@ -204,7 +204,7 @@ func TestReadsFollowRelations(t *testing.T) {
 		{name: "described_field_in_a_path", model: "res.partner", method: "search_count",
 			args: []any{[]any{leaf("message_ids.body", "ilike", "x")}}, error: clsNotImplemented},
 		{name: "name_search_args", model: "res.partner", method: "name_search",
-			kw: map[string]any{"name": "", "args": []any{leaf("user_ids.login", "=", "admin")}},
+			kw:   map[string]any{"name": "", "args": []any{leaf("user_ids.login", "=", "admin")}},
 			want: []any{[]any{int64(3), "YourCompany, Mitchell Admin"}}},
 		{name: "specification_follows_user_ids", model: "res.partner", method: "web_search_read",
 			kw: map[string]any{"domain": []any{leaf("id", "=", 3)},
