@@ -182,12 +182,12 @@ func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value a
 		return nil, nerr
 	}
 	if f == nil {
-		return nil, valueError("Invalid field "+m.name+"."+path[0]+" in leaf "+pyReprTuple(leaf),
+		return nil, valueError("Invalid field "+m.name+"."+path[0]+leafWord(e)+pyReprTuple(leaf),
 			frExpressionInit787, frExpressionParse952)
 	}
 	if len(path) > 1 {
 		if !f.relational() {
-			return nil, valueError("Invalid field "+m.name+"."+strings.Join(path, ".")+" in leaf "+pyReprTuple(leaf),
+			return nil, valueError("Invalid field "+m.name+"."+strings.Join(path, ".")+leafWord(e)+pyReprTuple(leaf),
 				frExpressionInit787, frExpressionParse952)
 		}
 		comodel := registry[f.relation]
@@ -258,4 +258,13 @@ func activeFilter(e *env, m *model, domain any) bool {
 		}
 	}
 	return true
+}
+
+// leafWord is how the version names a domain leaf in its messages: 19.0
+// calls it a condition.
+func leafWord(e *env) string {
+	if e.version == "19.0" {
+		return " in condition "
+	}
+	return " in leaf "
 }

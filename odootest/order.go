@@ -40,7 +40,10 @@ func parseOrder(e *env, m *model, spec string) ([]orderTerm, *exception) {
 
 func parseOrderTerm(e *env, m *model, words []string) (orderTerm, *exception) {
 	name := strings.TrimSuffix(strings.Trim(words[0], `"`), ".id")
-	if strings.Contains(name, ".") {
+	if first, prop, dotted := strings.Cut(name, "."); dotted {
+		if e.version == "19.0" { // 19.0 reads a.b as a property of a
+			return orderTerm{}, valueError("Invalid field property " + pyRepr(prop) + " on " + m.name + "." + first)
+		}
 		return orderTerm{}, valueError("Invalid field " + pyRepr(name) + " on model " + pyRepr(m.name))
 	}
 	f, err := lookupField(e, m, name)

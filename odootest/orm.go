@@ -64,8 +64,7 @@ func checkFields(e *env, m *model, names []string) *exception {
 			return err
 		}
 		if f == nil {
-			return valueError("Invalid field "+pyRepr(n)+" on model "+pyRepr(m.name),
-				frModelsDetermineFieldsToFetch4111)
+			return invalidField(e, m, n).under(frModelsDetermineFieldsToFetch4111)
 		}
 	}
 	return nil
@@ -140,4 +139,13 @@ func missing(e *env, m *model, ids []int64) int64 {
 		}
 	}
 	return 0
+}
+
+// invalidField is the ValueError of a field name a model does not have;
+// 19.0 leaves out "model".
+func invalidField(e *env, m *model, name string) *exception {
+	if e.version == "19.0" {
+		return valueError("Invalid field " + pyRepr(name) + " on " + pyRepr(m.name))
+	}
+	return valueError("Invalid field " + pyRepr(name) + " on model " + pyRepr(m.name))
 }

@@ -22,13 +22,19 @@ const clsInvalidText = "psycopg2.errors.InvalidTextRepresentation"
 // sqlCastError returns the database error a search with this parsed domain
 // raises, or nil when every value fits its column.
 func sqlCastError(e *env, m *model, root node, active bool) *exception {
-	r := &sqlRenderer{table: sqlTable(m.name), cursor: -1}
+	r := &sqlRenderer{table: sqlTable(m.name), cursor: -1, v19: e.version == "19.0"}
 	var where node = root
 	if active {
 		where = andNode{activeLeaf{}, root}
 	}
 	r.b.WriteString(`SELECT "` + r.table + `"."id" FROM "` + r.table + `" WHERE `)
-	r.node(where)
+	if r.v19 { // 19.0: no parentheses around each condition, one around the domain
+		r.b.WriteString("(")
+		r.node(where)
+		r.b.WriteString(")")
+	} else {
+		r.node(where)
+	}
 	if r.cursor < 0 {
 		return nil
 	}
@@ -47,6 +53,7 @@ func (activeLeaf) match(*env, record) bool { return true }
 
 type sqlRenderer struct {
 	table  string
+	v19    bool // Odoo 19.0's SQL: "IS TRUE", "IN" for "=", fewer parentheses
 	b      strings.Builder
 	cursor int    // offset of the first value the column cannot take, or -1
 	bad    string // that value
@@ -55,6 +62,12 @@ type sqlRenderer struct {
 func (r *sqlRenderer) node(n node) {
 	switch x := n.(type) {
 	case andNode:
+		if r.v19 {
+			r.node(x.a)
+			r.b.WriteString(" AND ")
+			r.node(x.b)
+			return
+		}
 		r.pair(x.a, " AND ", x.b)
 	case orNode:
 		r.pair(x.a, " OR ", x.b)
@@ -65,6 +78,10 @@ func (r *sqlRenderer) node(n node) {
 	case constNode:
 		r.b.WriteString(strings.ToUpper(strconv.FormatBool(bool(x))))
 	case activeLeaf:
+		if r.v19 {
+			r.b.WriteString(`"` + r.table + `"."active" IS TRUE`)
+			return
+		}
 		r.b.WriteString(`("` + r.table + `"."active" = true)`)
 	case *leafNode:
 		r.leaf(x)
@@ -93,11 +110,18 @@ func (r *sqlRenderer) leaf(l *leafNode) {
 		r.b.WriteString("TRUE")
 		return
 	}
-	r.b.WriteString(`("` + r.table + `"."` + l.f.name + `" ` + op + " ")
 	items, isList := asList(l.value)
+	if r.v19 && (op == "=" || op == "!=") {
+		op, items, isList = map[string]string{"=": "IN", "!=": "NOT IN"}[op], []any{l.value}, true
+	}
+	open, close := "(", ")"
+	if r.v19 {
+		open, close = "", ""
+	}
+	r.b.WriteString(open + `"` + r.table + `"."` + l.f.name + `" ` + op + " ")
 	if !isList {
 		r.literal(l.f, l.value)
-		r.b.WriteString(")")
+		r.b.WriteString(close)
 		return
 	}
 	r.b.WriteString("(")
@@ -107,7 +131,7 @@ func (r *sqlRenderer) leaf(l *leafNode) {
 		}
 		r.literal(l.f, it)
 	}
-	r.b.WriteString("))")
+	r.b.WriteString(")" + close)
 }
 
 func (r *sqlRenderer) literal(f *field, v any) {
