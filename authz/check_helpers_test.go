@@ -115,3 +115,14 @@ func asRefusal(err error, r **authz.Refusal) bool {
 	*r = x
 	return ok
 }
+
+// decodeLoose decodes s as JSON, nil when it is not.
+func decodeLoose(s string) any {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}

@@ -24,19 +24,16 @@ func (k *checker) context(model string, v any) error {
 	if !ok {
 		return shape("context %v: want an object", v)
 	}
-	for _, key := range sortedKeys(m) {
+	return eachKey(m, func(key string) error {
 		if valid, basic := basicContext[key]; basic {
 			if !valid(m[key]) {
 				return shape("the value %v of context key %s", m[key], key)
 			}
-			continue
+			return nil
 		}
 		if strings.HasPrefix(key, "default_") {
 			k.defaults = true
 		}
-		if err := k.needFor(model, opContext, "context key "+key+" on "+model); err != nil {
-			return err
-		}
-	}
-	return nil
+		return k.needFor(model, opContext, "context key "+key+" on "+model)
+	})
 }

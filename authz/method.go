@@ -91,19 +91,16 @@ func (k *checker) call(c *Call) error {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(c.Kwargs) {
+	return eachKey(c.Kwargs, func(name string) error {
 		if name == "context" {
-			continue
+			return nil
 		}
 		kd, ok := sig.kind(name)
 		if !ok {
 			return shape("%s.%s: unknown argument %q", c.Model, c.Method, name)
 		}
-		if err := k.arg(kd, c.Kwargs[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+		return k.arg(kd, c.Kwargs[name])
+	})
 }
 
 func (s *signature) kind(name string) (kind, bool) {
@@ -196,15 +193,12 @@ func (k *checker) generic(c *Call) error {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(c.Kwargs) {
+	return eachKey(c.Kwargs, func(name string) error {
 		if name == "context" {
-			continue
+			return nil
 		}
-		if err := k.opaque(c.Kwargs[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+		return k.opaque(c.Kwargs[name])
+	})
 }
 
 func (k *checker) opaque(v any) error {

@@ -268,16 +268,13 @@ func (k *checker) spec(model string, v any, depth int) error {
 	if depth > maxDepth {
 		return shape("specifications nested more than %d deep", maxDepth)
 	}
-	for _, name := range sortedKeys(m) {
+	return eachKey(m, func(name string) error {
 		f, err := k.field(model, name)
 		if err != nil {
 			return err
 		}
-		if err := k.subSpec(model, name, f, m[name], depth); err != nil {
-			return err
-		}
-	}
-	return nil
+		return k.subSpec(model, name, f, m[name], depth)
+	})
 }
 
 func (k *checker) subSpec(model, name string, f Field, v any, depth int) error {
@@ -291,12 +288,12 @@ func (k *checker) subSpec(model, name string, f Field, v any, depth int) error {
 	if !f.relational() {
 		return shape("specification of field %s of %s: a %s field takes {}", name, model, f.Type)
 	}
-	for _, key := range sortedKeys(sub) {
+	return eachKey(sub, func(key string) error {
 		var err error
 		switch val := sub[key]; key {
 		case "fields":
 			if f.Type == typeMany2one && displayOnly(val) {
-				continue
+				return nil
 			}
 			if err = k.need(f.Relation, opRead, name, model); err == nil {
 				err = k.spec(f.Relation, val, depth+1)
@@ -314,11 +311,8 @@ func (k *checker) subSpec(model, name string, f Field, v any, depth int) error {
 		default:
 			err = shape("specification key %q of field %s of %s", key, name, model)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }
 
 // displayOnly: a sub-specification of only display_name and id, each {}.

@@ -36,32 +36,42 @@ func (k *checker) vals(model string, v any, create bool, depth int) error {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(m) {
+	return eachKey(m, func(name string) error {
 		f, err := k.field(model, name)
-		if err != nil {
-			return err
-		}
 		switch {
-		case f.Type == typeMany2one:
-			err = many2oneValue(model, name, m[name])
-		case f.x2many():
-			err = k.commands(model, name, f, m[name], depth)
-		}
-		if err != nil {
+		case err != nil:
 			return err
+		case f.Type == typeMany2one:
+			return many2oneValue(model, name, m[name])
+		case f.x2many():
+			return k.commands(model, name, f, m[name], depth)
+		}
+		return nil
+	})
+}
+
+// eachKey calls fn for each key of m until one fails. The first failure
+// in key order is returned, so that a call is refused the same way every
+// time; the keys are sorted only then, the allowed path does not pay.
+func eachKey(m map[string]any, fn func(key string) error) error {
+	for key := range m {
+		if err := fn(key); err != nil {
+			if len(m) == 1 {
+				return err
+			}
+			return eachSorted(m, fn)
 		}
 	}
 	return nil
 }
 
-// sortedKeys: the first refusal of a call is the same every time.
-func sortedKeys(m map[string]any) []string {
-	if len(m) == 1 {
-		for k := range m {
-			return []string{k}
+func eachSorted(m map[string]any, fn func(key string) error) error {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		if err := fn(key); err != nil {
+			return err
 		}
 	}
-	return slices.Sorted(maps.Keys(m))
+	return nil
 }
 
 // many2oneValue accepts what sets a many2one to an existing record: an id,
