@@ -288,6 +288,10 @@ func FuzzJSONRPC(f *testing.F) {
 	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "read", [[1, 3]], {"fields": ["name", "child_ids"]}]}}`)
 	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "create", [[{"name": "x", "category_id": [[6, 0, [7]]]}]], {}]}}`)
 	f.Add(`{"params": {"service": "object", "method": "execute", "args": ["odoo_test", "2", "admin", "res.partner", "web_search_read", [], {"name": {}}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "create", [{"name": "p", "user_ids": [[0, 0, {"name": "u", "login": "x", "groups_id": [[6, 0, [4, 1]]]}]], "child_ids": [[0, 0, {"name": "c", "bank_ids": [[0, 0, {"acc_number": "1"}]]}], [4, 17], [3, 18], [2, 33]]}], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "write", [[9], {"category_id": [[1, 7, {"name": "t"}], [2, 6], [5], [6, 0, [1]]], "user_ids": [[6, 0, [6]]]}], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "read_group", [[["user_ids.groups_id.name", "=", "Settings"]], ["__count"], ["country_id"]], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "web_search_read", [[["id", "in", [1, "a"]]], {"user_ids": {"fields": {"groups_id": {"fields": {"name": {}}}}}}], {}]}}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		watchdog := time.AfterFunc(5*time.Second, func() { panic("slow: " + body) })
 		defer watchdog.Stop()
