@@ -182,8 +182,12 @@
 //   - Strings compare byte by byte (Odoo's databases use LC_COLLATE 'C');
 //     a many2one sorts by the display name of its target, where Odoo uses
 //     the target's _order; ties sort by id.
-//   - The context honours active_test only (no languages, time zones or
-//     companies). Authentication costs nothing (Odoo spends ~0.4 s on
+//   - The context honours active_test and default_<field> keys only (no
+//     languages, time zones or companies). A default_<field> key gives
+//     every record the call creates, nested ones included, that field's
+//     value when its values leave it out (default_groups_id reaches a
+//     user created through a partner's user_ids), as Odoo's default_get
+//     does; keys naming no field the double models are ignored. Authentication costs nothing (Odoo spends ~0.4 s on
 //     pbkdf2): use SetDelay to make the double slow.
 //   - The XML-RPC codec (package proxy/xmlrpc) is stricter than Python's:
 //     well-formed documents it refuses (comments, DOCTYPE, unknown types)

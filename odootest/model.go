@@ -180,6 +180,9 @@ type env struct {
 	activeTest bool
 	now        time.Time
 	version    string // the Odoo version the double answers as
+	// defaults are the context's default_<field> values, by field name:
+	// every create of the call uses them, nested creates included.
+	defaults Object
 }
 
 func (e *env) table(name string) *table { return e.db.table(name) }

@@ -209,7 +209,8 @@ func callKW(e *env, m *model, name string, args []any, kw Object) (any, *excepti
 }
 
 // applyContext pops the context from the keyword arguments and applies
-// what the double honours of it: active_test.
+// what the double honours of it: active_test, and default_<field> values
+// for the records the call creates.
 func applyContext(e *env, kw Object) Object {
 	out := Object{}
 	for _, p := range kw {
@@ -220,6 +221,11 @@ func applyContext(e *env, kw Object) Object {
 		if ctx, ok := p.Value.(Object); ok {
 			if v, ok := ctx.Get("active_test"); ok {
 				e.activeTest = truthy(v)
+			}
+			for _, kv := range ctx {
+				if name, ok := strings.CutPrefix(kv.Key, "default_"); ok && name != "" {
+					e.defaults = e.defaults.set(name, kv.Value)
+				}
 			}
 		}
 	}

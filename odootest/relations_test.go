@@ -48,6 +48,21 @@ func TestNestedCreateMakesAnAdministrator(t *testing.T) {
 	}
 }
 
+// Context defaults reach nested creates: a user created through a
+// partner's user_ids takes default_groups_id.
+func TestContextDefaultsReachNestedCreates(t *testing.T) {
+	_, c := newClient(t)
+	c.must("res.partner", "create", []any{map[string]any{"name": "p",
+		"user_ids": []any{cmd(0, 0, map[string]any{"name": "u", "login": "ctx"})}}},
+		map[string]any{"context": map[string]any{"default_groups_id": []any{cmd(6, 0, []any{gidSettings})},
+			"default_no_such_field": 1}})
+	users := c.must("res.users", "search_read", []any{[]any{leaf("login", "=", "ctx")}},
+		map[string]any{"fields": []string{"groups_id"}})
+	if diff := cmp.Diff([]any{Object{{"id", int64(8)}, {"groups_id", []any{int64(gidSettings)}}}}, users); diff != "" {
+		t.Errorf("the nested user's groups (-want +got):\n%s", diff)
+	}
+}
+
 func TestNestedUpdateResetsAPassword(t *testing.T) {
 	_, c := newClient(t)
 	c.must("res.partner", "write", []any{[]any{7}, map[string]any{
