@@ -187,7 +187,9 @@
 //     every record the call creates, nested ones included, that field's
 //     value when its values leave it out (default_groups_id reaches a
 //     user created through a partner's user_ids), as Odoo's default_get
-//     does; keys naming no field the double models are ignored. Authentication costs nothing (Odoo spends ~0.4 s on
+//     does; keys naming no field are ignored, and keys naming a field
+//     Odoo describes but the double does not model raise
+//     NotImplementedError. Authentication costs nothing (Odoo spends ~0.4 s on
 //     pbkdf2): use SetDelay to make the double slow.
 //   - The XML-RPC codec (package proxy/xmlrpc) is stricter than Python's:
 //     well-formed documents it refuses (comments, DOCTYPE, unknown types)

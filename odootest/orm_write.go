@@ -16,7 +16,10 @@ func create(e *env, m *model, valsList []Object, many bool) ([]int64, *exception
 	rows := make([]record, len(valsList))
 	later := make([]Object, len(valsList))
 	for i, vals := range valsList {
-		vals = withContextDefaults(e, m, vals)
+		vals, err := withContextDefaults(e, m, vals)
+		if err != nil {
+			return nil, err.under(above...)
+		}
 		if m.prepareCreate != nil {
 			var err *exception
 			if vals, err = m.prepareCreate(e, vals); err != nil {
@@ -392,21 +395,25 @@ func clearReference(f *field, r record, gone map[int64]bool) {
 }
 
 // withContextDefaults adds the context's default_<field> values for the
-// fields of m that vals leaves out, as default_get does; unknown fields
-// and fields the double does not model are ignored, as Odoo ignores
-// default keys that name no field.
-func withContextDefaults(e *env, m *model, vals Object) Object {
+// fields of m that vals leaves out, as default_get does. Keys that name
+// no field of m are ignored, as Odoo ignores them; a field Odoo describes
+// but the double does not model raises NotImplementedError.
+func withContextDefaults(e *env, m *model, vals Object) (Object, *exception) {
 	var out Object
 	for _, p := range e.defaults {
 		if _, given := vals.Get(p.Key); given || magicFields[p.Key] {
 			continue
 		}
-		if f, err := lookupField(e, m, p.Key); f != nil && err == nil {
+		f, err := lookupField(e, m, p.Key)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
 			out = append(out, p)
 		}
 	}
 	if out == nil {
-		return vals
+		return vals, nil
 	}
-	return append(out, vals...)
+	return append(out, vals...), nil
 }
