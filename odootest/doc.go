@@ -140,10 +140,11 @@
 // accounts and is refused while a user points to it; admin and OdooBot
 // cannot be deleted (UserError).
 //
-// For tests: Calls and ModelCalls list what reached the double, with the
-// model method's args and kwargs as decoded (never the password);
-// Records returns a model's records as stored, to prove what a call
-// changed or that nothing was created.
+// For tests: Calls lists what reached the double; ModelCalls lists the
+// object calls that named a model, each a ModelCall with the model
+// method's Args and Kwargs as decoded (never the password); Records
+// returns a model's records as stored, to prove what a call changed or
+// that nothing was created.
 //
 // Writes: empty values read as false, many2one as [id, "name"]; required
 // fields, foreign keys and res.partner's "Contacts require a name" CHECK
@@ -163,6 +164,8 @@
 //     double does not model raise NotImplementedError (see "Field
 //     descriptions"), as do web_read_group, onchange, export_data, load
 //     and a few other real methods, and the read_group calls above.
+//   - fields_get answers what admin sees, whoever asks: Odoo leaves out
+//     the fields whose groups the user lacks.
 //   - res.users does not inherit res.partner's other fields (email,
 //     child_ids, ...: NotImplementedError on a user), has no implied
 //     groups, no virtual group fields (sel_groups_*, in_group_*: described

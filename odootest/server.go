@@ -39,7 +39,7 @@ type Server struct {
 	db *database
 
 	callsMu sync.Mutex
-	calls   []Call
+	calls   []ModelCall // every call; Args and Kwargs set for object calls
 
 	delay  atomic.Int64 // nanoseconds each request waits
 	hangMu sync.Mutex
@@ -57,10 +57,16 @@ type Call struct {
 	UID         int64  // object calls: the uid sent
 	Model       string // object calls: the model
 	ModelMethod string // object calls: the model method
-	// Args and Kwargs are what an object call passes to the model
-	// method, as decoded: execute_kw's args and kw, execute's arguments
-	// after the method name (Kwargs nil). Dicts are Object, lists []any,
-	// integers int64. The password is not recorded.
+}
+
+// ModelCall is an object call (execute or execute_kw) that named a model,
+// with what it passed to the model method, as decoded: Args are
+// execute_kw's args (execute's arguments after the method name), Kwargs
+// execute_kw's kw (nil for execute). Dicts are Object, lists []any,
+// integers int64, as everywhere in the double. The password is not
+// recorded.
+type ModelCall struct {
+	Call
 	Args   []any
 	Kwargs Object
 }
@@ -154,15 +160,22 @@ func (s *Server) SetHang(on bool) {
 func (s *Server) Calls() []Call {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
-	return append([]Call(nil), s.calls...)
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		out[i] = c.Call
+	}
+	return out
 }
 
 // ModelCalls returns the object calls (execute and execute_kw) received
-// so far that name a model, oldest first, whatever their outcome: what a
-// test checks to prove that a call did or did not reach Odoo.
-func (s *Server) ModelCalls() []Call {
-	var out []Call
-	for _, c := range s.Calls() {
+// so far that name a model, oldest first, whatever their outcome (bad
+// credentials included), with their arguments: what a test checks to
+// prove that a call did or did not reach Odoo, and what it carried.
+func (s *Server) ModelCalls() []ModelCall {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	var out []ModelCall
+	for _, c := range s.calls {
 		if c.Service == "object" && c.Model != "" {
 			out = append(out, c)
 		}
@@ -170,7 +183,7 @@ func (s *Server) ModelCalls() []Call {
 	return out
 }
 
-func (s *Server) record(c Call) {
+func (s *Server) record(c ModelCall) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	s.calls = append(s.calls, c)

@@ -18,8 +18,7 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 			res, err = nil, newException(clsException, fmt.Sprintf("odootest: internal error: %v", p))
 		}
 	}()
-	describeCall(c, params)
-	s.record(*c)
+	s.record(describeCall(c, params))
 	switch c.Service {
 	case "common":
 		res, err = s.common(c.Method, params)
@@ -37,8 +36,9 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 }
 
 // describeCall fills the call's uid, database, model and model method
-// from an object call's parameters.
-func describeCall(c *Call, params []any) {
+// from an object call's parameters, and returns it with the arguments of
+// the model method.
+func describeCall(c *Call, params []any) ModelCall {
 	str := func(i int) string {
 		if i < len(params) {
 			s, _ := params[i].(string)
@@ -48,19 +48,21 @@ func describeCall(c *Call, params []any) {
 	}
 	c.DB = str(0)
 	if c.Service != "object" || len(params) < 2 {
-		return
+		return ModelCall{Call: *c}
 	}
 	c.UID, _ = asInt(params[1])
 	c.Model, c.ModelMethod = str(3), str(4)
+	mc := ModelCall{Call: *c}
 	switch {
 	case c.Method == "execute_kw" && len(params) > 5:
-		c.Args, _ = asList(params[5])
+		mc.Args, _ = asList(params[5])
 		if len(params) > 6 {
-			c.Kwargs, _ = params[6].(Object)
+			mc.Kwargs, _ = params[6].(Object)
 		}
 	case c.Method == "execute" && len(params) > 5:
-		c.Args = append([]any(nil), params[5:]...)
+		mc.Args = append([]any(nil), params[5:]...)
 	}
+	return mc
 }
 
 func (s *Server) versionInfo() Object {
