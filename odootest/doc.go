@@ -93,6 +93,8 @@
 // on 19.0, the other name a TypeError), fields_get, default_get,
 // web_search_read, web_read (a specification follows relations:
 // {"user_ids": {"fields": {"login": {}}}}), read_group (see below),
+// export_data (paths through relations, "user_ids/login"; modelled from
+// Odoo 18's source, not recorded: see export.go),
 // check_access, check_access_rights, check_access_rule, action_archive,
 // action_unarchive, toggle_active. Private methods raise AccessError, unknown ones
 // AttributeError, unknown models UserError, bad fields and bad domains
@@ -162,8 +164,8 @@
 //   - Only the models and fields above exist; others answer as a model
 //     that is not installed. Fields and models Odoo describes but the
 //     double does not model raise NotImplementedError (see "Field
-//     descriptions"), as do web_read_group, onchange, export_data, load
-//     and a few other real methods, and the read_group calls above.
+//     descriptions"), as do web_read_group, onchange, load and a few
+//     other real methods, and the read_group calls above.
 //   - fields_get answers what admin sees, whoever asks: Odoo leaves out
 //     the fields whose groups the user lacks.
 //   - res.users does not inherit res.partner's other fields (email,

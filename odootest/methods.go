@@ -27,6 +27,7 @@ func init() {
 		"action_archive":      {record: true, run: runSetActive(false)},
 		"action_unarchive":    {record: true, run: runSetActive(true)},
 		"toggle_active":       {record: true, run: runToggleActive},
+		"export_data":         {record: true, params: []param{req("fields_to_export")}, run: runExportData},
 		"read_group":          {params: []param{req("domain"), req("fields"), req("groupby"), opt("offset", int64(0)), opt("limit", nil), opt("orderby", false), opt("lazy", true)}, run: runReadGroup},
 	}
 }
@@ -49,7 +50,7 @@ func methodOf(e *env, name string) *method {
 // exist. (search_fetch and exists return recordsets, which Odoo cannot
 // send over RPC either.)
 var notModelledMethods = map[string]bool{
-	"web_read_group": true, "export_data": true, "load": true, "onchange": true,
+	"web_read_group": true, "load": true, "onchange": true,
 	"get_metadata": true, "read_progress_bar": true, "message_post": true, "search_fetch": true,
 	"exists": true,
 }
