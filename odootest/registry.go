@@ -211,8 +211,10 @@ func usersCompute(e *env, f *field, r record) any {
 			}
 		}
 		return true
+	case "password":
+		return "" // _compute_password: never read back
 	}
-	return nil // password: never read back
+	return nil
 }
 
 // usersName is the name of the user's partner (res.users inherits it).
