@@ -14,11 +14,11 @@
 // status, headers, JSON bodies key order included and byte for byte as
 // Odoo's json.dumps writes them, XML bodies byte for byte, tracebacks
 // included. TestFixturesRelations replays the 45 cases of 18.0/relations
-// (x2many commands, dotted paths) the same way, except that a traceback
-// is compared by its exception (from the exception's name to the end):
-// on those paths the double's tracebacks are abridged.
+// (x2many commands, dotted paths) the same way, tracebacks included.
 // TestFixturesRelations19 replays 30 of the 45 cases of 19.0/relations
-// against the 19.0 mode: 01-06, 08-15, 21, 25, 26, 29-32, 35, 36, 39-45.
+// against the 19.0 mode, a traceback compared by its exception (from the
+// exception's name to the end: the 19.0 mode's frames are 18.0's): 01-06,
+// 08-15, 21, 25, 26, 29-32, 35, 36, 39-45.
 // The 15 others are not sent, because their answers depend on 19.0's
 // demo data, which the 19.0 mode does not hold (07, 16-20, 22-24, 28,
 // 33, 34, 37, 38: other ids, tags, countries, counts; 23 would delete

@@ -163,7 +163,7 @@ func parseLeaf(e *env, m *model, tok any) (node, *exception) {
 	if !termOperators[op] || left == "" {
 		return nil, invalidLeaf(tok)
 	}
-	return resolveLeaf(e, m, leaf, strings.Split(left, "."), op, leaf[2])
+	return resolveLeaf(e, m, leaf, strings.Split(left, "."), op, leaf[2], 0)
 }
 
 // constLeaf recognizes TRUE_LEAF (1, '=', 1) and FALSE_LEAF (0, '=', 1).
@@ -176,14 +176,21 @@ func constLeaf(leaf []any) (node, bool) {
 	return constNode(l == 1), true
 }
 
-func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value any) (node, *exception) {
+// resolveLeaf resolves the field path of a leaf on m, depth relations
+// down from the domain's model. An unknown field is refused as Odoo's
+// _anyfy_leaves refuses it, one frame per relation followed.
+func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value any, depth int) (node, *exception) {
 	f, nerr := lookupField(e, m, path[0])
 	if nerr != nil {
 		return nil, nerr
 	}
 	if f == nil {
-		return nil, valueError("Invalid field "+m.name+"."+path[0]+leafWord(e)+pyReprTuple(leaf),
-			frExpressionInit787, frExpressionParse952)
+		frames := []frame{frExpressionInit781, frExpressionDomainCombineAnies599}
+		for range depth {
+			frames = append(frames, frExpressionAnyfyLeaves378)
+		}
+		frames = append(frames, frExpressionAnyfyLeaves374)
+		return nil, valueError("Invalid field "+m.name+"."+path[0]+leafWord(e)+pyReprTuple(leaf), frames...)
 	}
 	if len(path) > 1 {
 		if !f.relational() {
@@ -195,7 +202,7 @@ func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value a
 			return nil, notModelled("searching " + f.relation + " records through " + m.name + "." + f.name)
 		}
 		rest := []any{strings.Join(path[1:], "."), leaf[1], leaf[2]}
-		sub, err := resolveLeaf(e, comodel, rest, path[1:], op, value)
+		sub, err := resolveLeaf(e, comodel, rest, path[1:], op, value, depth+1)
 		if err != nil {
 			return nil, err
 		}

@@ -217,14 +217,12 @@ func treeFiles(tb testing.TB, root string) map[string]string {
 // TestFixturesRelations replays 18.0/relations (x2many commands that
 // create, write, delete and link records of other models; dotted paths in
 // domains, orders, fields, groupbys and specifications) in order against
-// one fresh double, as TestFixtures does, except that the traceback of an
-// error (data.debug) is compared by its exception, from the exception's
-// name to the end: the double's tracebacks on these paths are abridged.
+// one fresh double, exactly as TestFixtures does, tracebacks included.
 func TestFixturesRelations(t *testing.T) {
 	_, ts := NewServer(t, fixtureConfig("18.0"))
 	for _, fx := range loadFixtures(t, "18.0/relations") {
 		t.Run(strings.TrimSuffix(fx.Case, ".json"), func(t *testing.T) {
-			replayAbridged(t, ts.URL, fx)
+			replay(t, ts.URL, fx)
 		})
 	}
 }
@@ -318,7 +316,9 @@ var relations19NotReplayed = map[string]string{
 
 // TestFixturesRelations19 replays 19.0/relations against the double's
 // 19.0 mode as TestFixturesRelations does 18.0's, but for the cases of
-// relations19NotReplayed (reported as skipped, with the reason).
+// relations19NotReplayed (reported as skipped, with the reason), and with
+// a traceback compared by its exception, from the exception's name to the
+// end: the double's 19.0 tracebacks are 18.0's frames.
 func TestFixturesRelations19(t *testing.T) {
 	_, ts := NewServer(t, fixtureConfig("19.0"))
 	for _, fx := range loadFixtures(t, "19.0/relations") {

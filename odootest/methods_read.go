@@ -2,6 +2,10 @@ package odootest
 
 func runSearch(c *call) (any, *exception) {
 	ids, err := search(c.e, c.m, c.args["domain"], c.int("offset"), c.int("limit"), c.str("order"))
+	if err != nil && err.class == clsInvalidText { // raised by the query, which search runs last
+		return nil, err.under(frModelsSearch1717, frModelsSearchFetch1749, frModelsFetchQuery4183, frModelsBrowse6157,
+			frQueryBool261, frQueryGetResultIDs225, frAPIExecuteQuery962, frSqlDbExecute354)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -11,7 +15,7 @@ func runSearch(c *call) (any, *exception) {
 func runSearchCount(c *call) (any, *exception) {
 	ids, err := search(c.e, c.m, c.args["domain"], 0, c.int("limit"), "id")
 	if err != nil {
-		return nil, err
+		return nil, err.under(frModelsSearchCount1694)
 	}
 	return int64(len(ids)), nil
 }

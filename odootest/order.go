@@ -44,7 +44,8 @@ func parseOrderTerm(e *env, m *model, words []string) (orderTerm, *exception) {
 		if e.version == "19.0" { // 19.0 reads a.b as a property of a
 			return orderTerm{}, valueError("Invalid field property " + pyRepr(prop) + " on " + m.name + "." + first)
 		}
-		return orderTerm{}, valueError("Invalid field " + pyRepr(name) + " on model " + pyRepr(m.name))
+		return orderTerm{}, valueError("Invalid field "+pyRepr(name)+" on model "+pyRepr(m.name),
+			frModelsSearch5740, frModelsOrderToSQL5549, frModelsOrderFieldToSQL5584, frModelsFieldToSQL2935)
 	}
 	f, err := lookupField(e, m, name)
 	if err != nil {

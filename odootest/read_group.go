@@ -22,7 +22,8 @@ func runReadGroup(c *call) (any, *exception) {
 		if f, err := lookupField(c.e, c.m, name); err != nil || f == nil {
 			return nil, invalidGroupby(c, gb, err)
 		}
-		return nil, valueError("Property name " + pyRepr(prop) + " has to be used on a property field.")
+		return nil, valueError("Property name "+pyRepr(prop)+" has to be used on a property field.",
+			frModelsReadGroup2800, frModelsReadGroupGetAnnotatedGroupby2744)
 	}
 	f, ferr := lookupField(c.e, c.m, gb)
 	if ferr != nil || f == nil {
