@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path"
-	"sort"
 )
 
 // The field descriptions real Odoo gave for the models a gateway's scopes
@@ -96,14 +95,18 @@ func loadModelDesc(file string) (string, *modelDesc) {
 	return model, desc
 }
 
-// describedModels lists the models of a version's catalog, sorted.
-func describedModels(version string) []string {
-	var out []string
-	for name := range catalogs[version] {
-		out = append(out, name)
+// relatedModel reports whether a field the version's catalog describes
+// relates to model: a model that exists in that Odoo, though the double
+// does not model it.
+func relatedModel(version, model string) bool {
+	for _, desc := range catalogs[version] {
+		for _, f := range desc.fields {
+			if rel, _ := f.attrs.Get("relation"); rel == model {
+				return true
+			}
+		}
 	}
-	sort.Strings(out)
-	return out
+	return false
 }
 
 // description is Odoo's description of model m on the env's version, or

@@ -85,7 +85,10 @@
 // NotImplementedError saying so, never a ValueError Odoo would not raise.
 // res.company and mail.message are only described: fields_get answers,
 // every other method raises NotImplementedError (the double holds none
-// of their records).
+// of their records). A model that a described field relates to but that
+// the double does not hold (mail.followers, res.users.apikeys, ...)
+// exists in Odoo: calls on it raise NotImplementedError, where a model
+// Odoo does not have raises UserError.
 //
 // Methods: search, search_count, search_read, read,
 // create (a dict gives an id, a list of dicts a list), write, unlink,

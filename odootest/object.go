@@ -122,6 +122,9 @@ func (s *Server) execute(e *env, obj, method any, args []any, kw Object) (any, *
 	}
 	modelName, _ := obj.(string)
 	m := registry[modelName]
+	if m == nil && relatedModel(e.version, modelName) {
+		return nil, notModelled("model " + modelName + " (a comodel of fields Odoo " + e.version + " describes)")
+	}
 	if m == nil {
 		return nil, newException(clsUserError, "Object "+pyStr(obj)+" doesn't exist", frModelExecute68, frModelExecuteCr51)
 	}

@@ -248,6 +248,8 @@ func TestReadsFollowRelations(t *testing.T) {
 			args: []any{[]any{leaf("id", "in", []any{1, "x'y"})}}, error: clsInvalidText},
 		{name: "described_model_has_no_records", model: "res.company", method: "search_read",
 			args: []any{[]any{}}, error: clsNotImplemented},
+		{name: "comodel_of_a_described_field", model: "mail.followers", method: "fields_get", error: clsNotImplemented},
+		{name: "model_odoo_does_not_have", model: "no.such.model", method: "fields_get", error: clsUserError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
