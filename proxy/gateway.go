@@ -139,6 +139,9 @@ type rpcCall interface {
 	forward(c echo.Context, a Account, uid int64) error
 	// version answers common.version from the default account's Odoo.
 	version(c echo.Context) error
+	// odooCall is an object call's model, method and arguments, decoded
+	// for authz's check.
+	odooCall() (*authz.Call, error)
 }
 
 // dispatch routes a call: version is public, login and authenticate are
@@ -197,7 +200,30 @@ func (g *Gateway) object(c echo.Context, rc rpcCall) error {
 	if err != nil {
 		return rc.refuse(c, upstreamRefusal(err))
 	}
+	if r := g.checkCall(c, rc, &d, acct); r != nil {
+		return rc.refuse(c, r)
+	}
 	return rc.forward(c, acct, uid)
+}
+
+// checkCall checks everything the call reaches beyond its model and
+// method (authz.Decision.CheckCall); nil lets it through.
+func (g *Gateway) checkCall(c echo.Context, rc rpcCall, d *authz.Decision, acct Account) *refusal {
+	call, err := rc.odooCall()
+	ctx := c.Request().Context()
+	if err == nil {
+		err = g.client.CheckCall(ctx, d, acct, call)
+	}
+	if err == nil {
+		return nil
+	}
+	var r *authz.Refusal
+	if errors.As(err, &r) {
+		c.Set(httpapi.DecisionKey, r.Error())
+	} else {
+		g.failed(ctx, acct, err)
+	}
+	return checkRefusal(err)
 }
 
 // check asks authz about the call. The key comes from the Authorization
