@@ -52,7 +52,8 @@ type Config struct {
 
 // Gateway serves Odoo's JSON-RPC and XML-RPC endpoints to partners and
 // forwards what their keys allow to Odoo as service accounts. It is safe
-// for concurrent use and starts no goroutine.
+// for concurrent use; the Client it makes (Config.Client nil) runs its
+// metadata cache's goroutine until Close.
 type Gateway struct {
 	auth      Authorizer
 	accounts  AccountResolver
