@@ -359,3 +359,36 @@ func TestRESTChecksEveryCall(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationsExecuteRefused: object.execute (positional arguments, no
+// kwargs) is checked as execute_kw is, on JSON-RPC and XML-RPC.
+func TestRelationsExecuteRefused(t *testing.T) {
+	h := relationsHarness(t)
+	key := h.key(t, "default", "odoo:res.partner:create", "odoo:res.partner:write")
+	vals := map[string]any{"name": "p", "user_ids": []any{[]any{int64(0), int64(0), map[string]any{"login": "x", "name": "x"}}}}
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			h.odoo.Reset()
+			params := []any{"odoo_test", int64(2), key, "res.partner", "write", []any{int64(9)}, vals}
+			var x exchange
+			if proto == "jsonrpc" {
+				b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+					"params": map[string]any{"service": "object", "method": "execute", "args": params}})
+				x = post(t, h.url+"/jsonrpc", "application/json", b)
+			} else {
+				var buf bytes.Buffer
+				if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute", Params: params}); err != nil {
+					t.Fatal(err)
+				}
+				path := map[string]string{"xmlrpc": "/xmlrpc/2/object", "xmlrpc-legacy": "/xmlrpc/object"}[proto]
+				x = post(t, h.url+path, "text/xml", buf.Bytes())
+			}
+			if msg := accessErrorText(t, proto, x); !strings.Contains(msg, "this key needs odoo:res.users:create (field user_ids of res.partner)") {
+				t.Errorf("refusal %q does not name odoo:res.users:create", msg)
+			}
+			if calls := h.odoo.Calls(); len(calls) > 0 {
+				t.Errorf("%d calls reached Odoo, want none", len(calls))
+			}
+		})
+	}
+}
