@@ -3,12 +3,12 @@ package authz_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/callgen"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -16,33 +16,18 @@ import (
 // Odoo 18.0 answered (shared/odoo/18.0/metadata), as authz.Schema.
 type fixtureSchema map[string]map[string]authz.Field
 
-var loadSchema = sync.OnceValues(func() (fixtureSchema, error) {
-	b, err := os.ReadFile("testdata/fields-18.0.json")
-	if err != nil {
-		return nil, err
-	}
-	var raw map[string]map[string]struct{ Type, Relation string }
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, err
-	}
+var loadSchema = sync.OnceValue(func() fixtureSchema {
 	s := fixtureSchema{}
-	for model, fields := range raw {
+	for model, fields := range callgen.Odoo18() {
 		s[model] = map[string]authz.Field{}
 		for name, f := range fields {
 			s[model][name] = authz.Field{Type: f.Type, Relation: f.Relation}
 		}
 	}
-	return s, nil
+	return s
 })
 
-func schema(tb testing.TB) fixtureSchema {
-	tb.Helper()
-	s, err := loadSchema()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
+func schema(testing.TB) fixtureSchema { return loadSchema() }
 
 // errModelNotLoaded is a model outside the fixtures: the check must stop
 // with the Schema's error, never allow.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keygate/keygate/internal/callgen"
 	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy/xmlrpc"
 )
@@ -87,11 +88,22 @@ func relationsHarness(t *testing.T) *harness {
 	return h
 }
 
-// rpc sends an object.execute_kw call over proto with key as password.
+// rpc sends an object.execute_kw call over proto with key as password,
+// its args and kwargs in JSON.
 func (h *harness) rpc(t *testing.T, proto, key, model, method, args, kwargs string) exchange {
 	t.Helper()
-	a := jsonValue(t, args, "[]")
-	kw := jsonValue(t, kwargs, "{}")
+	return h.rpcValues(t, proto, key, model, method, jsonValue(t, args, "[]"), jsonValue(t, kwargs, "{}"))
+}
+
+// rpcValues is rpc with decoded args and kwargs (nil: empty).
+func (h *harness) rpcValues(t *testing.T, proto, key, model, method string, a any, kw any) exchange {
+	t.Helper()
+	if l, ok := a.([]any); a == nil || ok && l == nil {
+		a = []any{}
+	}
+	if m, ok := kw.(map[string]any); kw == nil || ok && m == nil {
+		kw = map[string]any{}
+	}
 	params := []any{"odoo_test", int64(2), key, model, method, a, kw}
 	if proto == "jsonrpc" {
 		b, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
@@ -391,4 +403,44 @@ func TestRelationsExecuteRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRelationsProperty: random calls (callgen: nested x2many command
+// trees, dotted domains with any sub-domains and child_of, random keys)
+// sent through the gateway to the double, alternating the protocols. A
+// call whose models and operations are not all covered by the key's
+// scopes is refused and nothing of it reaches Odoo; a covered one
+// reaches Odoo, once.
+func TestRelationsProperty(t *testing.T) {
+	h := relationsHarness(t)
+	const runs = 150
+	allowed := 0
+	for seed := range uint64(runs) {
+		g := callgen.New(seed, callgen.Odoo18())
+		scopes := g.Scopes()
+		c := g.Call()
+		missing := g.Missing(scopes)
+		if own := "odoo:" + c.Model + ":" + c.Op; !slices.Contains(scopes, own) {
+			missing = append(missing, own)
+		}
+		proto := protocols[seed%uint64(len(protocols))]
+		h.odoo.Reset()
+		x := h.rpcValues(t, proto, h.key(t, "default", scopes...), c.Model, c.Method, c.Args, c.Kwargs)
+		calls := h.odoo.Calls()
+		if len(missing) > 0 {
+			accessErrorText(t, proto, x)
+			if len(calls) > 0 {
+				t.Fatalf("seed %d (%s): %s.%s reached Odoo, but the key lacks %v\nargs %v\nkwargs %v", seed, proto, c.Model, c.Method, missing, c.Args, c.Kwargs)
+			}
+			continue
+		}
+		allowed++
+		if len(calls) != 1 || calls[0].Model != c.Model || calls[0].ModelMethod != c.Method {
+			t.Fatalf("seed %d (%s): %s.%s covered by the key, yet Odoo got %+v\nanswer %s", seed, proto, c.Model, c.Method, calls, x.body)
+		}
+	}
+	if allowed < runs/10 || allowed > runs*9/10 {
+		t.Errorf("%d of %d calls allowed: the generator no longer explores both answers", allowed, runs)
+	}
+	t.Logf("%d of %d random calls allowed", allowed, runs)
 }
