@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Call is one call of an Odoo method as a partner sent it: the model, the
@@ -141,7 +142,15 @@ func (k *checker) field(model, name string) (Field, error) {
 	return f, nil
 }
 
+// maxReason bounds a refusal's text: it quotes the partner's values,
+// which may be large.
+const maxReason = 300
+
 // shape refuses a value keygate does not read.
 func shape(format string, args ...any) error {
-	return &Refusal{Reason: "keygate cannot check " + fmt.Sprintf(format, args...)}
+	r := "keygate cannot check " + fmt.Sprintf(format, args...)
+	if len(r) > maxReason {
+		r = strings.ToValidUTF8(r[:maxReason], "") + "…"
+	}
+	return &Refusal{Reason: r}
 }

@@ -322,3 +322,13 @@ func TestCheckCallSchemaErrorIsNotAnAllow(t *testing.T) {
 		t.Fatalf("CheckCall = %v: a Schema failure must not read as a refusal", err)
 	}
 }
+
+// TestCheckCallRefusalIsClipped: a refusal quoting a partner's value stays
+// short, however large the value.
+func TestCheckCallRefusalIsClipped(t *testing.T) {
+	got := verdict(t, policy(t, partnerScopes...), call(t, "res.partner", "search",
+		`[[["id", "=", {"a": "`+strings.Repeat("x", 100_000)+`"}]]]`, ""))
+	if !strings.HasPrefix(got, "keygate cannot check domain leaf") || len(got) > 300+len("…") {
+		t.Errorf("refusal of %d bytes: %.80s…, want at most 300", len(got), got)
+	}
+}
