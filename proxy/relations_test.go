@@ -444,3 +444,28 @@ func TestRelationsProperty(t *testing.T) {
 	}
 	t.Logf("%d of %d random calls allowed", allowed, runs)
 }
+
+// TestRelationsArgumentsKeygateCannotRead: execute_kw whose args are not
+// a list or whose kwargs are not an object is refused, not passed on for
+// Odoo to read its own way.
+func TestRelationsArgumentsKeygateCannotRead(t *testing.T) {
+	h := relationsHarness(t)
+	key := h.key(t, "default", "odoo:res.partner:create")
+	for _, tc := range []struct{ name, args, kwargs, want string }{
+		{"args_an_object", `{"vals_list": {"name": "p", "user_ids": [[0, 0, {"login": "x"}]]}}`, `{}`, "execute_kw's args must be a list"},
+		{"kwargs_a_list", `[{"name": "p"}]`, `[{"user_ids": [[0, 0, {"login": "x"}]]}]`, "execute_kw's kwargs must be an object"},
+	} {
+		for _, proto := range protocols {
+			t.Run(proto+"/"+tc.name, func(t *testing.T) {
+				h.odoo.Reset()
+				x := h.rpcValues(t, proto, key, "res.partner", "create", jsonValue(t, tc.args, ""), jsonValue(t, tc.kwargs, ""))
+				if msg := accessErrorText(t, proto, x); !strings.Contains(msg, tc.want) {
+					t.Errorf("refusal %q, want %q", msg, tc.want)
+				}
+				if calls := h.odoo.Calls(); len(calls) > 0 {
+					t.Errorf("%d calls reached Odoo, want none", len(calls))
+				}
+			})
+		}
+	}
+}
