@@ -20,7 +20,7 @@
 //
 //	admin                    the admin API (NeedAdmin)
 //	odoo:<model>:<op>        NeedOdoo; op read, create, write, unlink,
-//	                         call:<method> or *; model may be *
+//	                         context, call:<method> or *; model may be *
 //	route:<METHOD>:<glob>    NeedRoute; METHOD may be * (GET grants HEAD
 //	                         too, as in Go's ServeMux); in the glob, *
 //	                         matches within a segment, ** across /, and a
@@ -28,6 +28,34 @@
 //
 // A key may do only what a scope grants. Route globs are matched against
 // the target's path normalized as nginx normalizes $uri (TargetPath).
+//
+// # Scopes hold across relations
+//
+// NeedOdoo grants a call's own model and method. Decision.CheckCall (a
+// pure function of the key's scopes, the Call and a Schema of the
+// models' fields) checks everything the call reaches beyond them, and
+// returns a *Refusal naming the first missing scope:
+//
+//   - x2many commands in values (create, write, copy's default, web_save,
+//     objects passed to other methods): (0, _, vals) create, (1, id, vals)
+//     write, (2, id) unlink on the comodel, the nested vals by the same
+//     rules; on a one2many (4, id) write, and (3, id), (5,), (6, _, ids),
+//     id lists and false write and unlink (Odoo deletes the cut records
+//     when the inverse many2one cascades); on a many2many links need only
+//     the parent;
+//   - paths that follow a relation in domains (any/not any sub-domains,
+//     child_of/parent_of on a relation, x2many compared with names),
+//     orders, groupbys, read_group fields, field lists, specifications and
+//     export_data paths: read on every model along; a many2one's [id,
+//     display name] needs nothing more; load's import paths: create and
+//     write;
+//   - context keys other than lang, tz, active_test and
+//     allowed_company_ids: odoo:<model>:context, and default_* keys on
+//     every model the call creates records of.
+//
+// Fields the Schema does not know (ErrUnknownField) and values whose
+// shape the check does not read are refused (Refusal with no Scope),
+// never guessed. The Schema's other errors are returned as they are.
 //
 // # Answers
 //

@@ -25,10 +25,13 @@ const (
 	opCreate
 	opWrite
 	opUnlink
-	opCall // call:<method>
+	opCall    // call:<method>
+	opContext // client context keys beyond the basic ones
 )
 
-var opNames = map[string]op{"*": opAll, "read": opRead, "create": opCreate, "write": opWrite, "unlink": opUnlink}
+var opNames = map[string]op{
+	"*": opAll, "read": opRead, "create": opCreate, "write": opWrite, "unlink": opUnlink, "context": opContext,
+}
 
 // readMethods are the Odoo methods that the read op grants.
 var readMethods = map[string]bool{
@@ -58,7 +61,7 @@ type scopes struct {
 //
 //	admin
 //	odoo:<model>:<op>        model "*" or a model name (res.partner); op read,
-//	                         create, write, unlink, call:<method> or *
+//	                         create, write, unlink, context, call:<method> or *
 //	route:<METHOD>:<glob>    METHOD "*" or an HTTP method in capitals; glob a
 //	                         path starting with "/" (see the glob syntax)
 //
@@ -107,7 +110,7 @@ func parseOdooScope(s string) (odooScope, error) {
 	}
 	o, ok := opNames[opText]
 	if !ok {
-		return odooScope{}, errors.New("op must be read, create, write, unlink, call:<method> or *")
+		return odooScope{}, errors.New("op must be read, create, write, unlink, context, call:<method> or *")
 	}
 	return odooScope{model: model, op: o}, nil
 }

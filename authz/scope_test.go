@@ -14,7 +14,7 @@ func TestValidateScope(t *testing.T) {
 	valid := []string{
 		"admin",
 		"odoo:res.partner:read", "odoo:*:*", "odoo:sale.order:write", "odoo:res.partner:call:action_archive",
-		"odoo:x_custom_2:unlink", "odoo:*:create",
+		"odoo:x_custom_2:unlink", "odoo:*:create", "odoo:res.partner:context",
 		"route:GET:/api/**", "route:*:/", "route:POST:/api/v1/*/items", "route:DELETE:/a/**/b", "route:M-SEARCH:/**.json",
 	}
 	for _, s := range valid {

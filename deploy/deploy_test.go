@@ -946,3 +946,56 @@ func buildInputs(t testing.TB) []string {
 	}
 	return inputs
 }
+
+// TestServiceAccountSetup: both stacks can make keygate's Odoo service
+// account, a dedicated internal user that is never admin
+// (deploy/compose/odoo/keygate_service_account.py, run by the one-off
+// odoo-setup service of the "setup" profile), and .env.example names that
+// user, not admin.
+func TestServiceAccountSetup(t *testing.T) {
+	const script = "keygate_service_account.py"
+	for _, file := range composeFiles {
+		t.Run(filepath.Base(filepath.Dir(abs(t, file))), func(t *testing.T) {
+			p, err := loadProject(t.Context(), file, requiredEnv(), cli.WithProfiles([]string{"setup"}))
+			if err != nil {
+				t.Fatalf("load %s with the setup profile: %v", file, err)
+			}
+			s := service(t, p, "odoo-setup")
+			if s.Image != service(t, p, "odoo").Image {
+				t.Errorf("odoo-setup runs %q, want Odoo's own image %q", s.Image, service(t, p, "odoo").Image)
+			}
+			if d := s.DependsOn["odoo"]; d.Condition != types.ServiceConditionHealthy {
+				t.Errorf("odoo-setup depends on odoo %q, want healthy (its database exists then)", d.Condition)
+			}
+			if got := s.Environment["KEYGATE_ODOO_LOGIN"]; got == nil || *got != requiredEnv()["KEYGATE_ODOO_LOGIN"] {
+				t.Errorf("odoo-setup KEYGATE_ODOO_LOGIN = %v, want keygate's own setting", got)
+			}
+			mounted := false
+			for _, v := range s.Volumes {
+				if v.Target == "/setup" && v.ReadOnly {
+					_, err := os.Stat(filepath.Join(v.Source, script))
+					mounted = err == nil
+				}
+			}
+			if !mounted {
+				t.Errorf("odoo-setup does not mount deploy/compose/odoo (with %s) read-only at /setup: %+v", script, s.Volumes)
+			}
+			if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "odoo shell") || !strings.Contains(cmd, "< /setup/"+script) {
+				t.Errorf("odoo-setup command %q does not run the script in Odoo's shell", cmd)
+			}
+		})
+	}
+	example, err := dotenv.GetEnvFromFile(nil, []string{envExample})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if login := example["KEYGATE_ODOO_LOGIN"]; login == "" || login == "admin" {
+		t.Errorf(".env.example KEYGATE_ODOO_LOGIN = %q, want a dedicated user", login)
+	}
+	src := readFile(t, filepath.Join("compose", "odoo", script))
+	for _, want := range []string{`login == "admin"`, "_is_admin()", "base.group_partner_manager"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("%s does not hold %q: it must refuse admin and grant Contact Creation only", script, want)
+		}
+	}
+}

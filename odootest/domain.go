@@ -163,7 +163,7 @@ func parseLeaf(e *env, m *model, tok any) (node, *exception) {
 	if !termOperators[op] || left == "" {
 		return nil, invalidLeaf(tok)
 	}
-	return resolveLeaf(e, m, leaf, strings.Split(left, "."), op, leaf[2])
+	return resolveLeaf(e, m, leaf, strings.Split(left, "."), op, leaf[2], 0)
 }
 
 // constLeaf recognizes TRUE_LEAF (1, '=', 1) and FALSE_LEAF (0, '=', 1).
@@ -176,18 +176,33 @@ func constLeaf(leaf []any) (node, bool) {
 	return constNode(l == 1), true
 }
 
-func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value any) (node, *exception) {
-	f := m.byName[path[0]]
+// resolveLeaf resolves the field path of a leaf on m, depth relations
+// down from the domain's model. An unknown field is refused as Odoo's
+// _anyfy_leaves refuses it, one frame per relation followed.
+func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value any, depth int) (node, *exception) {
+	f, nerr := lookupField(e, m, path[0])
+	if nerr != nil {
+		return nil, nerr
+	}
 	if f == nil {
-		return nil, valueError("Invalid field "+m.name+"."+path[0]+" in leaf "+pyReprTuple(leaf),
-			frExpressionInit787, frExpressionParse952)
+		frames := []frame{frExpressionInit781, frExpressionDomainCombineAnies599}
+		for range depth {
+			frames = append(frames, frExpressionAnyfyLeaves378)
+		}
+		frames = append(frames, frExpressionAnyfyLeaves374)
+		return nil, valueError("Invalid field "+m.name+"."+path[0]+leafWord(e)+pyReprTuple(leaf), frames...)
 	}
 	if len(path) > 1 {
 		if !f.relational() {
-			return nil, valueError("Invalid field "+m.name+"."+strings.Join(path, ".")+" in leaf "+pyReprTuple(leaf),
+			return nil, valueError("Invalid field "+m.name+"."+strings.Join(path, ".")+leafWord(e)+pyReprTuple(leaf),
 				frExpressionInit787, frExpressionParse952)
 		}
-		sub, err := resolveLeaf(e, registry[f.relation], leaf, path[1:], op, value)
+		comodel := registry[f.relation]
+		if comodel.describedOnly {
+			return nil, notModelled("searching " + f.relation + " records through " + m.name + "." + f.name)
+		}
+		rest := []any{strings.Join(path[1:], "."), leaf[1], leaf[2]}
+		sub, err := resolveLeaf(e, comodel, rest, path[1:], op, value, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -250,4 +265,13 @@ func activeFilter(e *env, m *model, domain any) bool {
 		}
 	}
 	return true
+}
+
+// leafWord is how the version names a domain leaf in its messages: 19.0
+// calls it a condition.
+func leafWord(e *env) string {
+	if e.version == "19.0" {
+		return " in condition "
+	}
+	return " in leaf "
 }

@@ -52,12 +52,8 @@ func x2manyIDs(e *env, f *field, r record, v any) []int64 {
 	comodel := registry[f.relation]
 	t := e.table(f.relation)
 	var ids []int64
-	if f.typ == tOne2many {
-		for _, id := range t.ids() {
-			if fk, _ := t.rows[id][f.inverse].(int64); fk == r.id() {
-				ids = append(ids, id)
-			}
-		}
+	if f.onComodel() {
+		ids = linkedIDs(e, r, f)
 	} else {
 		stored, _ := v.([]int64)
 		for _, id := range stored {

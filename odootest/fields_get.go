@@ -10,7 +10,9 @@ var fieldAttributes = []string{
 
 // runFieldsGet is fields_get: the description of the asked fields (all by
 // default), in the model's field order, attributes sorted by name as Odoo
-// sends them.
+// sends them. For the models of the recorded metadata the fields, their
+// order and the recorded attributes are Odoo's (catalog.go); other
+// attributes are given for the fields the double models.
 func runFieldsGet(c *call) (any, *exception) {
 	names, err := stringList(c.args["allfields"])
 	if err != nil {
@@ -30,12 +32,55 @@ func runFieldsGet(c *call) (any, *exception) {
 		want[n] = true
 	}
 	out := Object{}
+	if desc := c.e.description(c.m); desc != nil {
+		for _, d := range desc.fields {
+			if len(names) > 0 && !want[d.name] {
+				continue
+			}
+			if d.fixed {
+				out = append(out, Pair{d.name, d.attrs})
+				continue
+			}
+			out = append(out, Pair{d.name, describeRecorded(d, c.m.byName[d.name], attrs)})
+		}
+		return out, nil
+	}
 	for _, f := range c.m.fields {
 		if len(names) == 0 || want[f.name] {
 			out = append(out, Pair{f.name, describeField(f, attrs)})
 		}
 	}
 	return out, nil
+}
+
+// describeRecorded gives the asked attributes of a recorded field: Odoo's
+// recorded value, else the double's own for a field it models.
+func describeRecorded(d fieldDesc, f *field, attrs []string) Object {
+	o := Object{}
+	for _, a := range attrs {
+		if v, ok := d.attrs.Get(a); ok {
+			o = append(o, Pair{a, v})
+			continue
+		}
+		if a == "name" {
+			o = append(o, Pair{a, d.name})
+			continue
+		}
+		if recordedAttributes[a] || f == nil {
+			continue // Odoo sent none: the attribute does not apply
+		}
+		if v, ok := fieldAttribute(f, a); ok {
+			o = append(o, Pair{a, v})
+		}
+	}
+	return o
+}
+
+// recordedAttributes are the attributes the metadata recordings asked
+// for: where Odoo sent none, the attribute does not apply to the field.
+var recordedAttributes = map[string]bool{
+	"string": true, "type": true, "required": true, "readonly": true, "relation": true,
+	"relation_field": true, "store": true,
 }
 
 func describeField(f *field, attrs []string) Object {
@@ -69,6 +114,8 @@ func fieldAttribute(f *field, attr string) (any, bool) {
 		return stored && !f.x2many(), true
 	case "relation":
 		return f.relation, f.relational()
+	case "relation_field":
+		return f.inverse, f.typ == tOne2many && f.inverse != ""
 	case "selection":
 		return selectionList(f.selection), f.typ == tSelection
 	}

@@ -79,7 +79,7 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request, path string)
 		call.Auth = "apikey"
 	}
 	if jerr != nil {
-		s.record(call)
+		s.record(ModelCall{Call: call})
 		s.writeJSON2Error(w, jerr)
 		return
 	}
@@ -89,7 +89,7 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request, path string)
 	}
 	params, jerr := parseJSON2Body(body)
 	if jerr != nil {
-		s.record(call)
+		s.record(ModelCall{Call: call})
 		s.writeJSON2Error(w, jerr)
 		return
 	}
@@ -119,7 +119,7 @@ func (s *Server) bearerUID(r *http.Request) (int64, *json2Error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, u := range s.db.users {
+	for _, u := range s.db.allUsers() {
 		if !u.active {
 			continue
 		}
@@ -157,7 +157,7 @@ func (s *Server) json2Call(c *Call, uid int64, modelName, name string, params Ob
 			res, jerr = nil, fromException(newException(clsException, fmt.Sprintf("odootest: internal error: %v", p)))
 		}
 	}()
-	s.record(*c)
+	s.record(ModelCall{Call: *c})
 	m := registry[modelName]
 	if m == nil {
 		return nil, werkzeugError(http.StatusNotFound, "the model "+pyRepr(modelName)+" does not exist")

@@ -17,7 +17,7 @@ func init() {
 		"copy":                {record: true, params: []param{opt("default", nil)}, run: runCopy},
 		"name_create":         {params: []param{req("name")}, run: runNameCreate},
 		"fields_get":          {params: []param{opt("allfields", nil), opt("attributes", nil)}, run: runFieldsGet},
-		"name_search":         {params: []param{opt("name", ""), opt("domain", nil), opt("operator", "ilike"), opt("limit", int64(100))}, run: runNameSearch},
+		"name_search":         {params: []param{opt("name", ""), opt("args", nil), opt("operator", "ilike"), opt("limit", int64(100))}, run: runNameSearch},
 		"web_search_read":     {params: []param{req("domain"), req("specification"), opt("offset", int64(0)), opt("limit", nil), opt("order", nil), opt("count_limit", nil)}, run: runWebSearchRead},
 		"web_read":            {record: true, params: []param{req("specification")}, run: runWebRead},
 		"default_get":         {params: []param{req("fields_list")}, run: runDefaultGet},
@@ -27,7 +27,22 @@ func init() {
 		"action_archive":      {record: true, run: runSetActive(false)},
 		"action_unarchive":    {record: true, run: runSetActive(true)},
 		"toggle_active":       {record: true, run: runToggleActive},
+		"export_data":         {record: true, params: []param{req("fields_to_export")}, run: runExportData},
+		"read_group":          {params: []param{req("domain"), req("fields"), req("groupby"), opt("offset", int64(0)), opt("limit", nil), opt("orderby", false), opt("lazy", true)}, run: runReadGroup},
 	}
+}
+
+// methods19 are the methods whose signature changed in Odoo 19.0.
+var methods19 = map[string]*method{
+	"name_search": {params: []param{opt("name", ""), opt("domain", nil), opt("operator", "ilike"), opt("limit", int64(100))}, run: runNameSearch},
+}
+
+// methodOf returns the method name of the env's Odoo version, or nil.
+func methodOf(e *env, name string) *method {
+	if m := methods19[name]; m != nil && e.version == "19.0" {
+		return m
+	}
+	return methods[name]
 }
 
 // notModelledMethods exist in Odoo 18 but not in the double: calling
@@ -35,7 +50,7 @@ func init() {
 // exist. (search_fetch and exists return recordsets, which Odoo cannot
 // send over RPC either.)
 var notModelledMethods = map[string]bool{
-	"read_group": true, "web_read_group": true, "export_data": true, "load": true, "onchange": true,
+	"web_read_group": true, "load": true, "onchange": true,
 	"get_metadata": true, "read_progress_bar": true, "message_post": true, "search_fetch": true,
 	"exists": true,
 }

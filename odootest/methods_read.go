@@ -2,6 +2,10 @@ package odootest
 
 func runSearch(c *call) (any, *exception) {
 	ids, err := search(c.e, c.m, c.args["domain"], c.int("offset"), c.int("limit"), c.str("order"))
+	if err != nil && err.class == clsInvalidText { // raised by the query, which search runs last
+		return nil, err.under(frModelsSearch1717, frModelsSearchFetch1749, frModelsFetchQuery4183, frModelsBrowse6157,
+			frQueryBool261, frQueryGetResultIDs225, frAPIExecuteQuery962, frSqlDbExecute354)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -11,7 +15,7 @@ func runSearch(c *call) (any, *exception) {
 func runSearchCount(c *call) (any, *exception) {
 	ids, err := search(c.e, c.m, c.args["domain"], 0, c.int("limit"), "id")
 	if err != nil {
-		return nil, err
+		return nil, err.under(frModelsSearchCount1694)
 	}
 	return int64(len(ids)), nil
 }
@@ -27,7 +31,7 @@ func runSearchRead(c *call) (any, *exception) {
 	if err != nil {
 		return nil, err.under(searchReadFrames...)
 	}
-	if err := checkFields(c.m, names); err != nil {
+	if err := checkFields(c.e, c.m, names); err != nil {
 		return nil, err.under(frModelsSearchRead6061, frModelsSearchFetch1747)
 	}
 	for _, p := range c.kw {
@@ -40,7 +44,7 @@ func runSearchRead(c *call) (any, *exception) {
 }
 
 func readRows(e *env, m *model, ids []int64, names []string, classic bool) []any {
-	names = readFields(m, names)
+	names = readFields(e, m, names)
 	out := []any{}
 	for _, id := range ids {
 		out = append(out, readRecord(e, m, e.get(m.name, id), names, classic))
@@ -106,9 +110,13 @@ func runNameSearch(c *call) (any, *exception) {
 }
 
 func nameSearchDomain(c *call) ([]any, *exception) {
-	extra, ok := asList(c.args["domain"])
-	if !ok && truthy(c.args["domain"]) {
-		return nil, valueError("Invalid domain " + pyRepr(c.args["domain"]))
+	arg := c.args["args"] // 18.0's name; 19.0 calls it domain
+	if c.e.version == "19.0" {
+		arg = c.args["domain"]
+	}
+	extra, ok := asList(arg)
+	if !ok && truthy(arg) {
+		return nil, valueError("Invalid domain " + pyRepr(arg))
 	}
 	name, op := c.str("name"), c.str("operator")
 	if name == "" && (op == "ilike" || op == "like") {

@@ -34,6 +34,18 @@ type field struct {
 	selection [][2]string
 	model     string // name of the model the field belongs to
 	restrict  bool   // ondelete='restrict' (required many2ones restrict too)
+	cascade   bool   // ondelete='cascade': deleting the target deletes the record
+	// inverseWrite writes a computed field (its inverse method), after
+	// the record is written; nil for computed fields Odoo ignores on
+	// write.
+	inverseWrite func(e *env, r record, v any) *exception
+}
+
+// onComodel reports whether an x2many's links are stored on the comodel:
+// a one2many (the comodel's many2one), or the side of a many2many whose
+// relation the comodel's field holds (inverse names that field).
+func (f *field) onComodel() bool {
+	return f.typ == tOne2many || f.typ == tMany2many && f.inverse != ""
 }
 
 func (f *field) relational() bool {
@@ -95,8 +107,17 @@ type model struct {
 	sqlCheck func(e *env, r record, insert bool) *integrityError
 	// traces gives the frames of recorded error paths (see traces.go).
 	traces traceSet
+	// prepareCreate adjusts the values of a record about to be created
+	// (res.users creates its partner).
+	prepareCreate func(e *env, vals Object) (Object, *exception)
+	// beforeUnlink refuses deletions the model forbids.
+	beforeUnlink func(e *env, ids []int64) *exception
 	// readOnly models refuse create, write and unlink as not modelled.
 	readOnly bool
+	// describedOnly models exist only as Odoo's description of them
+	// (catalog.go): fields_get answers, other methods say they are not
+	// modelled, and the double holds no records of them.
+	describedOnly bool
 }
 
 func newModel(m *model) *model {
@@ -143,23 +164,14 @@ func (t *table) ids() []int64 {
 
 // database is the double's one Odoo database.
 type database struct {
-	tables map[string]*table
-	users  []*user
-	now    func() time.Time
+	tables  map[string]*table
+	apiKeys map[int64][]string // the RPC API keys of each uid
+	now     func() time.Time
 	// groupLabels renames groups in messages (19.0, see usercontext.go).
 	groupLabels map[string]string
 }
 
 func (db *database) table(name string) *table { return db.tables[name] }
-
-func (db *database) user(uid int64) *user {
-	for _, u := range db.users {
-		if u.id == uid {
-			return u
-		}
-	}
-	return nil
-}
 
 // env is the environment of one call, as Odoo's: the database, the user
 // and the context.
@@ -169,6 +181,10 @@ type env struct {
 	user       *user
 	activeTest bool
 	now        time.Time
+	version    string // the Odoo version the double answers as
+	// defaults are the context's default_<field> values, by field name:
+	// every create of the call uses them, nested creates included.
+	defaults Object
 }
 
 func (e *env) table(name string) *table { return e.db.table(name) }

@@ -78,7 +78,7 @@ func (s *Server) securityCheck(db any, uid int64, password any) (*env, *exceptio
 	if !u.checkPassword(password) {
 		return nil, accessDenied(append(check, frResUsersCheck994, frResUsersCheckCredentials2284)...)
 	}
-	return &env{db: s.db, uid: uid, user: u, activeTest: true, now: s.cfg.Now().UTC()}, nil
+	return &env{db: s.db, uid: uid, user: u, activeTest: true, now: s.cfg.Now().UTC(), version: s.cfg.Version}, nil
 }
 
 // executeKW is execute_kw(db, uid, obj, method, args, kw=None).
@@ -122,6 +122,9 @@ func (s *Server) execute(e *env, obj, method any, args []any, kw Object) (any, *
 	}
 	modelName, _ := obj.(string)
 	m := registry[modelName]
+	if m == nil && relatedModel(e.version, modelName) {
+		return nil, notModelled("model " + modelName + " (a comodel of fields Odoo " + e.version + " describes)")
+	}
 	if m == nil {
 		return nil, newException(clsUserError, "Object "+pyStr(obj)+" doesn't exist", frModelExecute68, frModelExecuteCr51)
 	}
@@ -175,13 +178,17 @@ func retrying(err *exception) *exception {
 // callKW is odoo.api.call_kw: find the method, take the ids of a record
 // method, apply the context, bind the arguments and call.
 func callKW(e *env, m *model, name string, args []any, kw Object) (any, *exception) {
-	meth := methods[name]
+	meth := methodOf(e, name)
 	if meth == nil {
 		if notModelledMethods[name] {
 			return nil, notModelled(m.name + "." + name)
 		}
 		return nil, newException(clsAttributeError, "The method '"+name+"' does not exist on the model '"+m.name+"'",
 			frApiCallKw500)
+	}
+	if m.describedOnly && name != "fields_get" {
+		return nil, notModelled(m.name + "." + name + " (the double describes " + m.name +
+			" for fields_get but holds none of its records)")
 	}
 	kw = applyContext(e, kw)
 	c := &call{e: e, m: m, name: name}
@@ -205,7 +212,8 @@ func callKW(e *env, m *model, name string, args []any, kw Object) (any, *excepti
 }
 
 // applyContext pops the context from the keyword arguments and applies
-// what the double honours of it: active_test.
+// what the double honours of it: active_test, and default_<field> values
+// for the records the call creates.
 func applyContext(e *env, kw Object) Object {
 	out := Object{}
 	for _, p := range kw {
@@ -216,6 +224,11 @@ func applyContext(e *env, kw Object) Object {
 		if ctx, ok := p.Value.(Object); ok {
 			if v, ok := ctx.Get("active_test"); ok {
 				e.activeTest = truthy(v)
+			}
+			for _, kv := range ctx {
+				if name, ok := strings.CutPrefix(kv.Key, "default_"); ok && name != "" {
+					e.defaults = e.defaults.set(name, kv.Value)
+				}
 			}
 		}
 	}

@@ -15,11 +15,11 @@ type orderTerm struct {
 }
 
 // regexOrder is Odoo's regex_order: what an order specification may be.
-var regexOrder = regexp.MustCompile(`(?i)^(\s*([a-z0-9:_]+|"[a-z0-9:_]+")(\.id)?(\s+(desc|asc))?(\s+(nulls first|nulls last))?\s*(,|$))+$`)
+var regexOrder = regexp.MustCompile(`(?i)^(\s*([a-z0-9:_]+|"[a-z0-9:_]+")(\.[a-z0-9:_]+)?(\s+(desc|asc))?(\s+(nulls first|nulls last))?\s*(,|$))+$`)
 
 // parseOrder parses an order specification as search does, "" meaning
 // the model's default order.
-func parseOrder(m *model, spec string) ([]orderTerm, *exception) {
+func parseOrder(e *env, m *model, spec string) ([]orderTerm, *exception) {
 	if strings.TrimSpace(spec) == "" {
 		spec = m.order
 	}
@@ -29,7 +29,7 @@ func parseOrder(m *model, spec string) ([]orderTerm, *exception) {
 	}
 	var terms []orderTerm
 	for _, part := range strings.Split(spec, ",") {
-		t, err := parseOrderTerm(m, strings.Fields(part))
+		t, err := parseOrderTerm(e, m, strings.Fields(part))
 		if err != nil {
 			return nil, err
 		}
@@ -38,9 +38,19 @@ func parseOrder(m *model, spec string) ([]orderTerm, *exception) {
 	return terms, nil
 }
 
-func parseOrderTerm(m *model, words []string) (orderTerm, *exception) {
+func parseOrderTerm(e *env, m *model, words []string) (orderTerm, *exception) {
 	name := strings.TrimSuffix(strings.Trim(words[0], `"`), ".id")
-	f := m.byName[name]
+	if first, prop, dotted := strings.Cut(name, "."); dotted {
+		if e.version == "19.0" { // 19.0 reads a.b as a property of a
+			return orderTerm{}, valueError("Invalid field property " + pyRepr(prop) + " on " + m.name + "." + first)
+		}
+		return orderTerm{}, valueError("Invalid field "+pyRepr(name)+" on model "+pyRepr(m.name),
+			frModelsSearch5740, frModelsOrderToSQL5549, frModelsOrderFieldToSQL5584, frModelsFieldToSQL2935)
+	}
+	f, err := lookupField(e, m, name)
+	if err != nil {
+		return orderTerm{}, err
+	}
 	if f == nil || f.x2many() {
 		return orderTerm{}, valueError("Invalid field " + pyRepr(name) + " on model " + pyRepr(m.name))
 	}
@@ -57,7 +67,7 @@ func parseOrderTerm(m *model, words []string) (orderTerm, *exception) {
 }
 
 func mustParseOrder(m *model, spec string) []orderTerm {
-	terms, err := parseOrder(m, spec)
+	terms, err := parseOrder(&env{}, m, spec)
 	if err != nil {
 		panic(err)
 	}

@@ -13,7 +13,7 @@ func search(e *env, m *model, domain any, offset, limit int64, order string) ([]
 	if err != nil {
 		return nil, err
 	}
-	terms, err := parseOrder(m, order)
+	terms, err := parseOrder(e, m, order)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +29,9 @@ func filterDomain(e *env, m *model, domain any) ([]int64, *exception) {
 		return nil, err.under(frModelsSearch5736, frModelsWhereCalc5487)
 	}
 	active := activeFilter(e, m, domain)
+	if err := sqlCastError(e, m, root, active); err != nil {
+		return nil, err
+	}
 	allow := ruleFilter(e, m, opRead)
 	t := e.table(m.name)
 	var ids []int64
@@ -54,23 +57,28 @@ func window(ids []int64, offset, limit int64) []int64 {
 }
 
 // checkFields validates field names as _determine_fields_to_fetch does.
-func checkFields(m *model, names []string) *exception {
+func checkFields(e *env, m *model, names []string) *exception {
 	for _, n := range names {
-		if m.byName[n] == nil {
-			return valueError("Invalid field "+pyRepr(n)+" on model "+pyRepr(m.name),
-				frModelsDetermineFieldsToFetch4111)
+		f, err := lookupField(e, m, n)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			return invalidField(e, m, n).under(frModelsDetermineFieldsToFetch4111)
 		}
 	}
 	return nil
 }
 
-// readFields is the default field list of read: every field.
-func readFields(m *model, names []string) []string {
+// readFields is the default field list of read: every field the double
+// models (and the version has).
+func readFields(e *env, m *model, names []string) []string {
 	if len(names) > 0 {
 		return names
 	}
-	out := make([]string, 0, len(m.fields))
-	for _, f := range m.fields {
+	fields := knownFields(e, m)
+	out := make([]string, 0, len(fields))
+	for _, f := range fields {
 		out = append(out, f.name)
 	}
 	return out
@@ -83,13 +91,13 @@ func read(e *env, m *model, ids []int64, names []string, classic bool) ([]any, *
 	if err := checkModelAccess(e, m, opRead); err != nil {
 		return nil, err.under(frModelsRead3782)
 	}
-	if err := checkFields(m, names); err != nil {
+	if err := checkFields(e, m, names); err != nil {
 		return nil, err.under(frModelsRead3782)
 	}
 	if hidden := forbidden(e, m, opRead, ids); len(hidden) > 0 {
 		return nil, ruleError(e, m, opRead).under(frModelsRead3782, frModelsFetch4083)
 	}
-	names = readFields(m, names)
+	names = readFields(e, m, names)
 	out := []any{}
 	t := e.table(m.name)
 	for _, id := range uniqueIDs(ids) {
@@ -131,4 +139,13 @@ func missing(e *env, m *model, ids []int64) int64 {
 		}
 	}
 	return 0
+}
+
+// invalidField is the ValueError of a field name a model does not have;
+// 19.0 leaves out "model".
+func invalidField(e *env, m *model, name string) *exception {
+	if e.version == "19.0" {
+		return valueError("Invalid field " + pyRepr(name) + " on " + pyRepr(m.name))
+	}
+	return valueError("Invalid field " + pyRepr(name) + " on model " + pyRepr(m.name))
 }

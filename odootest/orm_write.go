@@ -14,20 +14,32 @@ func create(e *env, m *model, valsList []Object, many bool) ([]int64, *exception
 		return nil, err.under(append(above, frModelsCreate4903)...)
 	}
 	rows := make([]record, len(valsList))
+	later := make([]Object, len(valsList))
 	for i, vals := range valsList {
-		r, err := newRecord(e, m, vals)
+		vals, err := withContextDefaults(e, m, vals)
 		if err != nil {
 			return nil, err.under(above...)
 		}
-		rows[i] = r
+		if m.prepareCreate != nil {
+			var err *exception
+			if vals, err = m.prepareCreate(e, vals); err != nil {
+				return nil, err.under(above...)
+			}
+		}
+		r, deferred, err := newRecord(e, m, vals)
+		if err != nil {
+			return nil, err.under(above...)
+		}
+		rows[i], later[i] = r, deferred
 	}
-	return insertRows(e, m, rows, above)
+	return insertRows(e, m, rows, later, above)
 }
 
-func newRecord(e *env, m *model, vals Object) (record, *exception) {
+func newRecord(e *env, m *model, vals Object) (record, Object, *exception) {
 	r := record{}
-	if err := assign(e, m, r, vals); err != nil {
-		return nil, err
+	deferred, err := assign(e, m, r, vals)
+	if err != nil {
+		return nil, nil, err
 	}
 	if m.defaults != nil {
 		m.defaults(e, r)
@@ -36,10 +48,10 @@ func newRecord(e *env, m *model, vals Object) (record, *exception) {
 	r["create_uid"], r["write_uid"] = uid, uid
 	now := e.now.Format("2006-01-02 15:04:05")
 	r["create_date"], r["write_date"] = now, now
-	return r, nil
+	return r, deferred, nil
 }
 
-func insertRows(e *env, m *model, rows []record, above []frame) ([]int64, *exception) {
+func insertRows(e *env, m *model, rows []record, later []Object, above []frame) ([]int64, *exception) {
 	t := e.table(m.name)
 	ids := make([]int64, len(rows))
 	sqlFrames := append(append([]frame{}, above...), frModelsCreate4957, frModelsCreate5141, frSqlDbExecute354)
@@ -52,6 +64,11 @@ func insertRows(e *env, m *model, rows []record, above []frame) ([]int64, *excep
 		}
 		t.rows[t.seq] = r
 	}
+	for i, r := range rows {
+		if err := applyDeferred(e, m, r, later[i]); err != nil {
+			return nil, err.under(above...)
+		}
+	}
 	for _, r := range rows {
 		syncRecord(e, m, r, nil)
 		if err := constrain(e, m, r); err != nil {
@@ -63,20 +80,55 @@ func insertRows(e *env, m *model, rows []record, above []frame) ([]int64, *excep
 
 // assign converts and sets the values written to r. Unknown fields are a
 // ValueError; magic and computed fields are ignored, as Odoo ignores them.
-func assign(e *env, m *model, r record, vals Object) *exception {
+// It returns the values to write once r is written (applyDeferred):
+// x2many values that are not plain many2many links, and computed fields
+// with an inverse.
+func assign(e *env, m *model, r record, vals Object) (Object, *exception) {
+	var deferred Object
 	for _, p := range vals {
-		f := m.byName[p.Key]
-		if f == nil {
-			return valueError("Invalid field " + pyRepr(p.Key) + " on model " + pyRepr(m.name))
+		f, err := lookupField(e, m, p.Key)
+		if err != nil {
+			return nil, err
 		}
-		if magicFields[f.name] || f.computed {
+		if f == nil {
+			return nil, valueError("Invalid field " + pyRepr(p.Key) + " on model " + pyRepr(m.name))
+		}
+		if magicFields[f.name] {
+			continue
+		}
+		if f.computed {
+			if f.inverseWrite != nil {
+				deferred = append(deferred, p)
+			}
+			continue
+		}
+		if f.x2many() && (f.onComodel() || !linksOnly(p.Value)) {
+			deferred = append(deferred, p)
 			continue
 		}
 		v, err := storedValue(f, p.Value, r[f.name])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r[f.name] = v
+	}
+	return deferred, nil
+}
+
+// applyDeferred writes what assign left for after the record is written,
+// in the order of the values.
+func applyDeferred(e *env, m *model, r record, deferred Object) *exception {
+	for _, p := range deferred {
+		f := m.byName[p.Key]
+		var err *exception
+		if f.computed {
+			err = f.inverseWrite(e, r, p.Value)
+		} else {
+			err = applyX2many(e, m, r, f, p.Value)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -182,17 +234,30 @@ func write(e *env, m *model, ids []int64, vals Object) *exception {
 
 func updateRows(e *env, m *model, ids []int64, vals Object, above []frame) *exception {
 	t := e.table(m.name)
+	later := map[int64]Object{}
 	for _, id := range ids {
 		r := t.rows[id]
-		if err := assign(e, m, r, vals); err != nil {
+		deferred, err := assign(e, m, r, vals)
+		if err != nil {
 			return err.under(above...)
 		}
+		later[id] = deferred
 		r["write_uid"], r["write_date"] = e.uid, e.now.Format("2006-01-02 15:04:05")
 		if ie := integrityCheck(e, m, r, false); ie != nil {
 			return &exception{integrity: ie, frames: append(append([]frame{}, above...), frSqlDbExecute354)}
 		}
 	}
 	for _, id := range ids {
+		if r := t.rows[id]; r != nil {
+			if err := applyDeferred(e, m, r, later[id]); err != nil {
+				return err.under(above...)
+			}
+		}
+	}
+	for _, id := range ids {
+		if t.rows[id] == nil {
+			continue // deleted by one of its own commands
+		}
 		syncRecord(e, m, t.rows[id], vals)
 		if err := constrain(e, m, t.rows[id]); err != nil {
 			return err.under(append(above, frModelsWrite4753, frModelsValidateFields1599)...)
@@ -221,14 +286,46 @@ func unlink(e *env, m *model, ids []int64) *exception {
 	if len(forbidden(e, m, opUnlink, ids)) > 0 {
 		return ruleError(e, m, opUnlink).under(append(above, frModelsCheckAccess4362)...)
 	}
+	if m.beforeUnlink != nil {
+		if err := m.beforeUnlink(e, ids); err != nil {
+			return err.under(above...)
+		}
+	}
 	if ie := restricted(e, m, ids); ie != nil {
 		return &exception{integrity: ie, frames: append(above, frSqlDbExecute354)}
 	}
-	for _, id := range ids {
-		delete(e.table(m.name).rows, id)
-	}
-	clearReferences(e, m.name, ids)
+	deleteRows(e, m.name, ids)
 	return nil
+}
+
+// deleteRows deletes records as Postgres does: records whose many2one
+// cascades are deleted with them, then references to all of them are
+// cleared.
+func deleteRows(e *env, model string, ids []int64) {
+	for _, id := range ids {
+		delete(e.table(model).rows, id)
+	}
+	gone := map[int64]bool{}
+	for _, id := range ids {
+		gone[id] = true
+	}
+	for _, t := range e.db.tables {
+		for _, f := range t.model.fields {
+			if f.typ != tMany2one || f.relation != model || !f.cascade {
+				continue
+			}
+			var dependents []int64
+			for _, id := range t.ids() {
+				if gone[idOf(t.rows[id][f.name])] {
+					dependents = append(dependents, id)
+				}
+			}
+			if len(dependents) > 0 {
+				deleteRows(e, t.model.name, dependents)
+			}
+		}
+	}
+	clearReferences(e, model, ids)
 }
 
 // restricted reports a record that points to one being deleted through a
@@ -240,7 +337,7 @@ func restricted(e *env, m *model, ids []int64) *integrityError {
 	}
 	for _, t := range e.db.tables {
 		for _, f := range t.model.fields {
-			if f.typ != tMany2one || f.relation != m.name || !(f.required || f.restrict) {
+			if f.typ != tMany2one || f.relation != m.name || !(f.required || f.restrict) || f.cascade {
 				continue
 			}
 			for _, r := range t.rows {
@@ -272,7 +369,7 @@ func clearReferences(e *env, model string, ids []int64) {
 	}
 	for _, t := range e.db.tables {
 		for _, f := range t.model.fields {
-			if f.relation != model || f.computed {
+			if f.relation != model || f.computed || f.onComodel() {
 				continue
 			}
 			for _, r := range t.rows {
@@ -298,4 +395,28 @@ func clearReference(f *field, r record, gone map[int64]bool) {
 		}
 		r[f.name] = kept
 	}
+}
+
+// withContextDefaults adds the context's default_<field> values for the
+// fields of m that vals leaves out, as default_get does. Keys that name
+// no field of m are ignored, as Odoo ignores them; a field Odoo describes
+// but the double does not model raises NotImplementedError.
+func withContextDefaults(e *env, m *model, vals Object) (Object, *exception) {
+	var out Object
+	for _, p := range e.defaults {
+		if _, given := vals.Get(p.Key); given || magicFields[p.Key] {
+			continue
+		}
+		f, err := lookupField(e, m, p.Key)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			out = append(out, p)
+		}
+	}
+	if out == nil {
+		return vals, nil
+	}
+	return append(out, vals...), nil
 }

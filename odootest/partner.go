@@ -27,6 +27,7 @@ func partnerModel() *model {
 			{name: "lang", typ: tSelection, label: "Language", selection: [][2]string{{"en_US", "English (US)"}}},
 			{name: "vat", typ: tChar, label: "Tax ID"},
 			{name: "company_registry", typ: tChar, label: "Company ID"},
+			{name: "bank_ids", typ: tOne2many, label: "Banks", relation: "res.partner.bank", inverse: "partner_id"},
 			{name: "website", typ: tChar, label: "Website Link"},
 			{name: "comment", typ: tHTML, label: "Notes"},
 			{name: "category_id", typ: tMany2many, label: "Tags", relation: "res.partner.category"},
@@ -42,7 +43,9 @@ func partnerModel() *model {
 			{name: "phone", typ: tChar, label: "Phone"},
 			{name: "mobile", typ: tChar, label: "Mobile"},
 			{name: "is_company", typ: tBoolean, label: "Is a Company"},
+			{name: "user_ids", typ: tOne2many, label: "Users", relation: "res.users", inverse: "partner_id"},
 			{name: "commercial_partner_id", typ: tMany2one, label: "Commercial Entity", relation: "res.partner", readonly: true, computed: true},
+			{name: "company_name", typ: tChar, label: "Company Name"},
 			{name: "display_name", typ: tChar, label: "Display Name", readonly: true, computed: true},
 			{name: "create_uid", typ: tMany2one, label: "Created by", relation: "res.users", readonly: true},
 			{name: "create_date", typ: tDatetime, label: "Created on", readonly: true},
@@ -94,25 +97,38 @@ func idOf(v any) int64 {
 }
 
 // partnerCompleteName is res.partner._get_complete_name: a contact of a
-// company shows as "Company, Contact"; an unnamed address as its type.
+// company, or a person with a company name, shows as "Company, Contact";
+// an unnamed address as its type.
 func partnerCompleteName(e *env, r record) string {
 	name, _ := r["name"].(string)
 	parent := e.get("res.partner", idOf(r["parent_id"]))
-	if parent == nil {
+	companyName, _ := r["company_name"].(string)
+	if parent == nil && companyName == "" {
 		return strings.TrimSpace(name)
 	}
 	if name == "" && r["type"] != "contact" {
 		name = selectionLabel(partnerTypes, r["type"])
 	}
 	if r["is_company"] != true {
-		company := commercialPartner(e, r)
-		prefix, _ := company["name"].(string)
-		if company["is_company"] != true || company.id() == r.id() {
+		prefix := commercialCompanyName(e, r)
+		if prefix == "" && parent != nil {
 			prefix, _ = parent["name"].(string)
 		}
 		name = prefix + ", " + name
 	}
 	return strings.TrimSpace(name)
+}
+
+// commercialCompanyName is the name of the commercial partner when it is
+// a company, else its company_name.
+func commercialCompanyName(e *env, r record) string {
+	c := commercialPartner(e, r)
+	if c["is_company"] == true {
+		s, _ := c["name"].(string)
+		return s
+	}
+	s, _ := c["company_name"].(string)
+	return s
 }
 
 func selectionLabel(sel [][2]string, v any) string {

@@ -32,6 +32,7 @@ type seedPartner struct {
 	zip, website, vat      string
 	country                int64
 	categories             []int64
+	companyName            string
 }
 
 var seedPartners = []seedPartner{
@@ -44,7 +45,7 @@ var seedPartners = []seedPartner{
 	{id: 4, name: "Public user", inactive: true},
 	{id: 5, name: "Default User Template", inactive: true},
 	{id: 6, name: "Portal User Template", inactive: true},
-	{id: 7, name: "Marc Demo", parent: 1, email: "mark.brown23@example.com", phone: "(441)-695-2334",
+	{id: 7, name: "Marc Demo", companyName: "YourCompany", email: "mark.brown23@example.com", phone: "(441)-695-2334",
 		street: "3575  Buena Vista Avenue", city: "Eugene", zip: "97401", country: countryUS},
 	{id: 8, name: "Joel Willis", email: "joel.willis63@example.com", phone: "(683)-556-5104",
 		street: "858 Lynn Street", city: "Bayonne", zip: "07002", country: countryUS},
@@ -105,9 +106,11 @@ func contact(id int64, name string, parent int64, function, email, phone string)
 // newDatabase returns the pristine database: the demo data the fixtures
 // start from, with partner ids continuing at 42.
 func newDatabase(now func() time.Time) *database {
-	db := &database{tables: map[string]*table{}, users: seedUsers(), now: now}
+	db := &database{tables: map[string]*table{}, apiKeys: map[int64][]string{}, now: now}
 	for name, m := range registry {
-		db.tables[name] = &table{model: m, rows: map[int64]record{}}
+		if !m.describedOnly {
+			db.tables[name] = &table{model: m, rows: map[int64]record{}}
+		}
 	}
 	seedPartnerRows(db)
 	seedCategoryRows(db)
@@ -136,7 +139,11 @@ func seedPartnerRows(db *database) {
 		if p.parent != 0 && p.street == "" {
 			inheritAddress(&p, byID[p.parent])
 		}
-		db.insert("res.partner", partnerRecord(p))
+		r := partnerRecord(p)
+		if p.id <= 2 {
+			r["create_uid"] = nil // inserted by base_data.sql, before any user
+		}
+		db.insert("res.partner", r)
 	}
 }
 
@@ -160,6 +167,7 @@ func partnerRecord(p seedPartner) record {
 	for name, v := range map[string]string{
 		"function": p.function, "email": p.email, "phone": p.phone, "mobile": p.mobile,
 		"street": p.street, "city": p.city, "zip": p.zip, "website": p.website, "vat": p.vat,
+		"company_name": p.companyName,
 	} {
 		if v != "" {
 			r[name] = v
@@ -208,8 +216,20 @@ func seedReferenceRows(db *database) {
 	}
 }
 
+// seedUserRows are the groups and the users (seedUsers).
 func seedUserRows(db *database) {
-	for _, u := range db.users {
-		db.insert("res.users", record{"id": u.id, "login": u.login, "partner_id": u.partnerID, "active": u.active})
+	for _, g := range seedGroups {
+		db.insert("res.groups", record{"id": g.id, "name": g.name, groupFullName: g.full})
+	}
+	for _, u := range seedUsers {
+		r := record{"id": u.id, "login": u.login, "partner_id": u.partnerID, "active": u.active,
+			"groups_id": append([]int64(nil), u.groups...)}
+		if u.password != "" {
+			r[userPassword] = u.password
+		}
+		db.insert("res.users", r)
+		if len(u.rpcKeys) > 0 {
+			db.apiKeys[u.id] = u.rpcKeys
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,7 +40,7 @@ type Server struct {
 	db *database
 
 	callsMu sync.Mutex
-	calls   []Call
+	calls   []ModelCall // every call; Args and Kwargs set for object calls
 
 	web webSessions // the web client's sessions (websession.go)
 
@@ -78,6 +79,18 @@ type Call struct {
 	Auth        string
 	Model       string // object, JSON-2 and call_kw calls: the model
 	ModelMethod string // object, JSON-2 and call_kw calls: the model method
+}
+
+// ModelCall is an object call (execute or execute_kw) that named a model,
+// with what it passed to the model method, as decoded: Args are
+// execute_kw's args (execute's arguments after the method name), Kwargs
+// execute_kw's kw (nil for execute). Dicts are Object, lists []any,
+// integers int64, as everywhere in the double. The password is not
+// recorded.
+type ModelCall struct {
+	Call
+	Args   []any
+	Kwargs Object
 }
 
 // New returns a Server holding the pristine demo database.
@@ -189,10 +202,30 @@ func (s *Server) SetHang(on bool) {
 func (s *Server) Calls() []Call {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
-	return append([]Call(nil), s.calls...)
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		out[i] = c.Call
+	}
+	return out
 }
 
-func (s *Server) record(c Call) {
+// ModelCalls returns the object calls (execute and execute_kw) received
+// so far that name a model, oldest first, whatever their outcome (bad
+// credentials included), with their arguments: what a test checks to
+// prove that a call did or did not reach Odoo, and what it carried.
+func (s *Server) ModelCalls() []ModelCall {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	var out []ModelCall
+	for _, c := range s.calls {
+		if c.Service == "object" && c.Model != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *Server) record(c ModelCall) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	s.calls = append(s.calls, c)
@@ -210,4 +243,26 @@ func (s *Server) Reset() {
 	s.web.reset()
 	s.SetDelay(0)
 	s.SetHang(false)
+}
+
+// Records returns every record of model as the double holds it now,
+// archived ones included, ordered by id: each as read returns it (id,
+// then every field the double models, a many2one as [id, "name"], an
+// x2many as its ids), read as the superuser, without access rules. Tests
+// use it to prove what a call did, or that nothing was created. A model
+// the double holds no records of is an error.
+func (s *Server) Records(model string) ([]Object, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.db.table(model)
+	if t == nil {
+		return nil, errors.New("odootest: the double holds no records of " + strconv.Quote(model))
+	}
+	e := &env{db: s.db, uid: 1, user: s.db.user(1), now: s.cfg.Now().UTC(), version: s.cfg.Version}
+	names := readFields(e, t.model, nil)
+	out := []Object{}
+	for _, id := range t.ids() {
+		out = append(out, readRecord(e, t.model, t.rows[id], names, true))
+	}
+	return out, nil
 }

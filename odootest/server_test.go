@@ -88,7 +88,7 @@ func TestTransport(t *testing.T) {
 func TestCallsRecordsWhatReachedOdoo(t *testing.T) {
 	s, c := newClient(t)
 	c.call("common", "version")
-	c.exec("res.partner", "search_count", []any{domain()}, nil)
+	c.exec("res.partner", "search_count", []any{[]any{}}, nil)
 	postXML(t, c.url+"/xmlrpc/2/object", xmlrpc.Call{Method: "execute_kw", Params: []any{
 		"odoo_test", int64(UIDDemo), "demo", "res.partner", "read", []any{[]any{int64(1)}}, xmlrpc.Struct{}}})
 	want := []Call{
@@ -100,6 +100,39 @@ func TestCallsRecordsWhatReachedOdoo(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, s.Calls()); diff != "" {
 		t.Errorf("Calls (-want +got):\n%s", diff)
+	}
+	wantModel := []ModelCall{
+		{Call: want[1], Args: []any{[]any{}}, Kwargs: Object{}},
+		{Call: want[2], Args: []any{[]any{int64(1)}}, Kwargs: Object{}},
+	}
+	if diff := cmp.Diff(wantModel, s.ModelCalls()); diff != "" {
+		t.Errorf("ModelCalls (-want +got):\n%s", diff)
+	}
+}
+
+func TestRecordsShowsWhatIsStored(t *testing.T) {
+	s, c := newClient(t)
+	before, err := s.Records("res.partner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.must("res.partner", "create", []any{map[string]any{"name": "Records Probe"}}, nil).(int64)
+	after, err := s.Records("res.partner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before)+1 {
+		t.Fatalf("Records: %d partners after a create, want %d", len(after), len(before)+1)
+	}
+	last := after[len(after)-1]
+	if got, _ := last.Get("id"); got != id {
+		t.Errorf("last record id = %v, want %d", got, id)
+	}
+	if got, _ := last.Get("name"); got != "Records Probe" {
+		t.Errorf("last record name = %v, want Records Probe", got)
+	}
+	if _, err := s.Records("no.such.model"); err == nil {
+		t.Error("Records of an unknown model: no error")
 	}
 }
 
@@ -259,6 +292,10 @@ func FuzzJSONRPC(f *testing.F) {
 	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "read", [[1, 3]], {"fields": ["name", "child_ids"]}]}}`)
 	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "create", [[{"name": "x", "category_id": [[6, 0, [7]]]}]], {}]}}`)
 	f.Add(`{"params": {"service": "object", "method": "execute", "args": ["odoo_test", "2", "admin", "res.partner", "web_search_read", [], {"name": {}}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "create", [{"name": "p", "user_ids": [[0, 0, {"name": "u", "login": "x", "groups_id": [[6, 0, [4, 1]]]}]], "child_ids": [[0, 0, {"name": "c", "bank_ids": [[0, 0, {"acc_number": "1"}]]}], [4, 17], [3, 18], [2, 33]]}], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "write", [[9], {"category_id": [[1, 7, {"name": "t"}], [2, 6], [5], [6, 0, [1]]], "user_ids": [[6, 0, [6]]]}], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "read_group", [[["user_ids.groups_id.name", "=", "Settings"]], ["__count"], ["country_id"]], {}]}}`)
+	f.Add(`{"params": {"service": "object", "method": "execute_kw", "args": ["odoo_test", 2, "admin", "res.partner", "web_search_read", [[["id", "in", [1, "a"]]], {"user_ids": {"fields": {"groups_id": {"fields": {"name": {}}}}}}], {}]}}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		watchdog := time.AfterFunc(5*time.Second, func() { panic("slow: " + body) })
 		defer watchdog.Stop()

@@ -18,11 +18,12 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 			res, err = nil, newException(clsException, fmt.Sprintf("odootest: internal error: %v", p))
 		}
 	}()
-	describeCall(c, params)
+	mc := describeCall(c, params)
 	if c.Service == "object" && len(params) > 2 {
 		c.Auth = s.credentialKind(c.UID, params[2])
+		mc.Auth = c.Auth
 	}
-	s.record(*c)
+	s.record(mc)
 	switch c.Service {
 	case "common":
 		res, err = s.common(c.Method, params)
@@ -40,8 +41,9 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 }
 
 // describeCall fills the call's uid, database, model and model method
-// from an object call's parameters.
-func describeCall(c *Call, params []any) {
+// from an object call's parameters, and returns it with the arguments of
+// the model method.
+func describeCall(c *Call, params []any) ModelCall {
 	str := func(i int) string {
 		if i < len(params) {
 			s, _ := params[i].(string)
@@ -51,10 +53,21 @@ func describeCall(c *Call, params []any) {
 	}
 	c.DB = str(0)
 	if c.Service != "object" || len(params) < 2 {
-		return
+		return ModelCall{Call: *c}
 	}
 	c.UID, _ = asInt(params[1])
 	c.Model, c.ModelMethod = str(3), str(4)
+	mc := ModelCall{Call: *c}
+	switch {
+	case c.Method == "execute_kw" && len(params) > 5:
+		mc.Args, _ = asList(params[5])
+		if len(params) > 6 {
+			mc.Kwargs, _ = params[6].(Object)
+		}
+	case c.Method == "execute" && len(params) > 5:
+		mc.Args = append([]any(nil), params[5:]...)
+	}
+	return mc
 }
 
 func (s *Server) versionInfo() Object {
@@ -130,7 +143,7 @@ func (s *Server) authenticate(db, login, password any) (any, *exception) {
 	if err := s.checkDatabase(db); err != nil {
 		return nil, err
 	}
-	for _, u := range s.db.users {
+	for _, u := range s.db.allUsers() {
 		if u.active && u.login == login && u.checkPassword(password) {
 			return u.id, nil
 		}

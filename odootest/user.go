@@ -29,8 +29,9 @@ const (
 	groupPublic         = "User types/Public"
 )
 
-// user is a res.users record: who may log in, with what, and which
-// groups grant it access.
+// user is what the double needs of a res.users record to authenticate a
+// call and check its access: who may log in, with what, and which groups
+// grant it access. It is read from the res.users table (database.user).
 type user struct {
 	id        int64
 	login     string
@@ -76,20 +77,108 @@ func (u *user) checkPassword(password any) bool {
 	return false
 }
 
-// seedUsers returns the users of the 18.0 demo database: uid 1 is
-// OdooBot (__system__), 3 to 5 are the public user and the two templates,
-// all archived; partner ids follow the README (admin's partner is 3, the
-// portal user's 8).
-func seedUsers() []*user {
-	internal := []string{groupInternal, groupContactCreator}
-	return []*user{
-		{id: 1, login: "__system__", name: "OdooBot", partnerID: 2, groups: []string{groupInternal, groupSettings, groupContactCreator}},
-		{id: 2, login: "admin", password: "admin", name: "Mitchell Admin", partnerID: 3, active: true,
-			groups: []string{groupInternal, groupSettings, groupContactCreator}, rpcKeys: []string{KeyGlobal}},
-		{id: 3, login: "public", name: "Public user", partnerID: 4, groups: []string{groupPublic}},
-		{id: 4, login: "default", name: "Default User Template", partnerID: 5, groups: internal},
-		{id: 5, login: "portaltemplate", name: "Portal User Template", partnerID: 6, groups: []string{groupPortal}},
-		{id: 6, login: "demo", password: "demo", name: "Marc Demo", partnerID: 7, active: true, groups: internal},
-		{id: 7, login: "portal", password: "portal", name: "Joel Willis", partnerID: 8, active: true, groups: []string{groupPortal}},
-	}
+// The res.groups records of the 18.0 demo database that the fixtures name
+// (18.0/metadata/02 lists them as the virtual group fields of res.users),
+// with the full names access errors print for those the ACLs use.
+const (
+	gidInternal       = 1
+	gidAccessRights   = 2
+	gidSettings       = 4
+	gidTechnical      = 7
+	gidExport         = 8
+	gidContactCreator = 9
+	gidPortal         = 10
+	gidPublic         = 11
+)
+
+var seedGroups = []struct {
+	id   int64
+	name string
+	full string // full_name, for the groups ACLs name
+}{
+	{gidInternal, "Internal User", groupInternal},
+	{gidAccessRights, "Access Rights", ""},
+	{3, "Bypass HTML Field Sanitize", ""},
+	{gidSettings, "Settings", groupSettings},
+	{5, "Multi Companies", ""},
+	{6, "Multi Currencies", ""},
+	{gidTechnical, "Technical Features", ""},
+	{gidExport, "Access to export feature", ""},
+	{gidContactCreator, "Contact Creation", groupContactCreator},
+	{gidPortal, "Portal", groupPortal},
+	{gidPublic, "Public", groupPublic},
+	{12, "Canned Response Administrator", ""},
+	{13, "Mail Template Editor", ""},
+	{14, "Receive notifications in Odoo", ""},
 }
+
+// uidDefaultTemplate is the user whose groups a new user gets when it is
+// created without groups: fixture 18.0/relations/22 shows them (8, 9, 1
+// and 7).
+const uidDefaultTemplate = 4
+
+// seedUser is one user of the 18.0 demo database: uid 1 is OdooBot
+// (__system__), 3 to 5 are the public user and the two templates, all
+// archived; partner ids follow the README (admin's partner is 3, the
+// portal user's 8). The groups beyond those the fixtures show are the
+// double's choice: admin and OdooBot are settings admins, demo an
+// internal user who may create contacts.
+type seedUser struct {
+	id        int64
+	login     string
+	password  string
+	partnerID int64
+	active    bool
+	groups    []int64
+	rpcKeys   []string
+}
+
+var seedUsers = []seedUser{
+	{id: 1, login: "__system__", partnerID: 2, groups: []int64{1, 2, 4, 7, 8, 9}},
+	{id: 2, login: "admin", password: "admin", partnerID: 3, active: true,
+		groups: []int64{1, 2, 4, 7, 8, 9}, rpcKeys: []string{KeyGlobal}},
+	{id: 3, login: "public", partnerID: 4, groups: []int64{gidPublic}},
+	{id: uidDefaultTemplate, login: "default", partnerID: 5, groups: []int64{1, 7, 8, 9}},
+	{id: 5, login: "portaltemplate", partnerID: 6, groups: []int64{gidPortal}},
+	{id: 6, login: "demo", password: "demo", partnerID: 7, active: true, groups: []int64{gidInternal, gidContactCreator}},
+	{id: 7, login: "portal", password: "portal", partnerID: 8, active: true, groups: []int64{gidPortal}},
+}
+
+// user returns the user of uid as res.users holds it now, or nil.
+func (db *database) user(uid int64) *user {
+	r := db.tables["res.users"].rows[uid]
+	if r == nil {
+		return nil
+	}
+	u := &user{id: uid, active: r["active"] == true, partnerID: idOf(r["partner_id"]), rpcKeys: db.apiKeys[uid]}
+	u.login, _ = r["login"].(string)
+	u.password, _ = r[userPassword].(string)
+	if p := db.tables["res.partner"].rows[u.partnerID]; p != nil {
+		u.name, _ = p["name"].(string)
+	}
+	groups := db.tables["res.groups"].rows
+	ids, _ := r["groups_id"].([]int64)
+	for _, gid := range ids {
+		if full, _ := groups[gid][groupFullName].(string); full != "" {
+			u.groups = append(u.groups, full)
+		}
+	}
+	return u
+}
+
+// users returns every user, by id.
+func (db *database) allUsers() []*user {
+	t := db.tables["res.users"]
+	out := make([]*user, 0, len(t.rows))
+	for _, id := range t.ids() {
+		out = append(out, db.user(id))
+	}
+	return out
+}
+
+// Keys of res.users and res.groups rows that are no field: what the
+// double keeps of a password (Odoo keeps a hash), and a group's full name.
+const (
+	userPassword  = "_password"
+	groupFullName = "_full_name"
+)

@@ -13,9 +13,7 @@ const KeyDemo = "ODOO_API_KEY_DEMO"
 func newVersionDatabase(version string, now func() time.Time) *database {
 	db := newDatabase(now)
 	if version == "19.0" {
-		if u := db.user(UIDDemo); u != nil {
-			u.rpcKeys = append(u.rpcKeys, KeyDemo)
-		}
+		db.apiKeys[UIDDemo] = append(db.apiKeys[UIDDemo], KeyDemo)
 		db.groupLabels = map[string]string{groupSettings: "Role / Administrator"}
 	}
 	return db

@@ -2,6 +2,7 @@ package odootest
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -52,7 +53,7 @@ var (
 // ondelete check, after the access check): the admin user cannot be
 // deleted. Deleting other users stays not modelled.
 func unlinkMasterData(e *env, m *model, ids []int64) *exception {
-	if m.name != "res.users" || !containsID(ids, UIDAdmin) {
+	if m.name != "res.users" || !slices.Contains(ids, UIDAdmin) {
 		return nil
 	}
 	if err := checkModelAccess(e, m, opUnlink); err != nil {
@@ -61,13 +62,4 @@ func unlinkMasterData(e *env, m *model, ids []int64) *exception {
 	return newException(clsUserError, "You cannot delete the admin user because it is utilized in various places "+
 		"(such as security configurations,...). Instead, archive it.",
 		frDiscussUsersUnlink32, frModelsUnlink4470, frUsersUnlinkExceptMaster808)
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

@@ -7,7 +7,7 @@ func runWebSearchRead(c *call) (any, *exception) {
 	if !ok {
 		return nil, typeError("specification must be a dict, not " + pyTypeName(c.args["specification"]))
 	}
-	if err := checkSpec(c.m, spec); err != nil {
+	if err := checkSpec(c.e, c.m, spec); err != nil {
 		return nil, err
 	}
 	offset, limit := c.int("offset"), c.int("limit")
@@ -43,7 +43,7 @@ func runWebRead(c *call) (any, *exception) {
 	if !ok {
 		return nil, typeError("specification must be a dict, not " + pyTypeName(c.args["specification"]))
 	}
-	if err := checkSpec(c.m, spec); err != nil {
+	if err := checkSpec(c.e, c.m, spec); err != nil {
 		return nil, err
 	}
 	if err := checkModelAccess(c.e, c.m, opRead); err != nil {
@@ -58,12 +58,33 @@ func runWebRead(c *call) (any, *exception) {
 	return webRead(c.e, c.m, ids, spec), nil
 }
 
-func checkSpec(m *model, spec Object) *exception {
+// checkSpec checks the fields of a specification, and of the
+// sub-specifications of its relational fields on their comodels.
+func checkSpec(e *env, m *model, spec Object) *exception {
 	names := make([]string, 0, len(spec))
 	for _, p := range spec {
 		names = append(names, p.Key)
 	}
-	return checkFields(m, names)
+	if err := checkFields(e, m, names); err != nil {
+		return err
+	}
+	for _, p := range spec {
+		sub, _ := p.Value.(Object)
+		fieldsSpec, nested := sub.Get("fields")
+		f := m.byName[p.Key]
+		if !nested || !f.relational() {
+			continue
+		}
+		nestedSpec, _ := fieldsSpec.(Object)
+		comodel := registry[f.relation]
+		if comodel == nil || comodel.describedOnly {
+			return notModelled("reading " + f.relation + " records through " + m.name + "." + f.name)
+		}
+		if err := checkSpec(e, comodel, nestedSpec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // webRead formats records as web_read does: id first, then the fields of

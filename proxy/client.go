@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/keygate/keygate/odoo"
 )
 
 // rejectTTL is how long a refused service account is not asked again:
@@ -32,6 +34,11 @@ type ClientConfig struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MetadataTTL is how long a model's fields are kept (default
+	// odoo.DefaultMetadataTTL); MetadataEntries bounds the (account,
+	// model) entries (default odoo.DefaultMetadataEntries).
+	MetadataTTL     time.Duration
+	MetadataEntries int
 }
 
 // Client calls Odoo's JSON-RPC API as service accounts. It resolves each
@@ -44,6 +51,7 @@ type Client struct {
 	nextID atomic.Int64
 	uids   uidCache
 	majors majorCache
+	meta   *odoo.Metadata[Account]
 }
 
 // NewClient returns a Client.
@@ -60,13 +68,23 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Client{up: newUpstream(cfg.Transport, cfg.Timeout, cfg.MaxResponse), log: cfg.Logger, now: cfg.Now,
+	c := &Client{up: newUpstream(cfg.Transport, cfg.Timeout, cfg.MaxResponse), log: cfg.Logger, now: cfg.Now,
 		uids: uidCache{m: map[uidKey]uidEntry{}}, majors: majorCache{m: map[string]int{}}}
+	meta, err := odoo.NewMetadata(odoo.MetadataConfig[Account]{Fetch: c.fetchFields, TTL: cfg.MetadataTTL,
+		MaxEntries: cfg.MetadataEntries, Timeout: cfg.Timeout})
+	if err != nil {
+		panic(err) // Fetch is set and the other settings defaulted: it cannot fail
+	}
+	c.meta = meta
+	return c
 }
 
-// Close closes the idle connections of the transport. The Client stays
-// usable.
-func (c *Client) Close() { c.up.closeIdle() }
+// Close closes the idle connections of the transport and stops the
+// metadata cache's maintenance goroutine. The Client stays usable.
+func (c *Client) Close() {
+	c.up.closeIdle()
+	c.meta.Close()
+}
 
 // ExecuteKW calls model.method(*args, **kwargs) as account a and returns
 // the raw JSON result ("null" for a method that returns None). Odoo's
@@ -160,7 +178,7 @@ func decodeAnswer(b []byte) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: the answer is not JSON-RPC: %w", ErrBadGateway, err)
 	}
 	if r.Error != nil {
-		e := &OdooError{Name: r.Error.Data.Name, Message: r.Error.Data.Message}
+		e := &OdooError{Name: r.Error.Data.Name, Message: cutSQL(r.Error.Data.Name, r.Error.Data.Message)}
 		if e.Name == "" && e.Message == "" {
 			e.Message = r.Error.Message
 		}

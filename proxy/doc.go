@@ -14,10 +14,14 @@
 //     database the client names are ignored.
 //   - object.execute_kw, object.execute: checked by the Authorizer against
 //     the key's odoo:<model>:<op> scopes (methods starting with "_" are
-//     never allowed), then forwarded with the service account's database,
-//     uid and password instead of the client's; every other argument is
-//     sent on as the client wrote it, and Odoo's answer comes back as Odoo
-//     wrote it, less its traceback.
+//     never allowed), then everything the call reaches across relations
+//     (authz.Decision.CheckCall, with the fields of each model as the
+//     service account's fields_get describes them, cached by the Client),
+//     then forwarded with the service account's database, uid and
+//     password instead of the client's; every other argument is sent on
+//     as the client wrote it, and Odoo's answer comes back as Odoo wrote
+//     it, less its traceback and any SQL its errors quote. The REST
+//     facade's calls go through the same check.
 //   - the db service, and any other service or method: refused.
 //
 // Every entry point that calls a model's method (execute_kw, execute,
@@ -80,8 +84,9 @@
 //
 // # Concurrency and errors
 //
-// Gateway, Client and Accounts are safe for concurrent use and start no
-// goroutine. Client calls return *OdooError for Odoo's exceptions (Kind
+// Gateway, Client and Accounts are safe for concurrent use. A Client's
+// metadata cache (odoo.Metadata) runs one maintenance goroutine, which
+// Client.Close (and Gateway.Close, for a Client it made) stops. Client calls return *OdooError for Odoo's exceptions (Kind
 // sorts them; Status maps them to HTTP statuses), ErrBadGateway,
 // ErrGatewayTimeout and ErrAccountRejected for the rest; Accounts returns
 // ErrNoAccount. The gateway asks authz for every decision and never

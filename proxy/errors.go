@@ -107,3 +107,33 @@ func stripTraceback(s string) string {
 	}
 	return "Odoo Server Error"
 }
+
+// sqlMarkers start the lines in which PostgreSQL quotes the SQL that
+// Odoo generated, or the rows it touched.
+var sqlMarkers = []string{"\nLINE ", "\nDETAIL:", "\nHINT:", "\nCONTEXT:", "\nQUERY:", "\nWHERE:"}
+
+// quotesSQL reports whether an Odoo error message quotes the database:
+// a psycopg2 exception (class name exc, or the message's own prefix in an
+// XML-RPC fault) or a message with PostgreSQL's LINE / DETAIL lines.
+func quotesSQL(exc, msg string) bool {
+	if strings.HasPrefix(exc, "psycopg2.") || strings.HasPrefix(msg, "psycopg2.") {
+		return true
+	}
+	for _, m := range sqlMarkers {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutSQL cuts an error message that quotes the database to its first
+// line ("invalid input syntax for type integer: \"abc\""): the rest
+// shows fragments of the generated SQL, as tracebacks show code.
+func cutSQL(exc, msg string) string {
+	if !quotesSQL(exc, msg) {
+		return msg
+	}
+	first, _, _ := strings.Cut(msg, "\n")
+	return first
+}

@@ -56,7 +56,8 @@ type Config struct {
 
 // Gateway serves Odoo's JSON-RPC and XML-RPC endpoints to partners and
 // forwards what their keys allow to Odoo as service accounts. It is safe
-// for concurrent use and starts no goroutine.
+// for concurrent use; the Client it makes (Config.Client nil) runs its
+// metadata cache's goroutine until Close.
 type Gateway struct {
 	auth      Authorizer
 	accounts  AccountResolver
@@ -205,10 +206,28 @@ func (g *Gateway) login(c echo.Context, rc rpcCall) error {
 // scopes and forwards it as the key's service account (callObject).
 func (g *Gateway) object(c echo.Context, rc rpcCall) error {
 	oc, err := rc.objectCall()
-	if err != nil {
-		return rc.refuse(c, badCall(err.Error()))
+	if err != nil { // arguments keygate cannot read are arguments it cannot check
+		return rc.refuse(c, checkRefusal(badArgs(err.Error())))
 	}
 	return g.callObject(c, oc, func(c echo.Context, need authz.Need) authz.Decision { return g.check(c, rc, need) }, rc)
+}
+
+// checkCall checks everything the call reaches beyond its model and
+// method (authz.Decision.CheckCall), as account acct sees the models'
+// fields; nil lets it through.
+func (g *Gateway) checkCall(c echo.Context, d *authz.Decision, acct Account, oc *objectCall) *refusal {
+	ctx := c.Request().Context()
+	err := g.client.CheckCall(ctx, d, acct, oc.checked())
+	if err == nil {
+		return nil
+	}
+	var r *authz.Refusal
+	if errors.As(err, &r) {
+		c.Set(httpapi.DecisionKey, r.Error())
+	} else {
+		g.failed(ctx, acct, err)
+	}
+	return checkRefusal(err)
 }
 
 // check asks authz about the call. The key comes from the Authorization

@@ -260,6 +260,7 @@ func stripDebug(e []member) (denied bool) {
 		denied = denied || slices.ContainsFunc(data, func(m member) bool {
 			return m.key == "name" && string(m.value) == `"odoo.exceptions.AccessDenied"`
 		})
+		cutDataSQL(data)
 		e[i].value = encodeMembers(data)
 	}
 	return denied
@@ -269,4 +270,38 @@ func stripDebug(e []member) (denied bool) {
 func jsonrpcGET(c echo.Context) error {
 	return writeHTML(c, http.StatusBadRequest, werkzeugPage(http.StatusBadRequest,
 		"Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is type=&#39;json&#39;."))
+}
+
+// cutDataSQL cuts data.message and data.arguments to their first line,
+// in place, when the error quotes the SQL Odoo generated (cutSQL).
+func cutDataSQL(data []member) {
+	var name string
+	for _, m := range data {
+		if m.key == "name" {
+			_ = json.Unmarshal(m.value, &name)
+		}
+	}
+	for i := range data {
+		switch data[i].key {
+		case "message":
+			var msg string
+			if json.Unmarshal(data[i].value, &msg) == nil && quotesSQL(name, msg) {
+				data[i].value, _ = json.Marshal(cutSQL(name, msg))
+			}
+		case "arguments":
+			var args []any
+			if json.Unmarshal(data[i].value, &args) != nil {
+				continue
+			}
+			changed := false
+			for j, a := range args {
+				if s, ok := a.(string); ok && quotesSQL(name, s) {
+					args[j], changed = cutSQL(name, s), true
+				}
+			}
+			if changed {
+				data[i].value, _ = json.Marshal(args)
+			}
+		}
+	}
 }

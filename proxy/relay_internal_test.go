@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -179,4 +180,74 @@ func FuzzRelayXML(f *testing.F) {
 			t.Fatalf("relayXML(%q) kept a traceback: %s", in, out)
 		}
 	})
+}
+
+// TestSQLErrorsCutToFirstLine: an Odoo error that quotes the SQL it
+// generated (real Odoo 18.0, shared/odoo/18.0/relations/39) reaches a
+// partner as its first line only, on JSON-RPC, XML-RPC and the REST
+// facade's errors.
+func TestSQLErrorsCutToFirstLine(t *testing.T) {
+	b, err := os.ReadFile("testdata/sql-error-18.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := relayJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Error struct {
+			Data struct {
+				Name, Message string
+				Arguments     []string
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	const first = `invalid input syntax for type integer: "abc"`
+	want := struct {
+		Name, Message string
+		Arguments     []string
+	}{"psycopg2.errors.InvalidTextRepresentation", first, []string{first}}
+	if diff := cmp.Diff(want, struct {
+		Name, Message string
+		Arguments     []string
+	}(got.Error.Data)); diff != "" {
+		t.Errorf("relayJSON (-want +got):\n%s", diff)
+	}
+	if strings.Contains(string(out), "res_partner") || strings.Contains(string(out), "LINE") {
+		t.Errorf("SQL survived: %s", out)
+	}
+	if _, err := decodeAnswer(b); err == nil || err.(*OdooError).Message != first {
+		t.Errorf("decodeAnswer = %v, want the first line only", err)
+	}
+
+	sqlTail := "\nLINE 1: ...rtner\".\"active\" = true) AND (\"res_partner\".\"id\" = 'abc')) AN...\n     ^\n"
+	var buf bytes.Buffer
+	for _, f := range []xmlrpc.Fault{
+		{Code: int64(1), String: traceback + "psycopg2.errors.InvalidTextRepresentation: " + first + sqlTail},
+		{Code: traceback + "psycopg2.errors.InvalidTextRepresentation: " + first + sqlTail, String: ""},
+	} {
+		buf.Reset()
+		if err := xmlrpc.EncodeFault(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := relayXML(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "res_partner") || strings.Contains(string(out), "LINE") || !strings.Contains(string(out), "invalid input syntax for type integer") {
+			t.Errorf("relayXML kept the SQL or lost the message: %s", out)
+		}
+	}
+}
+
+func TestCutSQLLeavesOtherMessages(t *testing.T) {
+	for _, msg := range []string{"The operation cannot be completed: Contacts require a name", "first line\nsecond line", ""} {
+		if got := cutSQL("odoo.exceptions.ValidationError", msg); got != msg {
+			t.Errorf("cutSQL(%q) = %q: a message that quotes no SQL must stay whole", msg, got)
+		}
+	}
 }

@@ -163,7 +163,7 @@ type item struct {
 }
 
 func (ep *endpoint) list(c echo.Context) error {
-	key, err := ep.authorize(c, "search_read")
+	d, err := ep.authorize(c, "search_read")
 	if err != nil {
 		return err
 	}
@@ -175,19 +175,19 @@ func (ep *endpoint) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acct, err := ep.account(c, key)
+	acct, err := ep.account(c, d)
 	if err != nil {
 		return err
 	}
 	rows, total, err := ep.search(c.Request().Context(), acct, lq)
 	if err != nil {
-		return ep.odooError(c, acct, err, 0)
+		return ep.odooError(c, acct.Account, err, 0)
 	}
 	return c.JSON(http.StatusOK, httpapi.NewList(rows, lq.page, lq.limit, total))
 }
 
 func (ep *endpoint) get(c echo.Context) error {
-	key, err := ep.authorize(c, "read")
+	d, err := ep.authorize(c, "read")
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (ep *endpoint) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acct, err := ep.account(c, key)
+	acct, err := ep.account(c, d)
 	if err != nil {
 		return err
 	}
@@ -204,10 +204,10 @@ func (ep *endpoint) get(c echo.Context) error {
 
 // respondRecord answers 200 with the fields of record id as Odoo has it
 // now, or 404 when it is gone.
-func (ep *endpoint) respondRecord(c echo.Context, acct Account, id int64, fields []string) error {
+func (ep *endpoint) respondRecord(c echo.Context, acct caller, id int64, fields []string) error {
 	obj, err := ep.read(c.Request().Context(), acct, id, fields)
 	if err != nil {
-		return ep.odooError(c, acct, err, id)
+		return ep.odooError(c, acct.Account, err, id)
 	}
 	if obj == nil {
 		return ep.notFound(id)
@@ -216,7 +216,7 @@ func (ep *endpoint) respondRecord(c echo.Context, acct Account, id int64, fields
 }
 
 func (ep *endpoint) create(c echo.Context) error {
-	key, err := ep.authorize(c, "create")
+	d, err := ep.authorize(c, "create")
 	if err != nil {
 		return err
 	}
@@ -224,18 +224,18 @@ func (ep *endpoint) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acct, err := ep.account(c, key)
+	acct, err := ep.account(c, d)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	raw, err := ep.rest.client.ExecuteKW(ctx, acct, ep.res.model, "create", []any{vals}, nil)
+	raw, err := ep.execute(ctx, acct, "create", []any{vals}, nil)
 	if err != nil {
-		return ep.odooError(c, acct, err, 0)
+		return ep.odooError(c, acct.Account, err, 0)
 	}
 	id, err := createdID(raw)
 	if err != nil {
-		return ep.odooError(c, acct, err, 0)
+		return ep.odooError(c, acct.Account, err, 0)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, strings.TrimRight(c.Request().URL.Path, "/")+"/"+strconv.FormatInt(id, 10))
 	return c.JSON(http.StatusCreated, item{ep.created(ctx, acct, id, fields)})
@@ -244,13 +244,13 @@ func (ep *endpoint) create(c echo.Context) error {
 // created reads a new record back. The record exists whatever happens
 // next, so a failed read still answers 201, with the id alone: a client
 // that retried would create it twice.
-func (ep *endpoint) created(ctx context.Context, acct Account, id int64, fields []string) object {
+func (ep *endpoint) created(ctx context.Context, acct caller, id int64, fields []string) object {
 	obj, err := ep.read(ctx, acct, id, fields)
 	if err == nil && obj == nil {
 		err = errors.New("read answered []")
 	}
 	if err != nil {
-		ep.failed(ctx, acct, "read", fmt.Errorf("read back created record %d: %w", id, err))
+		ep.failed(ctx, acct.Account, "read", fmt.Errorf("read back created record %d: %w", id, err))
 		return object{{key: "id", value: json.RawMessage(strconv.FormatInt(id, 10))}}
 	}
 	return obj
@@ -275,7 +275,7 @@ func (ep *endpoint) replace(c echo.Context) error { return ep.update(c, modeRepl
 func (ep *endpoint) patch(c echo.Context) error { return ep.update(c, modePatch) }
 
 func (ep *endpoint) update(c echo.Context, mode writeMode) error {
-	key, err := ep.authorize(c, "write")
+	d, err := ep.authorize(c, "write")
 	if err != nil {
 		return err
 	}
@@ -287,18 +287,18 @@ func (ep *endpoint) update(c echo.Context, mode writeMode) error {
 	if err != nil {
 		return err
 	}
-	acct, err := ep.account(c, key)
+	acct, err := ep.account(c, d)
 	if err != nil {
 		return err
 	}
-	if _, err := ep.rest.client.ExecuteKW(c.Request().Context(), acct, ep.res.model, "write", []any{[]int64{id}, vals}, nil); err != nil {
-		return ep.odooError(c, acct, err, id)
+	if _, err := ep.execute(c.Request().Context(), acct, "write", []any{[]int64{id}, vals}, nil); err != nil {
+		return ep.odooError(c, acct.Account, err, id)
 	}
 	return ep.respondRecord(c, acct, id, fields)
 }
 
 func (ep *endpoint) remove(c echo.Context) error {
-	key, err := ep.authorize(c, "unlink")
+	d, err := ep.authorize(c, "unlink")
 	if err != nil {
 		return err
 	}
@@ -309,12 +309,12 @@ func (ep *endpoint) remove(c echo.Context) error {
 	if c.Request().URL.RawQuery != "" {
 		return httpapi.Errorf(http.StatusBadRequest, "DELETE takes no query parameters")
 	}
-	acct, err := ep.account(c, key)
+	acct, err := ep.account(c, d)
 	if err != nil {
 		return err
 	}
-	if _, err := ep.rest.client.ExecuteKW(c.Request().Context(), acct, ep.res.model, "unlink", []any{[]int64{id}}, nil); err != nil {
-		return ep.odooError(c, acct, err, id)
+	if _, err := ep.execute(c.Request().Context(), acct, "unlink", []any{[]int64{id}}, nil); err != nil {
+		return ep.odooError(c, acct.Account, err, id)
 	}
 	return c.NoContent(http.StatusNoContent)
 }

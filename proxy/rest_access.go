@@ -16,6 +16,7 @@ import (
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 )
 
 // restHeaders are the decision's response fields a REST client sees.
@@ -25,15 +26,43 @@ var restHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "
 // resource's model, records the key for the access log and sets the
 // rate-limit fields of the answer. A refusal is an *httpapi.Error with
 // the decision's status and reason.
-func (ep *endpoint) authorize(c echo.Context, method string) (*keystore.Record, error) {
+func (ep *endpoint) authorize(c echo.Context, method string) (*authz.Decision, error) {
 	r := c.Request()
 	need := authz.NeedOdoo(ep.res.model, method)
 	d := ep.rest.auth.Check(r.Context(), ep.rest.auth.Request(r), need)
 	note(c, &d, restHeaders)
 	if d.Allowed() {
-		return d.Key, nil
+		return &d, nil
 	}
 	return nil, restRefusal(&d, need)
+}
+
+// caller is the service account a request calls Odoo as, and the
+// decision that allowed the request, which every call is checked against.
+type caller struct {
+	Account
+	d *authz.Decision
+}
+
+// execute checks a call as the gateway checks a partner's
+// (Client.CheckCall), then makes it. A refusal is a 403 *httpapi.Error
+// naming the missing scope; the call never reaches Odoo.
+func (ep *endpoint) execute(ctx context.Context, acct caller, method string, args []any, kwargs map[string]any) (json.RawMessage, error) {
+	call, err := restCall(ep.res.model, method, args, kwargs)
+	if err == nil {
+		err = ep.rest.client.CheckCall(ctx, acct.d, acct.Account, call)
+	}
+	var r *authz.Refusal
+	var oe *OdooError
+	switch {
+	case errors.As(err, &r):
+		return nil, &httpapi.Error{Status: http.StatusForbidden, Message: r.Error(), Cause: err}
+	case errors.As(err, &oe), errors.Is(err, odoo.ErrBadFields):
+		return nil, &httpapi.Error{Status: http.StatusForbidden, Message: "keygate cannot check this call: Odoo did not describe the fields of a model it reaches", Cause: err}
+	case err != nil:
+		return nil, err
+	}
+	return ep.rest.client.ExecuteKW(ctx, acct.Account, ep.res.model, method, args, kwargs)
 }
 
 // restRefusal is the JSON error of a decision that did not allow the request,
@@ -50,7 +79,12 @@ func restRefusal(d *authz.Decision, need authz.Need) *httpapi.Error {
 }
 
 // account finds the key's service account.
-func (ep *endpoint) account(c echo.Context, key *keystore.Record) (Account, error) {
+func (ep *endpoint) account(c echo.Context, d *authz.Decision) (caller, error) {
+	acct, err := ep.accountOf(c, d.Key)
+	return caller{Account: acct, d: d}, err
+}
+
+func (ep *endpoint) accountOf(c echo.Context, key *keystore.Record) (Account, error) {
 	acct, err := ep.rest.accounts.Account(c.Request().Context(), key)
 	switch {
 	case err == nil:
@@ -122,6 +156,9 @@ func (ep *endpoint) notFound(id int64) error {
 // UserError 422 with Odoo's message (never its traceback), a timeout 504,
 // anything else 502.
 func (ep *endpoint) odooError(c echo.Context, acct Account, err error, id int64) error {
+	if he := (*httpapi.Error)(nil); errors.As(err, &he) {
+		return he // keygate's own refusal (execute)
+	}
 	e := &httpapi.Error{Status: Status(err), Cause: err}
 	var oe *OdooError
 	switch {

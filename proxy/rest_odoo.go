@@ -12,10 +12,10 @@ import (
 // search is one page of a list and the total, from web_search_read: one
 // call, one transaction. Odoo answers a page past the end with a length
 // of 0; only then is the total counted by a second call.
-func (ep *endpoint) search(ctx context.Context, acct Account, q listQuery) ([]object, int64, error) {
+func (ep *endpoint) search(ctx context.Context, acct caller, q listQuery) ([]object, int64, error) {
 	kw := map[string]any{"domain": q.domain, "specification": ep.spec(q.fields),
 		"offset": q.offset(), "limit": q.limit, "order": q.order}
-	raw, err := ep.rest.client.ExecuteKW(ctx, acct, ep.res.model, "web_search_read", nil, kw)
+	raw, err := ep.execute(ctx, acct, "web_search_read", nil, kw)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -34,8 +34,8 @@ func (ep *endpoint) search(ctx context.Context, acct Account, q listQuery) ([]ob
 	return rows, total, err
 }
 
-func (ep *endpoint) count(ctx context.Context, acct Account, domain []any) (int64, error) {
-	raw, err := ep.rest.client.ExecuteKW(ctx, acct, ep.res.model, "search_count", []any{domain}, nil)
+func (ep *endpoint) count(ctx context.Context, acct caller, domain []any) (int64, error) {
+	raw, err := ep.execute(ctx, acct, "search_count", []any{domain}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -73,8 +73,8 @@ func (ep *endpoint) objects(records []json.RawMessage, fields []string) ([]objec
 
 // read reads one record; nil when Odoo's read answers [] (no such
 // record).
-func (ep *endpoint) read(ctx context.Context, acct Account, id int64, fields []string) (object, error) {
-	raw, err := ep.rest.client.ExecuteKW(ctx, acct, ep.res.model, "read", []any{[]int64{id}}, map[string]any{"fields": fields})
+func (ep *endpoint) read(ctx context.Context, acct caller, id int64, fields []string) (object, error) {
+	raw, err := ep.execute(ctx, acct, "read", []any{[]int64{id}}, map[string]any{"fields": fields})
 	if err != nil {
 		return nil, err
 	}

@@ -175,9 +175,9 @@ func relayXML(answer []byte) (out []byte, denied bool, err error) {
 		return answer, false, nil
 	}
 	denied = f.Code == any(int64(3)) || f.Code == any("AccessDenied")
-	f.String = stripTraceback(f.String)
+	f.String = cutSQL("", stripTraceback(f.String))
 	if code, ok := f.Code.(string); ok {
-		f.Code = stripTraceback(code)
+		f.Code = cutSQL("", stripTraceback(code))
 	}
 	var buf bytes.Buffer
 	if err := xmlrpc.EncodeFault(&buf, *f); err != nil {

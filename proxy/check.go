@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/proxy/xmlrpc"
+)
+
+// Every call a partner makes is checked by authz beyond its own model and
+// method (authz.Decision.CheckCall): the models its values, commands,
+// domains and specifications reach, against the fields of each model as
+// the key's service account sees them (fields_get, cached by the
+// Client). A refused call never reaches Odoo.
+
+// Fields returns model's fields as account a sees them: fields_get,
+// cached per account and model (odoo.Metadata).
+func (c *Client) Fields(ctx context.Context, a Account, model string) (odoo.Fields, error) {
+	return c.meta.Fields(ctx, a, model)
+}
+
+// fetchFields is the Client's odoo.FetchFunc: fields_get with the
+// attributes the check needs.
+func (c *Client) fetchFields(ctx context.Context, a Account, model string) (odoo.Fields, error) {
+	raw, err := c.ExecuteKW(ctx, a, model, "fields_get", nil, map[string]any{"attributes": odoo.Attributes})
+	if err != nil {
+		return nil, err
+	}
+	return odoo.ParseFields(raw)
+}
+
+// CheckCall asks authz whether the key of d (an allowed decision) may
+// make call, as account a: nil, an *authz.Refusal, or the error of
+// learning a model's fields.
+func (c *Client) CheckCall(ctx context.Context, d *authz.Decision, a Account, call *authz.Call) error {
+	return d.CheckCall(call, &schema{ctx: ctx, c: c, acct: a})
+}
+
+// schema is authz.Schema over the Client's cache for one account and one
+// call. It keeps the last model's fields: a call's lookups mostly follow
+// one model at a time.
+type schema struct {
+	ctx    context.Context
+	c      *Client
+	acct   Account
+	model  string
+	fields odoo.Fields
+}
+
+func (s *schema) Field(model, name string) (authz.Field, error) {
+	if s.fields == nil || model != s.model {
+		fs, err := s.c.Fields(s.ctx, s.acct, model)
+		if err != nil {
+			return authz.Field{}, err
+		}
+		s.model, s.fields = model, fs
+	}
+	f, ok := s.fields[name]
+	if !ok {
+		return authz.Field{}, fmt.Errorf("%s.%s: %w", model, name, authz.ErrUnknownField)
+	}
+	return authz.Field{Type: f.Type, Relation: f.Relation}, nil
+}
+
+// checkRefusal answers a call that the check did not let through: the
+// missing scope as Odoo's AccessError; a model whose fields Odoo would not
+// give as an AccessError too (keygate cannot check the call); Odoo
+// unreachable as for any call.
+func checkRefusal(err error) *refusal {
+	var r *authz.Refusal
+	var oe *OdooError
+	switch {
+	case errors.As(err, &r):
+		return accessError(r.Error())
+	case errors.As(err, &oe), errors.Is(err, odoo.ErrBadFields):
+		return accessError("keygate cannot check this call: Odoo did not describe the fields of a model it reaches.")
+	}
+	return upstreamRefusal(err)
+}
+
+// badArgs refuses arguments keygate cannot read as execute_kw's.
+func badArgs(msg string) error {
+	return &authz.Refusal{Reason: "keygate cannot check this call: " + msg}
+}
+
+// decodeJSON decodes one argument as the check reads it: numbers kept as
+// json.Number, so that 1 and 1.0 stay apart as Python keeps them.
+func decodeJSON(raw json.RawMessage) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
+}
+
+// odooCall is the JSON-RPC object call as authz checks it: execute_kw's
+// args and kwargs, or execute's arguments after the method.
+func (j *jsonCall) odooCall() (*authz.Call, error) {
+	model, _ := j.arg(3)
+	method, _ := j.arg(4)
+	c := &authz.Call{Model: model, Method: method}
+	var rest []any
+	for i := 5; i < len(j.args); i++ {
+		v, err := decodeJSON(j.args[i])
+		if err != nil {
+			return nil, badArgs(err.Error())
+		}
+		rest = append(rest, v)
+	}
+	return c, bindArgs(c, j.meth, rest)
+}
+
+// odooCall is the XML-RPC object call as authz checks it, its structs as
+// maps and its dates and binaries as the strings Odoo reads them as.
+func (x *xmlCall) odooCall() (*authz.Call, error) {
+	model, _ := x.arg(3)
+	method, _ := x.arg(4)
+	c := &authz.Call{Model: model, Method: method}
+	var rest []any
+	for i := 5; i < len(x.call.Params); i++ {
+		rest = append(rest, plainXML(x.call.Params[i]))
+	}
+	return c, bindArgs(c, x.call.Method, rest)
+}
+
+// bindArgs sets c's arguments from what follows the method name:
+// execute_kw's (args, kwargs), or execute's positional arguments.
+func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
+	if rpcMethod != "execute_kw" {
+		c.Args = rest
+		return nil
+	}
+	if len(rest) > 2 {
+		return badArgs("execute_kw takes args and kwargs only")
+	}
+	if len(rest) > 0 && rest[0] != nil {
+		args, ok := rest[0].([]any)
+		if !ok {
+			return badArgs("execute_kw's args must be a list")
+		}
+		c.Args = args
+	}
+	if len(rest) > 1 && rest[1] != nil {
+		kw, ok := rest[1].(map[string]any)
+		if !ok {
+			return badArgs("execute_kw's kwargs must be an object")
+		}
+		c.Kwargs = kw
+	}
+	return nil
+}
+
+// plainXML turns decoded XML-RPC values into the plain values authz
+// reads: structs into maps (a repeated member's last value wins, as in
+// Python), dates and binaries into strings.
+func plainXML(v any) any {
+	switch v := v.(type) {
+	case xmlrpc.Struct:
+		m := make(map[string]any, len(v))
+		for _, mb := range v {
+			m[mb.Name] = plainXML(mb.Value)
+		}
+		return m
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = plainXML(e)
+		}
+		return out
+	case xmlrpc.DateTime:
+		return string(v)
+	case xmlrpc.Base64:
+		return string(v)
+	}
+	return v
+}
+
+// restCall is a call the REST facade makes, as authz checks it: its
+// arguments as Odoo will receive them (JSON, decoded as a partner's).
+func restCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
+	raw, err := json.Marshal([]any{args, kwargs})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: encode %s.%s: %w", model, method, err)
+	}
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := &authz.Call{Model: model, Method: method}
+	return c, bindArgs(c, "execute_kw", v.([]any))
+}
