@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -58,6 +59,9 @@ func decideCredits(f *Facts, d *Decision) Step {
 	switch {
 	case f.Policy.credits == nil:
 		d.set(http.StatusOK, "")
+	case !f.Credit.Done && f.Need.deferCredits:
+		d.owed = f.Policy.credits
+		d.set(http.StatusOK, "")
 	case !f.Credit.Done:
 		return CountCredits
 	case f.Credit.Err != nil:
@@ -78,6 +82,22 @@ func decideCredits(f *Facts, d *Decision) Step {
 		}
 	}
 	return Done
+}
+
+// SpendCredit spends the credit that an allowed decision for a Need with
+// DeferCredits still owes, and turns d into the refusal decideCredits
+// gives when none is left (429 or 403) or the spender cannot answer (503).
+// It does nothing to any other decision, and spends at most once.
+func (a *Authorizer) SpendCredit(ctx context.Context, d *Decision) {
+	if d.owed == nil || !d.Allowed() || d.policy == nil || d.Key == nil {
+		return
+	}
+	f := Facts{Policy: d.policy, Credit: a.spendCredit(ctx, d.Key.ID, d.owed)}
+	d.owed = nil
+	decideCredits(&f, d)
+	if !d.Allowed() {
+		a.finishCredits(ctx, d)
+	}
 }
 
 // Credits returns the balance after the request and whether the key has
@@ -133,4 +153,14 @@ var errNoSpender = errors.New("authz: no credit spender configured")
 
 func (noCredits) Spend(context.Context, string, limiter.Refill) (limiter.Spend, error) {
 	return limiter.Spend{}, errNoSpender
+}
+
+// finishCredits logs a deferred spend that could not decide. The request
+// was counted as allowed in the usage table when Check allowed it; a
+// refusal for credits here is not counted again.
+func (a *Authorizer) finishCredits(ctx context.Context, d *Decision) {
+	if d.Err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "authorization failed to decide",
+			slog.Int("status", d.Status), slog.Any("error", d.Err), slog.String("key_id", d.Key.ID))
+	}
 }

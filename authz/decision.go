@@ -61,7 +61,8 @@ type Decision struct {
 	quota   []string         // RateLimit-Policy value formatted once; nil: from limits
 	invalid bool             // a credential was presented and failed
 
-	credits    limiter.Spend // the balance, when hasCredits
+	credits    limiter.Spend   // the balance, when hasCredits
+	owed       *limiter.Refill // a credit not yet spent (Need.DeferCredits)
 	hasCredits bool
 }
 

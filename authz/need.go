@@ -13,6 +13,18 @@ type Need struct {
 	op     op     // odoo: the operation that method is
 	// invalid is why this request can never be granted ("" when it can).
 	invalid string
+	// deferCredits: an allowed decision owes its credit (DeferCredits).
+	deferCredits bool
+}
+
+// DeferCredits returns n for a caller that checks more after authz before
+// it acts, as the Odoo gateway checks every model a call reaches: an
+// allowed Decision for it has spent no credit yet, and the caller spends
+// it with Authorizer.SpendCredit once its own checks have passed, so that
+// a call it refuses spends nothing.
+func (n Need) DeferCredits() Need {
+	n.deferCredits = true
+	return n
 }
 
 type needKind uint8

@@ -24,6 +24,9 @@ const DefaultMaxBody = 10 << 20
 type Authorizer interface {
 	Request(r *http.Request) authz.Request
 	Check(ctx context.Context, req authz.Request, need authz.Need) authz.Decision
+	// SpendCredit spends the credit that a decision for a Need with
+	// DeferCredits owes, once the gateway's own checks have passed.
+	SpendCredit(ctx context.Context, d *authz.Decision)
 }
 
 // Config configures a Gateway. Authorizer and Accounts are required; the

@@ -38,7 +38,7 @@ type carrier interface {
 // then resolves the key's service account and lets the carrier run the
 // call. Nothing reaches Odoo for a refused call.
 func (g *Gateway) callObject(c echo.Context, oc *objectCall, decide decider, out carrier) error {
-	need := authz.NeedOdoo(oc.model, oc.method)
+	need := authz.NeedOdoo(oc.model, oc.method).DeferCredits()
 	d := decide(c, need)
 	if !d.Allowed() {
 		return out.refuse(c, decisionRefusal(&d, need, oc.method))
@@ -49,6 +49,13 @@ func (g *Gateway) callObject(c echo.Context, oc *objectCall, decide decider, out
 	}
 	if r := g.checkCall(c, &d, acct, oc); r != nil {
 		return out.refuse(c, r)
+	}
+	// The credit is spent last, once every check passed: a call refused
+	// for a model it reaches spends nothing.
+	g.auth.SpendCredit(c.Request().Context(), &d)
+	note(c, &d, rateHeaders)
+	if !d.Allowed() {
+		return out.refuse(c, decisionRefusal(&d, need, oc.method))
 	}
 	return out.forward(c, acct, uid)
 }
