@@ -118,7 +118,7 @@ func newEcho(log *slog.Logger) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
-	e.Use(middleware.RequestID(), httpapi.AccessLog(log), middleware.Recover())
+	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
 	return e
 }
 
