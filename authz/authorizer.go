@@ -134,7 +134,7 @@ func (a *Authorizer) Request(r *http.Request) Request { return FromHTTP(r, a.tru
 // I/O but the limiter's.
 func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision {
 	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
-	if req.Credential != "" {
+	if req.Credential != "" && !need.malformed {
 		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
 		if f.Record != nil && f.VerifyErr == nil {
 			f.Policy, f.PolicyErr = policyOf(f.Record)
