@@ -122,3 +122,9 @@ func (a *Authorizer) noteFailure(ip netip.Addr, c Count) {
 		a.blocked.block(ip, now.Add(c.Decision.RetryAfter), now)
 	}
 }
+
+// Blocked answers 429 for a client over its failed-auth limit, as Check
+// would before any lookup, for callers that must refuse such a client
+// before checking a credential of their own (the admin API's bootstrap
+// token). The cached valid keys that Check lets through pass here too.
+func (a *Authorizer) Blocked(req Request) (Decision, bool) { return a.refuseBlocked(&req) }

@@ -134,10 +134,10 @@ func (a *app) buildServers() error {
 	if err != nil {
 		return err
 	}
-	if err := a.registerAdmin(vault); err != nil {
+	if err := a.registerAuth(); err != nil {
 		return err
 	}
-	if err := a.registerAuth(); err != nil {
+	if err := a.registerAdmin(vault); err != nil {
 		return err
 	}
 	if err := a.registerGateway(vault); err != nil {
@@ -152,7 +152,7 @@ func (a *app) buildServers() error {
 }
 
 func (a *app) registerAdmin(vault *keystore.Vault) error {
-	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
+	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Authorizer: a.authz, Logger: a.log})
 	if err != nil {
 		return err
 	}
