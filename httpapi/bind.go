@@ -27,6 +27,9 @@ func Bind(c echo.Context, v any, limit int64) error {
 		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if errors.Is(err, ErrBusy) {
+		return Busy(c)
+	}
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Message: "could not read the request body", Cause: err}
 	}

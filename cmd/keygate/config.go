@@ -43,8 +43,12 @@ type config struct {
 	OdooPassword  string        `env:"ODOO_PASSWORD"`
 	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
-	SecretKey     string        `env:"SECRET_KEY"`
-	Resources     string        `env:"RESOURCES"`
+	ReadTimeout   time.Duration `env:"READ_TIMEOUT" envDefault:"330s"`
+	// UnauthBodyBudget bounds the body bytes held by requests not yet
+	// authenticated, on both listeners together (0: no bound).
+	UnauthBodyBudget int64  `env:"UNAUTH_BODY_BUDGET" envDefault:"33554432"`
+	SecretKey        string `env:"SECRET_KEY"`
+	Resources        string `env:"RESOURCES"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -92,6 +96,12 @@ func (c *config) validate() error {
 	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
+	}
+	if c.ReadTimeout <= 0 {
+		add("READ_TIMEOUT", errors.New("must be a positive duration"))
+	}
+	if c.UnauthBodyBudget < 0 {
+		add("UNAUTH_BODY_BUDGET", errors.New("must be a number of bytes, 0 for no bound"))
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis") {
 		add("REDIS_URL", errors.New("must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"))
@@ -144,7 +154,8 @@ func (c *config) logAttrs() []any {
 		"usage_flush_interval", c.FlushInterval.String(), "shutdown_timeout", c.ShutdownWait.String(),
 		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
-		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
+		"max_body", c.MaxBody, "read_timeout", c.ReadTimeout.String(), "unauth_body_budget", c.UnauthBodyBudget,
+		"secret_key", redacted(c.SecretKey), "resources", c.Resources,
 	}
 }
 

@@ -127,6 +127,7 @@ func (a *app) buildServers() error {
 	a.public, a.admin = newEcho(a.log), newEcho(a.log)
 	a.public.Use(a.metrics.middleware("public"))
 	a.admin.Use(a.metrics.middleware("admin"))
+	a.guardBodies()
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
 	a.metrics.reg.MustRegister(storeCollectors(a.store)...)
@@ -220,6 +221,10 @@ func (a *app) run(ctx context.Context) error {
 	return errors.Join(err, a.shutdown(servers))
 }
 
+// newServer: headers within 10 s; bodies within the deadline that
+// GuardBodies sets for each (no server-wide ReadTimeout: once a body is
+// read, an expiring read deadline would cancel the request's context while
+// its handler waits for Odoo).
 func newServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 }
