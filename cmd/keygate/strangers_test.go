@@ -54,7 +54,9 @@ func TestStrangersCannotHoldMemory(t *testing.T) {
 		h.large(i)
 	}
 	h.wg.Wait() // every large body sent (bar strangerHeld bytes) or refused
-	refused := func() int64 { return metricValue(t, k, `keygate_http_requests_total{listener="public",route="/jsonrpc",status="503"}`) }
+	refused := func() int64 {
+		return metricValue(t, k, `keygate_http_requests_total{listener="public",route="/jsonrpc",status="503"}`)
+	}
 	h.waitCharged(t, k, func() int64 { return strangerConns + (strangerConns-refused())*(strangerBody-strangerHeld) })
 
 	held := heapInuse() - idle
@@ -155,7 +157,7 @@ func (h *hostile) large(i int) {
 	}()
 }
 
-func (h *hostile) refused() int      { h.mu.Lock(); defer h.mu.Unlock(); return h.n503 }
+func (h *hostile) refused() int       { h.mu.Lock(); defer h.mu.Unlock(); return h.n503 }
 func (h *hostile) retryAfter() string { h.mu.Lock(); defer h.mu.Unlock(); return h.retry503 }
 
 // waitCharged waits until the server holds want() unauthenticated bytes,
