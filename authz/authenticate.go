@@ -46,3 +46,24 @@ func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 		}
 	}
 }
+
+// Valid reports whether req's credential is a valid key usable from the
+// client's address, counting nothing: no failure, no request. A client
+// over its failed-auth limit gets false without a lookup. The gateway asks
+// it about a key it found early in a body, to stop charging that body to
+// strangers' budget; the Check that follows decides (and counts) as usual,
+// from the cache.
+func (a *Authorizer) Valid(ctx context.Context, req Request) bool {
+	if req.Credential == "" {
+		return false
+	}
+	if _, refused := a.refuseBlocked(&req); refused {
+		return false
+	}
+	rec, err := a.keys.Verify(ctx, req.Credential)
+	if err != nil || rec == nil {
+		return false
+	}
+	p, err := policyOf(rec)
+	return err == nil && p.allowsAddr(req.ClientIP)
+}

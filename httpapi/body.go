@@ -74,7 +74,16 @@ type BodyConfig struct {
 	MaxBody     int64
 	// MinReadTime is the least time any body gets (default 10 s).
 	MinReadTime time.Duration
+	// Grace is how many bytes of each body are read before the budget is
+	// charged (default DefaultGrace): enough for a key near the start of
+	// a body (Odoo's password parameter) to be found and checked even
+	// while strangers hold the whole budget. It costs at most Grace per
+	// open connection, as the connection's own buffers do.
+	Grace int64
 }
+
+// DefaultGrace is BodyConfig.Grace's default.
+const DefaultGrace = 8 << 10
 
 // DefaultMinReadTime is BodyConfig.MinReadTime's default.
 const DefaultMinReadTime = 10 * time.Second
@@ -87,13 +96,16 @@ func GuardBodies(cfg BodyConfig) echo.MiddlewareFunc {
 	if cfg.MinReadTime <= 0 {
 		cfg.MinReadTime = DefaultMinReadTime
 	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 				return next(c)
 			}
-			pb := &pendingBody{ReadCloser: r.Body, budget: cfg.Budget}
+			pb := &pendingBody{ReadCloser: r.Body, budget: cfg.Budget, grace: cfg.Grace}
 			if cfg.ReadTimeout > 0 {
 				pb.rc = http.NewResponseController(c.Response())
 				_ = pb.rc.SetReadDeadline(time.Now().Add(cfg.readTime(r.ContentLength)))
@@ -120,13 +132,22 @@ func (cfg BodyConfig) readTime(n int64) time.Duration {
 type pendingBody struct {
 	io.ReadCloser
 	budget *Budget // nil: no bound
+	grace  int64   // bytes read before charging starts
 	rc     *http.ResponseController
 	mu     sync.Mutex
-	held   int64
-	free   bool // authenticated or released: charge nothing more
+	seen   int64 // bytes read
+	held   int64 // bytes charged
+	free   bool  // authenticated or released: charge nothing more
+	busy   bool  // the budget refused a read: every later read fails too
 }
 
 func (p *pendingBody) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	busy := p.busy
+	p.mu.Unlock()
+	if busy { // the bytes of the refused read are gone: never read on
+		return 0, ErrBusy
+	}
 	n, err := p.ReadCloser.Read(b)
 	if errors.Is(err, io.EOF) && p.rc != nil {
 		_ = p.rc.SetReadDeadline(time.Time{})
@@ -136,10 +157,16 @@ func (p *pendingBody) Read(b []byte) (int, error) {
 	if p.free || n == 0 {
 		return n, err
 	}
-	if !p.budget.take(int64(n)) {
+	charge := p.seen + int64(n) - max(p.seen, p.grace)
+	p.seen += int64(n)
+	if charge <= 0 {
+		return n, err
+	}
+	if !p.budget.take(charge) {
+		p.busy = true
 		return 0, ErrBusy
 	}
-	p.held += int64(n)
+	p.held += charge
 	return n, err
 }
 

@@ -21,7 +21,7 @@ import (
 func guarded(budget *Budget, auth bool, usedAfterRead *int64) *echo.Echo {
 	e := echo.New()
 	e.HTTPErrorHandler = ErrorHandler(slog.New(slog.DiscardHandler))
-	e.Use(GuardBodies(BodyConfig{Budget: budget}))
+	e.Use(GuardBodies(BodyConfig{Budget: budget, Grace: testGrace}))
 	e.POST("/", func(c echo.Context) error {
 		if auth {
 			Authenticated(c.Request())
@@ -37,30 +37,38 @@ func guarded(budget *Budget, auth bool, usedAfterRead *int64) *echo.Echo {
 	return e
 }
 
+// testGrace: the first 100 bytes of each body are not charged.
+const testGrace = 100
+
 func TestGuardBodies(t *testing.T) {
-	body := `{"a":"` + strings.Repeat("x", 1000) + `"}`
+	large := `{"a":"` + strings.Repeat("x", 1000) + `"}`
+	small := `{"a":"x"}`
 	for _, tc := range []struct {
 		name                string
-		budget              int64
+		budget, heldByOther int64
+		body                string
 		auth                bool
 		status              int
-		usedAfterRead, used int64
+		usedAfterRead       int64 // by this request, at the end of its read
 	}{
-		{"a_body_within_the_budget_is_charged_while_read_then_credited", 4096, false, 200, int64(len(body)), 0},
-		{"a_body_over_the_budget_is_503_once_the_budget_is_spent_then_credited", 512, false, 503, 512, 0},
-		{"an_authenticated_body_is_never_charged", 512, true, 200, 0, 0},
+		{"a_body_within_the_budget_is_charged_past_its_grace_while_read_then_credited", 4096, 0, large, false, 200, int64(len(large)) - testGrace},
+		{"a_body_over_the_budget_is_503_once_the_budget_is_spent_then_credited", 512, 0, large, false, 503, 512 - testGrace},
+		{"an_authenticated_body_is_never_charged", 512, 0, large, true, 200, 0},
+		{"a_body_within_its_grace_is_read_even_when_the_budget_is_spent", 512, 512, small, false, 200, 0},
+		{"a_body_past_its_grace_is_503_when_the_budget_is_spent", 512, 512, large, false, 503, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBudget(tc.budget)
+			b.take(tc.heldByOther)
 			var usedAfterRead int64
 			e := guarded(b, tc.auth, &usedAfterRead)
-			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
 			req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
-			got := []any{rec.Code, usedAfterRead, b.Used()}
-			if diff := cmp.Diff([]any{tc.status, tc.usedAfterRead, tc.used}, got); diff != "" {
-				t.Fatalf("status, used after the read, used after the request (-want +got):\n%s", diff)
+			got := []any{rec.Code, usedAfterRead - tc.heldByOther, b.Used() - tc.heldByOther}
+			if diff := cmp.Diff([]any{tc.status, tc.usedAfterRead, int64(0)}, got); diff != "" {
+				t.Fatalf("status, charged at the end of the read, charged after the request (-want +got):\n%s", diff)
 			}
 			if tc.status == 503 && rec.Header().Get("Retry-After") != BusyRetryAfter {
 				t.Fatalf("503 without Retry-After: %v", rec.Header())

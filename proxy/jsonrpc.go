@@ -29,7 +29,7 @@ func (g *Gateway) serveJSONRPC(c echo.Context) error {
 	if r := g.preauthenticate(c); r != nil {
 		return (&jsonCall{g: g}).refuse(c, r)
 	}
-	body, err := g.readBody(c)
+	body, err := g.readCallBody(c, jsonPassword)
 	if err != nil {
 		return g.jsonBodyError(c, err)
 	}

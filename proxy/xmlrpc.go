@@ -36,7 +36,7 @@ func (g *Gateway) serveXMLRPC(c echo.Context, legacy bool) error {
 	if r := g.preauthenticate(c); r != nil {
 		return xc.refuse(c, r)
 	}
-	body, err := g.readBody(c)
+	body, err := g.readCallBody(c, xmlPassword)
 	switch {
 	case bodyRefusal(c, err) != nil:
 		return xc.refuse(c, bodyRefusal(c, err))
