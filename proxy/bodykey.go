@@ -52,12 +52,45 @@ func (g *Gateway) readCallBody(c echo.Context, scan keyScanner) ([]byte, error) 
 			}
 		}
 	}
-	_, err := buf.ReadFrom(body)
+	b, err := readRest(buf.Bytes(), body, r.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, errTooLarge
 	}
-	return buf.Bytes(), err
+	return b, err
+}
+
+// readRest appends the rest of r to b, growing it by a quarter at a time
+// (where bytes.Buffer would double) and never beyond the announced length
+// n (when n ≥ 0), so that what a body holds stays close to what it sent:
+// the budget of unauthenticated bytes counts bytes sent, and the heap
+// should follow it.
+func readRest(b []byte, r io.Reader, n int64) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = grow(b, n)
+		}
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// grow returns b with room for a quarter more (at least 512 bytes), but
+// no more than one byte past n when n is known, to see the end.
+func grow(b []byte, n int64) []byte {
+	extra := max(len(b)/4, 512)
+	if rem := n + 1 - int64(len(b)); n >= 0 && rem > 0 {
+		extra = int(min(int64(extra), rem))
+	}
+	nb := make([]byte, len(b), len(b)+extra)
+	copy(nb, b)
+	return nb
 }
 
 // jsonPassword finds params.args[2] of a JSON-RPC call.

@@ -123,3 +123,21 @@ func FuzzXMLPassword(f *testing.F) {
 		}
 	})
 }
+
+// TestReadRest: the bytes come back whole, and the buffer never grows past
+// one byte more than the announced length.
+func TestReadRest(t *testing.T) {
+	for _, size := range []int{0, 1, 511, 512, 513, 100_000, 3 << 20} {
+		want := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		for _, n := range []int64{-1, int64(size)} {
+			head := want[:min(size, 100)]
+			got, err := readRest(append([]byte(nil), head...), bytes.NewReader(want[len(head):]), n)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("size %d, announced %d: %d bytes back (%v)", size, n, len(got), err)
+			}
+			if n >= 0 && cap(got) > size+1 && cap(got) > 512 {
+				t.Fatalf("size %d announced: capacity %d", size, cap(got))
+			}
+		}
+	}
+}
