@@ -46,7 +46,7 @@ type config struct {
 	ReadTimeout   time.Duration `env:"READ_TIMEOUT" envDefault:"330s"`
 	// UnauthBodyBudget bounds the body bytes held by requests not yet
 	// authenticated, on both listeners together (0: no bound).
-	UnauthBodyBudget int64  `env:"UNAUTH_BODY_BUDGET" envDefault:"33554432"`
+	UnauthBodyBudget int64  `env:"UNAUTH_BODY_BUDGET" envDefault:"16777216"`
 	SecretKey        string `env:"SECRET_KEY"`
 	Resources        string `env:"RESOURCES"`
 }
