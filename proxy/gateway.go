@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -266,6 +267,20 @@ func (g *Gateway) failed(ctx context.Context, a Account, err error) {
 		level = slog.LevelDebug
 	}
 	g.log.LogAttrs(ctx, level, "odoo call failed", slog.Any("account", a), slog.String("error", err.Error()))
+}
+
+// readBody reads the request body up to MaxBody; errTooLarge beyond.
+func (g *Gateway) readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > g.maxBody {
+		return nil, errTooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, g.maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errTooLarge
+	}
+	return b, err
 }
 
 var errTooLarge = errors.New("proxy: request body too large")

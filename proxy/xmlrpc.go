@@ -37,9 +37,10 @@ func (g *Gateway) serveXMLRPC(c echo.Context, legacy bool) error {
 		return xc.refuse(c, r)
 	}
 	body, err := g.readCallBody(c, xmlPassword)
+	if r := bodyRefusal(c, err); r != nil {
+		return xc.refuse(c, r)
+	}
 	switch {
-	case bodyRefusal(c, err) != nil:
-		return xc.refuse(c, bodyRefusal(c, err))
 	case errors.Is(err, errTooLarge):
 		return xc.refuse(c, tooLarge(g.maxBody))
 	case err != nil:
