@@ -38,12 +38,14 @@ func (a *API) checkedActor(c echo.Context, cred string) (string, error) {
 		return "", a.refuse(c, &d)
 	}
 	if a.isToken(cred) {
+		httpapi.Authenticated(r)
 		return "admin-token", nil
 	}
 	d := a.authz.Check(r.Context(), req, authz.NeedAdmin())
 	if !d.Allowed() {
 		return "", a.refuse(c, &d)
 	}
+	httpapi.Authenticated(r) // its body no longer counts as a stranger's
 	copyHeaders(c, &d)
 	return "key:" + d.Key.ID, nil
 }
