@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -44,6 +43,11 @@ type Config struct {
 	// AdminToken is the bootstrap credential (KEYGATE_ADMIN_TOKEN); empty
 	// disables it. It must be at least MinTokenLen characters.
 	AdminToken string
+	// Authorizer, when set, decides admin keys as /auth does (allowlist,
+	// rate limits) and counts failed admin credentials against the
+	// failed-auth limit of the client. Nil: only the admin scope is
+	// checked (for tests of the API alone); serve always sets it.
+	Authorizer Authorizer
 	// Logger (default: discard). Now is the clock (default time.Now).
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -53,6 +57,7 @@ type Config struct {
 type API struct {
 	store     Store
 	tokenHash *[sha256.Size]byte
+	authz     Authorizer
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -62,7 +67,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("admin: Config.Store is required")
 	}
-	a := &API{store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	a := &API{store: cfg.Store, authz: cfg.Authorizer, log: cfg.Logger, now: cfg.Now}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,7 +109,7 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return a.unauthorized(c, "missing bearer credential")
 		}
-		actor, err := a.actor(c.Request().Context(), cred)
+		actor, err := a.actor(c, cred)
 		if err != nil {
 			return err
 		}
@@ -113,14 +118,14 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (a *API) actor(ctx context.Context, cred string) (string, error) {
-	if a.tokenHash != nil {
-		h := sha256.Sum256([]byte(cred))
-		if subtle.ConstantTimeCompare(h[:], a.tokenHash[:]) == 1 {
-			return "admin-token", nil
-		}
+func (a *API) actor(c echo.Context, cred string) (string, error) {
+	if a.authz != nil {
+		return a.checkedActor(c, cred)
 	}
-	rec, err := a.store.Verify(ctx, cred)
+	if a.isToken(cred) {
+		return "admin-token", nil
+	}
+	rec, err := a.store.Verify(c.Request().Context(), cred)
 	switch {
 	case errors.Is(err, keystore.ErrUnavailable):
 		return "", err

@@ -75,6 +75,7 @@ type Authorizer struct {
 	spent      func(id string, at time.Time)
 	now        func() time.Time
 	log        *slog.Logger
+	blocked    blocklist
 }
 
 // New validates cfg, fills its defaults and returns an Authorizer.
@@ -142,10 +143,16 @@ func (a *Authorizer) Request(r *http.Request) Request { return FromHTTP(r, a.tru
 // checks the key's policy, and counts the request in the limiters as
 // Decide asks. It records the decision with Config.Usage when the key is
 // known, and logs the causes of 500 and 503 answers. A cached key costs no
-// I/O but the limiter's.
+// I/O but the limiter's. A client over its failed-auth limit is refused
+// (429) before its credential is looked up, unless the credential is a
+// valid key that the cache holds.
 func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision {
 	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
-	if req.Credential != "" {
+	if req.Credential != "" && !need.malformed {
+		if d, refused := a.refuseBlocked(&req); refused {
+			a.finish(ctx, &d, &req)
+			return d
+		}
 		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
 		if f.Record != nil && f.VerifyErr == nil {
 			f.Policy, f.PolicyErr = policyOf(f.Record)
@@ -157,6 +164,7 @@ func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision
 		switch decide(&f, &d) {
 		case CountFailure:
 			f.Failure = a.countFailure(ctx, req.ClientIP)
+			a.noteFailure(req.ClientIP, f.Failure)
 		case CountRequest:
 			f.Rate = a.countRequest(ctx, f.Record.ID, f.Limits().limits)
 		case CountCredits:

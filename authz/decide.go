@@ -86,6 +86,7 @@ func (f *Facts) Limits() *LimitSet {
 // answers Done with the decision, or the next count it needs, which the
 // caller makes and records in f before calling Decide again. In order:
 //
+//   - a malformed need (a route target not in normal form): 400;
 //   - no credential: 401;
 //   - malformed, unknown, revoked or expired: once the client's failed
 //     authentications are counted, 429 if they are over their limit, else
@@ -107,6 +108,10 @@ func Decide(f *Facts) (Decision, Step) {
 // decide fills d in place: a Decision is large enough that copies show in
 // the profile.
 func decide(f *Facts, d *Decision) Step {
+	if f.Need.malformed {
+		d.set(http.StatusBadRequest, f.Need.invalid)
+		return Done
+	}
 	if f.Request.Credential == "" {
 		d.set(http.StatusUnauthorized, ReasonMissing)
 		return Done

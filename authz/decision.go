@@ -37,6 +37,7 @@ var (
 // error: Status says which.
 //
 //	200  allowed
+//	400  the request target is malformed or not in normal form
 //	401  no credential, or a malformed, unknown, revoked or expired one
 //	403  the client's address is not allowed, or no scope grants the need,
 //	     or the key's credits are exhausted with no refill scheduled

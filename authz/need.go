@@ -15,6 +15,8 @@ type Need struct {
 	invalid string
 	// deferCredits: an allowed decision owes its credit (DeferCredits).
 	deferCredits bool
+	// malformed: the request itself is bad (400), whoever sends it.
+	malformed bool
 }
 
 // DeferCredits returns n for a caller that checks more after authz before
@@ -45,12 +47,17 @@ const (
 
 // NeedRoute is an HTTP request for uri (the request target as the client
 // sent it, query included) with method, granted by route:<METHOD>:<glob>
-// scopes. The glob is matched against the normalized path (see
-// TargetPath); a target without one is never granted.
+// scopes. The glob is matched against the decoded path (see TargetPath).
+// A target whose raw path is not in normal form (dot segments, "//",
+// backslashes, or ".", "/" or "\" percent-encoded at any level; see
+// route.Normal), or that is not a path at all, or a method that is not an
+// HTTP token, is malformed: Decide answers 400 before it looks at the
+// credential, so that whatever an upstream decodes or resolves, it reaches
+// the path that keygate authorized.
 func NeedRoute(method, uri string) Need {
 	p, ok := route.Path(uri)
-	if !ok || !validHTTPToken(method) {
-		return Need{kind: needRoute, invalid: reasonBadTarget}
+	if !ok || !route.Normal(uri) || !validHTTPToken(method) {
+		return Need{kind: needRoute, invalid: reasonBadTarget, malformed: true}
 	}
 	return Need{kind: needRoute, method: method, path: p}
 }

@@ -301,7 +301,8 @@ func e2eSteps(k map[string]string) []e2eStep {
 		},
 		{
 			name: "dot_segments_cannot_escape_the_scope", method: "GET", path: "/api/%2e%2e/other",
-			header: hdr("X-Api-Key", k["good"], "X-Forwarded-For", "198.51.100.1"), wantStatus: 403,
+			header: hdr("X-Api-Key", k["good"], "X-Forwarded-For", "198.51.100.1"), wantStatus: 400,
+			wantClient: map[string]string{"Content-Type": json},
 		},
 		{
 			name: "client_forged_owner_is_dropped_when_the_key_has_none", method: "GET", path: "/x",

@@ -39,20 +39,25 @@ func TestValidateScope(t *testing.T) {
 // decision (Compile, then Decide), so that it tests what a key gets.
 func TestScopes(t *testing.T) {
 	tests := []struct {
-		scope string
-		grant []authz.Need
-		deny  []authz.Need
+		scope     string
+		grant     []authz.Need
+		deny      []authz.Need
+		malformed []authz.Need // 400 whatever the scope
 	}{
 		{
 			scope: "route:GET:/api/**",
-			grant: needs(route("GET", "/api"), route("GET", "/api/"), route("GET", "/api/v1/x?y=1"), route("GET", "/x/../api/y"),
+			grant: needs(route("GET", "/api"), route("GET", "/api/"), route("GET", "/api/v1/x?y=1"), route("GET", "/api/v1/x?y=/../z"),
 				route("HEAD", "/api/x")),
-			deny: needs(route("POST", "/api/x"), route("GET", "/apix"), route("GET", "/"), route("GET", "/api/../admin"), route("get", "/api/x")),
+			deny: needs(route("POST", "/api/x"), route("GET", "/apix"), route("GET", "/"), route("get", "/api/x")),
+			malformed: needs(route("GET", "/x/../api/y"), route("GET", "/api/../admin"), route("GET", "/api/%2e%2e/admin"),
+				route("GET", "/api/x%2f..%2f..%2fadmin"), route("GET", "/api/..%5cadmin"), route("GET", "/api//x"),
+				route("GET", "/api/%252e%252e/admin"), route("GE T", "/api/x")),
 		},
 		{
-			scope: "route:*:/api/v1/*/items",
-			grant: needs(route("GET", "/api/v1/42/items"), route("DELETE", "/api/v1//42/items"), route("GET", "/api/v1/%34%32/items")),
-			deny:  needs(route("GET", "/api/v1/42/x/items"), route("GET", "/api/v1/4%2F2/items"), route("GET", "/api/v1/42/items/")),
+			scope:     "route:*:/api/v1/*/items",
+			grant:     needs(route("GET", "/api/v1/42/items"), route("GET", "/api/v1/%34%32/items")),
+			deny:      needs(route("GET", "/api/v1/42/x/items"), route("GET", "/api/v1/42/items/")),
+			malformed: needs(route("DELETE", "/api/v1//42/items"), route("GET", "/api/v1/4%2F2/items")),
 		},
 		{
 			scope: "route:HEAD:/h",
@@ -70,9 +75,10 @@ func TestScopes(t *testing.T) {
 			deny:  needs(route("GET", "/files/a.pdfx"), route("GET", "/files.pdf")),
 		},
 		{
-			scope: "route:GET:/",
-			grant: needs(route("GET", "/"), route("GET", "/?q")),
-			deny:  needs(route("GET", "/a"), route("GET", "*")),
+			scope:     "route:GET:/",
+			grant:     needs(route("GET", "/"), route("GET", "/?q")),
+			deny:      needs(route("GET", "/a")),
+			malformed: needs(route("GET", "*"), route("GET", "/.")),
 		},
 		{
 			scope: "odoo:res.partner:read",
@@ -121,6 +127,11 @@ func TestScopes(t *testing.T) {
 					t.Errorf("%v: status %d, want 403", n, got)
 				}
 			}
+			for _, n := range tt.malformed {
+				if got := statusFor(pol, n); got != http.StatusBadRequest {
+					t.Errorf("%v: status %d, want 400", n, got)
+				}
+			}
 		})
 	}
 }
@@ -156,7 +167,7 @@ func statusFor(pol *authz.Policy, n authz.Need) int {
 
 func TestNeedString(t *testing.T) {
 	got := []string{
-		route("GET", "/a/../b?x").String(), odoo("res.partner", "search").String(), odoo("res.partner", "do_it").String(),
+		route("GET", "/b?x").String(), odoo("res.partner", "search").String(), odoo("res.partner", "do_it").String(),
 		odoo("res.partner", "write").String(), authz.NeedAdmin().String(), odoo("x", "_y").String(), authz.Need{}.String(),
 	}
 	want := []string{

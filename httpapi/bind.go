@@ -16,7 +16,8 @@ import (
 const DefaultBodyLimit = 64 << 10
 
 // Bind decodes the JSON body into v strictly: the content type must be
-// JSON, unknown fields and trailing data are refused (400), and a body over
+// JSON, unknown fields, duplicate member names (in any object, at any
+// depth) and trailing data are refused (400), and a body over
 // limit bytes is 413. An empty body decodes as {}.
 func Bind(c echo.Context, v any, limit int64) error {
 	r := c.Request()
@@ -26,6 +27,9 @@ func Bind(c echo.Context, v any, limit int64) error {
 		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if errors.Is(err, ErrBusy) {
+		return Busy(c)
+	}
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Message: "could not read the request body", Cause: err}
 	}
@@ -49,6 +53,9 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Errorf(http.StatusBadRequest, "request body must hold a single JSON object")
+	}
+	if path, dup, err := duplicateKey(body); dup || err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("duplicate member %q in the request body", path), Cause: err}
 	}
 	return nil
 }

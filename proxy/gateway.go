@@ -260,6 +260,8 @@ func note(c echo.Context, d *authz.Decision, headers []string) {
 	label := "allowed"
 	if !d.Allowed() {
 		label = d.Reason
+	} else {
+		httpapi.Authenticated(c.Request()) // its body no longer counts as a stranger's
 	}
 	c.Set(httpapi.DecisionKey, label)
 	h := http.Header{}

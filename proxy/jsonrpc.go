@@ -26,7 +26,10 @@ func (g *Gateway) serveJSONRPC(c echo.Context) error {
 	if !isJSONRequest(c.Request()) {
 		return jsonrpcGET(c)
 	}
-	body, err := g.readBody(c)
+	if r := g.preauthenticate(c); r != nil {
+		return (&jsonCall{g: g}).refuse(c, r)
+	}
+	body, err := g.readCallBody(c, jsonPassword)
 	if err != nil {
 		return g.jsonBodyError(c, err)
 	}
@@ -42,6 +45,9 @@ func (g *Gateway) serveJSONRPC(c echo.Context) error {
 }
 
 func (g *Gateway) jsonBodyError(c echo.Context, err error) error {
+	if r := bodyRefusal(c, err); r != nil {
+		return (&jsonCall{g: g}).refuse(c, r)
+	}
 	if errors.Is(err, errTooLarge) {
 		return (&jsonCall{g: g}).refuse(c, tooLarge(g.maxBody))
 	}

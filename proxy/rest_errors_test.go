@@ -132,6 +132,8 @@ func TestRESTRefusesBeforeOdoo(t *testing.T) {
 			want: `{"error": "request body must be a JSON object", "code": 400}`},
 		{name: "trailing_data", method: "PATCH", path: partner, body: `{"name": "x"} {}`, status: 400,
 			want: `{"error": "request body must hold a single JSON object", "code": 400}`},
+		{name: "duplicate_member", method: "POST", path: partners, body: `{"name": "a", "email": "a@example.com", "name": "b"}`, status: 400,
+			want: `{"error": "duplicate member \"/name\" in the request body", "code": 400}`},
 		{name: "form_content_type", method: "POST", path: partners, contentType: "application/x-www-form-urlencoded", body: `name=x`, status: 415,
 			want: `{"error": "Content-Type must be application/json", "code": 415}`},
 		{name: "oversize_body", method: "POST", path: partners, body: `{"name": "` + strings.Repeat("x", 1<<20) + `"}`, status: 413,

@@ -33,7 +33,13 @@ func (g *Gateway) serveXMLRPC(c echo.Context, legacy bool) error {
 		// Odoo reads such a body as a form and finds no XML at all.
 		return xc.refuse(c, &refusal{http.StatusOK, excExpatError, "no element found: line 1, column 0"})
 	}
-	body, err := g.readBody(c)
+	if r := g.preauthenticate(c); r != nil {
+		return xc.refuse(c, r)
+	}
+	body, err := g.readCallBody(c, xmlPassword)
+	if r := bodyRefusal(c, err); r != nil {
+		return xc.refuse(c, r)
+	}
 	switch {
 	case errors.Is(err, errTooLarge):
 		return xc.refuse(c, tooLarge(g.maxBody))

@@ -32,7 +32,8 @@ func cli(t testing.TB, env []string, args ...string) (string, string) {
 func TestCLIKeys(t *testing.T) {
 	env := []string{"KEYGATE_DATABASE_URL=" + sqliteURL(t)}
 	out, _ := cli(t, env, "keys", "create", "--name", "bootstrap", "--owner", "ops", "--admin",
-		"--scope", "route:GET:/api/**", "--rate-limit", "100/1m", "--ip", "10.0.0.0/8", "--ttl", "720h", "--json")
+		"--scope", "route:GET:/api/**", "--rate-limit", "100/1m", "--ip", "10.0.0.0/8", "--ip", "127.0.0.0/8", // the test calls from loopback: the allowlist holds on the admin listener
+		"--ttl", "720h", "--json")
 	var created map[string]any
 	if err := json.Unmarshal([]byte(out), &created); err != nil {
 		t.Fatalf("keys create --json printed %q", out)

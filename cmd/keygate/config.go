@@ -44,10 +44,14 @@ type config struct {
 	OdooPassword  string        `env:"ODOO_PASSWORD"`
 	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
-	SecretKey     string        `env:"SECRET_KEY"`
-	SecretKeyPrev []string      `env:"SECRET_KEY_PREVIOUS"`
-	GitHubKeysURL string        `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
-	Resources     string        `env:"RESOURCES"`
+	ReadTimeout   time.Duration `env:"READ_TIMEOUT" envDefault:"330s"`
+	// UnauthBodyBudget bounds the body bytes held by requests not yet
+	// authenticated, on both listeners together (0: no bound).
+	UnauthBodyBudget int64    `env:"UNAUTH_BODY_BUDGET" envDefault:"16777216"`
+	SecretKey        string   `env:"SECRET_KEY"`
+	SecretKeyPrev    []string `env:"SECRET_KEY_PREVIOUS"`
+	GitHubKeysURL    string   `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
+	Resources        string   `env:"RESOURCES"`
 
 	// CredentialPassword is read by `keygate credentials create|update
 	// --password-env` only, never by serve.
@@ -120,6 +124,12 @@ func (c *config) validate() error {
 			add(name, errors.New("must be positive"))
 		}
 	}
+	if c.ReadTimeout <= 0 {
+		add("READ_TIMEOUT", errors.New("must be a positive duration"))
+	}
+	if c.UnauthBodyBudget < 0 {
+		add("UNAUTH_BODY_BUDGET", errors.New("must be a number of bytes, 0 for no bound"))
+	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis") {
 		add("REDIS_URL", errors.New("must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"))
 	}
@@ -176,6 +186,7 @@ func (c *config) logAttrs() []any {
 		"secret_key_previous", redacted(strings.Join(c.SecretKeyPrev, ",")), "github_keys_url", c.GitHubKeysURL,
 		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
 		"session_max_per_key", c.SessionPerKey, "session_max_total", c.SessionTotal,
+		"read_timeout", c.ReadTimeout.String(), "unauth_body_budget", c.UnauthBodyBudget,
 	}
 }
 

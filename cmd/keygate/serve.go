@@ -127,7 +127,7 @@ func newEcho(log *slog.Logger) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
-	e.Use(middleware.RequestID(), httpapi.AccessLog(log), middleware.Recover())
+	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
 	return e
 }
 
@@ -136,6 +136,7 @@ func (a *app) buildServers() error {
 	a.public, a.admin = newEcho(a.log), newEcho(a.log)
 	a.public.Use(a.metrics.middleware("public"))
 	a.admin.Use(a.metrics.middleware("admin"))
+	a.guardBodies()
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
 	a.metrics.reg.MustRegister(storeCollectors(a.store)...)
@@ -144,10 +145,10 @@ func (a *app) buildServers() error {
 	if err != nil {
 		return err
 	}
-	if err := a.registerAdmin(vault); err != nil {
+	if err := a.registerAuth(); err != nil {
 		return err
 	}
-	if err := a.registerAuth(); err != nil {
+	if err := a.registerAdmin(vault); err != nil {
 		return err
 	}
 	if err := a.registerGateway(vault); err != nil {
@@ -165,7 +166,7 @@ func (a *app) buildServers() error {
 }
 
 func (a *app) registerAdmin(vault *keystore.Vault) error {
-	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Logger: a.log})
+	api, err := admin.New(admin.Config{Store: a.store, AdminToken: a.cfg.AdminToken, Authorizer: a.authz, Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -239,6 +240,10 @@ func (a *app) run(ctx context.Context) error {
 	return errors.Join(err, a.shutdown(servers))
 }
 
+// newServer: headers within 10 s; bodies within the deadline that
+// GuardBodies sets for each (no server-wide ReadTimeout: once a body is
+// read, an expiring read deadline would cancel the request's context while
+// its handler waits for Odoo).
 func newServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 }

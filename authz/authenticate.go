@@ -1,0 +1,69 @@
+package authz
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+)
+
+// Authenticate decides only whether req's credential is a valid key that
+// may be used from the client's address, before the caller knows what
+// the request needs: the Odoo gateway asks it about an Authorization
+// header before it reads the body, so that a stranger's bad key costs no
+// body bytes. As Check, it refuses a client over its failed-auth limit
+// before any lookup, and counts a failed credential against that limit;
+// unlike Check it neither looks at scopes nor counts the request against
+// the key's rate limits (the caller's Check does, once it knows the need)
+// and records no usage. 200 when the key is good.
+func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
+	if req.Credential != "" {
+		if d, refused := a.refuseBlocked(&req); refused {
+			return d
+		}
+	}
+	f := Facts{Request: req, Need: NeedKey(), Defaults: &noLimits}
+	if req.Credential != "" {
+		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
+		if f.Record != nil && f.VerifyErr == nil {
+			f.Policy, f.PolicyErr = policyOf(f.Record)
+		}
+	}
+	for {
+		var d Decision
+		switch decide(&f, &d) {
+		case CountFailure:
+			f.Failure = a.countFailure(ctx, req.ClientIP)
+			a.noteFailure(req.ClientIP, f.Failure)
+		case CountRequest: // everything but the rate limits passed
+			d = Decision{Key: f.Record, policy: f.Policy}
+			d.set(http.StatusOK, "")
+			return d
+		default:
+			if d.Err != nil {
+				a.log.LogAttrs(ctx, slog.LevelWarn, "authentication failed to decide", slog.Int("status", d.Status), slog.Any("error", d.Err))
+			}
+			return d
+		}
+	}
+}
+
+// Valid reports whether req's credential is a valid key usable from the
+// client's address, counting nothing: no failure, no request. A client
+// over its failed-auth limit gets false without a lookup. The gateway asks
+// it about a key it found early in a body, to stop charging that body to
+// strangers' budget; the Check that follows decides (and counts) as usual,
+// from the cache.
+func (a *Authorizer) Valid(ctx context.Context, req Request) bool {
+	if req.Credential == "" {
+		return false
+	}
+	if _, refused := a.refuseBlocked(&req); refused {
+		return false
+	}
+	rec, err := a.keys.Verify(ctx, req.Credential)
+	if err != nil || rec == nil {
+		return false
+	}
+	p, err := policyOf(rec)
+	return err == nil && p.allowsAddr(req.ClientIP)
+}

@@ -1,0 +1,75 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
+
+	"github.com/keygate/keygate/httpapi"
+)
+
+func TestAssignRequestID(t *testing.T) {
+	for _, tc := range []struct {
+		name, sent string
+		kept       bool
+	}{
+		{"a_short_id_of_allowed_characters_is_kept", "req-42.a_B", true},
+		{"an_id_of_64_characters_is_kept", strings.Repeat("a", 64), true},
+		{"an_id_of_65_characters_is_replaced", strings.Repeat("a", 65), false},
+		{"a_200_KB_id_is_replaced", strings.Repeat("x", 200<<10), false},
+		{"an_id_with_a_space_is_replaced", "a b", false},
+		{"an_id_with_a_quote_is_replaced", `a"b`, false},
+		{"an_id_with_a_comma_is_replaced", "a,b", false},
+		{"an_id_with_non_ascii_is_replaced", "é", false},
+		{"no_id_gets_one", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := echo.New()
+			e.Use(httpapi.AssignRequestID())
+			e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, httpapi.RequestID(c)) })
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tc.sent != "" {
+				req.Header.Set(echo.HeaderXRequestID, tc.sent)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			got := rec.Header().Get(echo.HeaderXRequestID)
+			if diff := cmp.Diff(tc.kept, got == tc.sent); diff != "" {
+				t.Fatalf("kept (-want +got):\n%s\nid %.80q", diff, got)
+			}
+			if !httpapi.ValidRequestID(got) || rec.Body.String() != got {
+				t.Fatalf("answered id %.80q, handler saw %.80q", got, rec.Body.String())
+			}
+		})
+	}
+}
+
+func TestNewRequestIDsDiffer(t *testing.T) {
+	e := echo.New()
+	e.Use(httpapi.AssignRequestID())
+	e.GET("/", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	seen := map[string]bool{}
+	for range 100 {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		id := rec.Header().Get(echo.HeaderXRequestID)
+		if len(id) != 32 || seen[id] {
+			t.Fatalf("id %q: repeated or not 32 hex digits", id)
+		}
+		seen[id] = true
+	}
+}
+
+func BenchmarkValidRequestID(b *testing.B) {
+	b.ReportAllocs()
+	id := "0123456789abcdef0123456789abcdef"
+	for b.Loop() {
+		if !httpapi.ValidRequestID(id) {
+			b.Fatal("refused")
+		}
+	}
+}

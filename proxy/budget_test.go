@@ -1,0 +1,106 @@
+package proxy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/proxy/xmlrpc"
+)
+
+// TestGatewayUnderASpentBudget serves the gateway behind
+// httpapi.GuardBodies with a budget of one byte: every body past the
+// bytes read free of charge is a stranger's until its key is known. A
+// partner is still served, with its key in the header or as the password;
+// a stranger gets 503 with Retry-After, in its protocol's shape.
+func TestGatewayUnderASpentBudget(t *testing.T) {
+	h := newHarness(t, options{})
+	key := h.key(t, "default", "odoo:res.partner:read")
+	e := newEcho(slog.New(slog.DiscardHandler))
+	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
+	h.gw.Register(e.Group(""))
+	ts := httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	big := []any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}} // far past the free 8 KiB
+	stranger := unknownKey(t)
+	type answer struct {
+		Status     int
+		RetryAfter string
+		Outcome    string // the result, or the exception's name
+	}
+	for _, tc := range []struct {
+		name, password, header string
+		want                   answer
+	}{
+		{"key_as_password_is_served", key, "", answer{200, "", "37"}},
+		{"key_in_the_header_is_served", "x", key, answer{200, "", "37"}},
+		{"stranger_is_503", stranger, "", answer{503, "1", "werkzeug.exceptions.ServiceUnavailable"}},
+		{"stranger_in_the_header_is_refused_unread", "x", stranger, answer{200, "", "odoo.exceptions.AccessDenied"}},
+	} {
+		args := []any{"x", 2, tc.password, "res.partner", "search_count", []any{big}}
+		var header []string
+		if tc.header != "" {
+			header = []string{"Authorization", "Bearer " + tc.header}
+		}
+		t.Run("jsonrpc_"+tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+				"params": map[string]any{"service": "object", "method": "execute_kw", "args": args}})
+			x := post(t, ts.URL+"/jsonrpc", "application/json", body, header...)
+			var env struct {
+				Result any
+				Error  *struct{ Data struct{ Name string } }
+			}
+			_ = json.Unmarshal(x.body, &env)
+			got := answer{x.status, x.header.Get("Retry-After"), jsonOutcome(env.Result)}
+			if env.Error != nil {
+				got.Outcome = env.Error.Data.Name
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.body)
+			}
+		})
+		t.Run("xmlrpc_"+tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute_kw", Params: args}); err != nil {
+				t.Fatal(err)
+			}
+			x := post(t, ts.URL+"/xmlrpc/2/object", "text/xml", buf.Bytes(), header...)
+			got := answer{x.status, x.header.Get("Retry-After"), xmlOutcome(t, x.body)}
+			want := tc.want
+			if want.Outcome == "odoo.exceptions.AccessDenied" {
+				want.Outcome = "fault 3"
+			} else if want.Outcome == "werkzeug.exceptions.ServiceUnavailable" {
+				want.Outcome = "fault 1"
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.body)
+			}
+		})
+	}
+}
+
+func jsonOutcome(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func xmlOutcome(t testing.TB, body []byte) string {
+	t.Helper()
+	v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
+	var f *xmlrpc.Fault
+	switch {
+	case err == nil:
+		return jsonOutcome(v)
+	case errors.As(err, &f):
+		return "fault " + jsonOutcome(f.Code)
+	}
+	t.Fatalf("answer %.300s: %v", body, err)
+	return ""
+}
