@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -395,10 +397,11 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// keysOf returns m's keys, sorted.
 func keysOf(m map[string]string) []string {
-	out := []string{}
-	for k := range m {
-		out = append(out, k)
+	out := slices.Sorted(maps.Keys(m))
+	if out == nil {
+		out = []string{}
 	}
 	return out
 }
