@@ -37,5 +37,5 @@ cover: ## test coverage report in coverage.out
 	$(GO) test -count=1 -coverprofile coverage.out $(PKGS)
 	$(GO) tool cover -func coverage.out | tail -1
 
-load: ## load test /auth (memory and Redis limiter) against a bare handler
+load: ## the shipped binary under wrk: /auth (memory, Redis), /healthz, nginx + keygate, against bare baselines (LOAD_* in scripts/load/run.sh)
 	bash scripts/load/run.sh

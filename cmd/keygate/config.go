@@ -45,6 +45,7 @@ type config struct {
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
 	SecretKey     string        `env:"SECRET_KEY"`
 	Resources     string        `env:"RESOURCES"`
+	PprofListen   string        `env:"PPROF_LISTEN"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -90,6 +91,7 @@ func (c *config) validate() error {
 	if acct := c.odooAccount(); acct != nil {
 		add("ODOO_*", acct.Validate())
 	}
+	add("PPROF_LISTEN", checkPprofListen(c.PprofListen))
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
 	}
@@ -145,6 +147,7 @@ func (c *config) logAttrs() []any {
 		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
 		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
+		"pprof_listen", c.PprofListen,
 	}
 }
 

@@ -211,8 +211,19 @@ func (a *app) run(ctx context.Context) error {
 		return fmt.Errorf("admin listener: %w", err)
 	}
 	servers := []*http.Server{newServer(a.public), newServer(a.admin)}
-	errc := make(chan error, 2)
-	for i, l := range []net.Listener{pub, adm} {
+	listeners := []net.Listener{pub, adm}
+	if a.cfg.PprofListen != "" {
+		l, err := net.Listen("tcp", a.cfg.PprofListen)
+		if err != nil {
+			pub.Close()
+			adm.Close()
+			return fmt.Errorf("pprof listener: %w", err)
+		}
+		servers, listeners = append(servers, newServer(pprofHandler())), append(listeners, l)
+		a.log.Warn("profiling endpoints open", "pprof", l.Addr().String())
+	}
+	errc := make(chan error, len(servers))
+	for i, l := range listeners {
 		go func() { errc <- serveOn(servers[i], l) }()
 	}
 	a.log.Info("listening", "public", pub.Addr().String(), "admin", adm.Addr().String())
