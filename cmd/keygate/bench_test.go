@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/keygate/keygate/keystore"
 )
@@ -168,7 +169,7 @@ func insertKeys(b *testing.B, s *keystore.Store, n int) []string {
 			b.Fatal(err)
 		}
 		h := k.Hash()
-		_, err = stmt.Exec(fmt.Sprintf("key-%06d", i), h[:], k.Prefix(), "shop "+strconv.Itoa(i), "partner-"+strconv.Itoa(i%5000),
+		_, err = stmt.Exec(uuid.Must(uuid.NewV7()).String(), h[:], k.Prefix(), "shop "+strconv.Itoa(i), "partner-"+strconv.Itoa(i%5000),
 			`["odoo:res.partner:read","odoo:sale.order:*","route:GET:/api/**"]`, `["100/1s","10000/1h"]`, `[]`, now, now)
 		if err != nil {
 			b.Fatal(err)
