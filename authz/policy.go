@@ -19,13 +19,17 @@ import (
 // same rate limits their LimitSet (see shared), so that a cached key costs
 // little more than its id and owner.
 type Policy struct {
-	scopes   *scopes // shared: read only
-	networks []netip.Prefix
+	*grants            // shared: read only
 	limits   *LimitSet // shared: read only; nil: the server's default limits apply
+	networks []netip.Prefix
 
-	keyID, owner, scopeList []string // header values; scopeList shared
-	keyIDAny, ownerAny      any      // for echo.Context.Set without boxing
+	idOwner            [2]string // the key's id and owner, sliced as header values
+	keyIDAny, ownerAny any       // for echo.Context.Set without boxing
 }
+
+// keyID and owner are the X-Keygate-Key-Id and X-Keygate-Owner values.
+func (p *Policy) keyID() []string { return p.idOwner[0:1:1] }
+func (p *Policy) owner() []string { return p.idOwner[1:2:2] }
 
 // LimitSet is a list of limits with its RateLimit-Policy value formatted
 // once. The zero LimitSet limits nothing.
@@ -49,13 +53,11 @@ func Compile(rec *keystore.Record) (any, error) {
 }
 
 func compile(rec *keystore.Record) (*Policy, error) {
-	p := &Policy{keyID: []string{rec.ID}, owner: []string{rec.Owner}, keyIDAny: rec.ID, ownerAny: rec.Owner}
+	p := &Policy{idOwner: [2]string{rec.ID, rec.Owner}, keyIDAny: rec.ID, ownerAny: rec.Owner}
 	var errs []error
-	g, err := shared.grants(rec.Scopes)
+	var err error
+	p.grants, err = shared.grants(rec.Scopes)
 	errs = append(errs, err)
-	if err == nil {
-		p.scopes, p.scopeList = &g.scopes, g.scopeList
-	}
 	p.limits, err = shared.limitSet(rec.RateLimits)
 	errs = append(errs, err)
 	for _, n := range rec.IPAllowlist {
@@ -72,7 +74,7 @@ func compile(rec *keystore.Record) (*Policy, error) {
 // grants is a scope list compiled, with its X-Keygate-Scopes value.
 type grants struct {
 	scopes    scopes
-	scopeList []string
+	scopeList []string // header value
 }
 
 func compileGrants(list []string) (*grants, error) {

@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
-	"unique"
 )
 
-// maxSharedLists bounds how many distinct lists an interner keeps; lists
-// beyond it are cached as they are, unshared.
-const maxSharedLists = 4096
+// maxShared bounds how many distinct lists, and owners, an interner
+// keeps; values beyond it are cached as they are, unshared.
+const maxShared = 4096
 
 // emptyObject is the metadata of most keys, shared by their cached records.
 var emptyObject = json.RawMessage("{}")
@@ -20,15 +19,23 @@ var emptyObject = json.RawMessage("{}")
 // hold each distinct value once. Cached records are read-only, which is
 // what makes sharing safe.
 type interner struct {
-	mu    sync.Mutex
-	lists map[string][]string // by the list's elements joined with NUL
+	mu     sync.Mutex
+	lists  map[string][]string // by the list's elements joined with NUL
+	owners map[string]string
 }
 
 // record replaces r's shareable values by their shared copies.
 func (in *interner) record(r *Record) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	r.Scopes, r.RateLimits, r.IPAllowlist = in.list(r.Scopes), in.list(r.RateLimits), in.list(r.IPAllowlist)
-	r.Owner = unique.Make(r.Owner).Value()
-	r.Status = Status(unique.Make(string(r.Status)).Value())
+	r.Owner = shareValue(&in.owners, r.Owner, r.Owner)
+	switch r.Status { // the constants, not the driver's copies
+	case StatusActive:
+		r.Status = StatusActive
+	case StatusRevoked:
+		r.Status = StatusRevoked
+	}
 	if string(r.Metadata) == "{}" {
 		r.Metadata = emptyObject
 	}
@@ -38,17 +45,20 @@ func (in *interner) list(l []string) []string {
 	if len(l) == 0 {
 		return l
 	}
-	k := strings.Join(l, "\x00")
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if shared, ok := in.lists[k]; ok {
+	return shareValue(&in.lists, strings.Join(l, "\x00"), l)
+}
+
+// shareValue returns the value kept under k in *m, keeping v there first
+// when k is absent and room remains. The caller holds the lock.
+func shareValue[V any](m *map[string]V, k string, v V) V {
+	if shared, ok := (*m)[k]; ok {
 		return shared
 	}
-	if in.lists == nil {
-		in.lists = map[string][]string{}
+	if *m == nil {
+		*m = map[string]V{}
 	}
-	if len(in.lists) < maxSharedLists {
-		in.lists[k] = l
+	if len(*m) < maxShared {
+		(*m)[k] = v
 	}
-	return l
+	return v
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,7 +127,11 @@ func BenchmarkCachedKeys(b *testing.B) {
 	before := heapInUse()
 	ctx := context.Background()
 	for _, k := range keys {
-		if _, err := a.store.Verify(ctx, k); err != nil {
+		_, err := a.store.Verify(ctx, k)
+		for try := 0; errors.Is(err, keystore.ErrUnavailable) && try < 3; try++ {
+			_, err = a.store.Verify(ctx, k) // a query timed out on a busy machine
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
