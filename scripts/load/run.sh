@@ -290,7 +290,7 @@ row() {
 	ra=$(col "$a" 3 | median)
 	rb=$(col "$b" 3 | median)
 	all=$(ratios "$a" "$b" | paste -sd ' ')
-	printf '| %s | %s (%s ÷ %s req/s) | %s | %s |\n' "$name" "$(ratios "$a" "$b" | median)" "$ra" "$rb" "$all" "$target"
+	printf '| %s | %.2f (%.0f ÷ %.0f req/s) | %s | %s |\n' "$name" "$(ratios "$a" "$b" | median)" "$ra" "$rb" "$all" "$target"
 }
 
 echo
@@ -314,6 +314,10 @@ for p in "${paths[@]}"; do
 done
 echo "keygate*: keygate's two processes and the bare handler's (the one a path uses does the work);"
 echo "redis: everything Redis did meanwhile, for any client."
+
+rss() { awk '$1 == "VmRSS:" {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
+echo "RSS after the runs: keygate (memory) $(rss "$mem_pid"), keygate (Redis) $(rss "$red_pid")" \
+	"(one cached key; 100,000: go test -run '^\$' -bench CachedKeys -benchtime 1x ./cmd/keygate)"
 
 # Whether keygate (Redis) decided in Redis throughout: its fallback counter.
 fallbacks=$(curl -fsS "http://127.0.0.1:$red_adm/metrics" | awk '$1 == "keygate_limiter_fallbacks_total" {print $2}')
