@@ -4,7 +4,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: help build run test bench lint fuzz cover load
+.PHONY: help build run test bench lint fuzz cover load scale-test
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 cover: ## test coverage report in coverage.out
 	$(GO) test -count=1 -coverprofile coverage.out $(PKGS)
 	$(GO) tool cover -func coverage.out | tail -1
+
+scale-test: ## Redis Cluster and Sentinel failovers under 3 limiter replicas (needs redis-server, Postgres)
+	$(GO) vet -tags scale ./internal/scale/
+	$(GO) test -tags scale -count=1 -timeout 5m -v ./internal/scale/
 
 load: ## the shipped binary under wrk: /auth (memory, Redis), /healthz, nginx + keygate, against bare baselines (LOAD_* in scripts/load/run.sh)
 	bash scripts/load/run.sh

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +15,8 @@ import (
 type Credentials interface {
 	CreateCredential(ctx context.Context, actor string, spec keystore.CredentialSpec, secret string) (*keystore.Credential, error)
 	ListCredentials(ctx context.Context, f keystore.CredentialFilter) ([]*keystore.Credential, int64, error)
+	UpdateCredential(ctx context.Context, actor, id string, p keystore.CredentialPatch) (*keystore.Credential, error)
+	DeleteCredential(ctx context.Context, actor, id string) error
 }
 
 // credentialRequest is the body of POST /credentials. Password is the
@@ -41,6 +42,8 @@ func (a *API) RegisterCredentials(g *echo.Group, creds Credentials) {
 	r := &credentialRoutes{store: creds}
 	g.POST("/credentials", r.create)
 	g.GET("/credentials", r.list)
+	g.PATCH("/credentials/:id", r.update)
+	g.DELETE("/credentials/:id", r.delete)
 }
 
 func (r *credentialRoutes) create(c echo.Context) error {
@@ -53,11 +56,8 @@ func (r *credentialRoutes) create(c echo.Context) error {
 	}
 	spec := keystore.CredentialSpec{Name: req.Name, URL: req.URL, DB: req.DB, Login: req.Login}
 	cred, err := r.store.CreateCredential(c.Request().Context(), actorOf(c), spec, req.Password)
-	if errors.Is(err, keystore.ErrNoSecretKey) {
-		return &httpapi.Error{Status: http.StatusServiceUnavailable, Message: "credentials cannot be stored: KEYGATE_SECRET_KEY is not set", Cause: err}
-	}
 	if err != nil {
-		return err
+		return credentialErr(err)
 	}
 	return c.JSON(http.StatusCreated, cred)
 }

@@ -155,8 +155,9 @@ func TestCredentialRoutesFailClosedWithoutAuth(t *testing.T) {
 	api.RegisterCredentials(e.Group("/admin/v1"), s.Vault(nil)) // mounted without Register
 	srv := httptest.NewServer(e)
 	defer srv.Close()
-	for _, m := range []string{"GET", "POST"} {
-		if got, body := do(t, m, srv.URL+"/admin/v1/credentials", "", `{}`); got != http.StatusUnauthorized {
+	for _, m := range []string{"GET /admin/v1/credentials", "POST /admin/v1/credentials", "PATCH /admin/v1/credentials/x", "DELETE /admin/v1/credentials/x"} {
+		method, path, _ := strings.Cut(m, " ")
+		if got, body := do(t, method, srv.URL+path, "", `{}`); got != http.StatusUnauthorized {
 			t.Errorf("%s without authentication = %d %s, want 401", m, got, body)
 		}
 	}

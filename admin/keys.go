@@ -24,6 +24,7 @@ type createRequest struct {
 	TTL          string          `json:"ttl"`
 	Metadata     json.RawMessage `json:"metadata"`
 	CredentialID *string         `json:"credential_id"`
+	createCredits
 }
 
 // Created is a key object with its plaintext, as the 201 of create and
@@ -54,7 +55,7 @@ func (r *createRequest) spec(now time.Time) (keystore.Spec, error) {
 	exp, err := expiry(r.ExpiresAt, r.TTL, now)
 	return keystore.Spec{
 		Name: r.Name, Owner: r.Owner, Scopes: r.Scopes, RateLimits: r.RateLimits, IPAllowlist: r.IPAllowlist,
-		ExpiresAt: exp, Metadata: r.Metadata, CredentialID: r.CredentialID,
+		ExpiresAt: exp, Metadata: r.Metadata, CredentialID: r.CredentialID, Credits: r.Credits,
 	}, err
 }
 

@@ -19,6 +19,7 @@ type patchRequest struct {
 	ExpiresAt    json.RawMessage `json:"expires_at"`
 	Metadata     json.RawMessage `json:"metadata"`
 	CredentialID json.RawMessage `json:"credential_id"`
+	Credits      json.RawMessage `json:"credits"`
 }
 
 func (r *patchRequest) patch() (keystore.Patch, error) {
@@ -33,6 +34,7 @@ func (r *patchRequest) patch() (keystore.Patch, error) {
 	field(&v, "ip_allowlist", r.IPAllowlist, &p.IPAllowlist, true)
 	field[*time.Time](&v, "expires_at", r.ExpiresAt, &p.ExpiresAt, true)
 	field(&v, "credential_id", r.CredentialID, &p.CredentialID, true)
+	creditsField(&v, r.Credits, &p.Credits)
 	if r.Metadata != nil {
 		p.Metadata = keystore.Some(r.Metadata)
 	}

@@ -50,6 +50,11 @@ type Config struct {
 	// Usage, when set, is told of every decision about a known key (*
 	// keystore.Store's RecordUse fits). It must not block.
 	Usage func(id string, allowed bool, at time.Time)
+	// Credits spends the credits of keys that have them; nil: such keys
+	// are refused with 503 (credits unavailable). Spent, when set, is told
+	// of every credit spent (keystore.Store's RecordCredit fits).
+	Credits CreditSpender
+	Spent   func(id string, at time.Time)
 	// Now is the clock for Usage (default time.Now).
 	Now func() time.Time
 	// Logger receives the causes of 500 and 503 answers (default: discard).
@@ -66,6 +71,8 @@ type Authorizer struct {
 	defaults   LimitSet
 	trusted    []netip.Prefix
 	usage      func(id string, allowed bool, at time.Time)
+	credits    CreditSpender
+	spent      func(id string, at time.Time)
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -79,6 +86,10 @@ func New(cfg Config) (*Authorizer, error) {
 		keys: cfg.Keys, limiter: cfg.Limiter, failedAuth: cfg.FailedAuth,
 		failLimit: []limiter.Limit{cfg.FailedAuthLimit}, defaults: NewLimitSet(cfg.DefaultLimits),
 		trusted: cfg.TrustedProxies, usage: cfg.Usage, now: cfg.Now, log: cfg.Logger,
+		credits: cfg.Credits, spent: cfg.Spent,
+	}
+	if a.credits == nil {
+		a.credits = noCredits{}
 	}
 	if a.failedAuth == nil {
 		a.failedAuth = a.limiter
@@ -148,6 +159,8 @@ func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision
 			f.Failure = a.countFailure(ctx, req.ClientIP)
 		case CountRequest:
 			f.Rate = a.countRequest(ctx, f.Record.ID, f.Limits().limits)
+		case CountCredits:
+			f.Credit = a.spendCredit(ctx, f.Record.ID, f.Policy.credits)
 		default:
 			a.finish(ctx, &d, &req)
 			return d

@@ -38,6 +38,9 @@ const (
 	// CountRequest: count the request against the key's limits
 	// (Facts.Rate, with Facts.Limits()) and decide again.
 	CountRequest
+	// CountCredits: spend one credit of the key (Facts.Credit) and
+	// decide again.
+	CountCredits
 )
 
 // Count is a limiter's answer.
@@ -64,6 +67,7 @@ type Facts struct {
 	Defaults *LimitSet
 	Failure  Count
 	Rate     Count
+	Credit   CreditCount
 }
 
 // Limits returns the limits that apply to the key: its own, else the
@@ -91,6 +95,8 @@ func (f *Facts) Limits() *LimitSet {
 //   - no scope grants the need: 403;
 //   - once the request is counted against the key's limits (or the
 //     defaults; none: no count), 429 if over, 503 if the limiter failed;
+//   - for a key with credits, once one is spent, 429 if none is left and a
+//     refill is scheduled, 403 if none is, 503 if the spender failed;
 //   - else 200.
 func Decide(f *Facts) (Decision, Step) {
 	var d Decision
@@ -185,7 +191,7 @@ func decideRate(f *Facts, d *Decision) Step {
 	set := f.Limits()
 	switch {
 	case len(set.limits) == 0:
-		d.set(http.StatusOK, "")
+		return decideCredits(f, d)
 	case !f.Rate.Done:
 		return CountRequest
 	case f.Rate.Err != nil:
@@ -196,7 +202,7 @@ func decideRate(f *Facts, d *Decision) Step {
 		d.set(http.StatusTooManyRequests, ReasonRateLimited)
 	default:
 		d.limits, d.quota = f.Rate.Decision, set.policy
-		d.set(http.StatusOK, "")
+		return decideCredits(f, d)
 	}
 	return Done
 }

@@ -37,8 +37,10 @@ var (
 //
 //	200  allowed
 //	401  no credential, or a malformed, unknown, revoked or expired one
-//	403  the client's address is not allowed, or no scope grants the need
-//	429  a rate limit, or the failed-authentication limit of the client
+//	403  the client's address is not allowed, or no scope grants the need,
+//	     or the key's credits are exhausted with no refill scheduled
+//	429  a rate limit, the failed-authentication limit of the client, or
+//	     the key's credits exhausted until their refill
 //	500  the key's stored policy does not compile
 //	503  key storage or the rate limiter could not answer
 type Decision struct {
@@ -57,6 +59,9 @@ type Decision struct {
 	limits  limiter.Decision // N == 0 when no limiter was asked
 	quota   []string         // RateLimit-Policy value formatted once; nil: from limits
 	invalid bool             // a credential was presented and failed
+
+	credits    limiter.Spend // the balance, when hasCredits
+	hasCredits bool
 }
 
 // Allowed reports whether the request may go on.
@@ -79,6 +84,7 @@ func (d *Decision) WriteHeaders(h http.Header) {
 		var buf [rateLimitBuf]byte
 		h[HeaderRateLimit] = []string{string(appendRateLimit(buf[:0], d.limits.States()))}
 	}
+	d.writeCredits(h)
 	switch d.Status {
 	case http.StatusOK:
 		h[HeaderKeyID], h[HeaderOwner], h[HeaderScopes] = d.policy.keyID(), d.policy.owner(), d.policy.scopeList

@@ -33,9 +33,12 @@
 //
 // Decision.Status is 200, 401 (no credential; malformed, unknown, revoked
 // or expired key), 403 (client address not in the key's allowlist; no
-// scope), 429 (the key's limits; the client's failed authentications),
-// 503 (key storage or limiter unavailable) or 500 (a stored policy that
-// does not compile). Decision.WriteHeaders writes the RateLimit-Policy and
+// scope; credits exhausted with no refill scheduled), 429 (the key's
+// limits; the client's failed authentications; credits exhausted until
+// their refill), 503 (key storage, limiter or credits unavailable) or 500
+// (a stored policy that does not compile). A key with credits spends one
+// (Config.Credits) last, once every other check allowed the request; the
+// RateLimit fields then carry a "credits" policy with the balance. Decision.WriteHeaders writes the RateLimit-Policy and
 // RateLimit fields (draft-ietf-httpapi-ratelimit-headers-10) whenever a
 // limiter was asked, X-Keygate-Key-Id, -Owner and -Scopes on 200,
 // WWW-Authenticate on 401 and Retry-After on 429. Denials are Decisions,

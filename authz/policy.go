@@ -22,6 +22,7 @@ type Policy struct {
 	*grants            // shared: read only
 	limits   *LimitSet // shared: read only; nil: the server's default limits apply
 	networks []netip.Prefix
+	credits  *limiter.Refill // nil: the key has no credits
 
 	idOwner            [2]string // the key's id and owner, sliced as header values
 	keyIDAny, ownerAny any       // for echo.Context.Set without boxing
@@ -60,6 +61,7 @@ func compile(rec *keystore.Record) (*Policy, error) {
 	errs = append(errs, err)
 	p.limits, err = shared.limitSet(rec.RateLimits)
 	errs = append(errs, err)
+	p.credits = compileCredits(rec.Credits)
 	for _, n := range rec.IPAllowlist {
 		pfx, err := keystore.ParseNetwork(n)
 		errs = append(errs, err)

@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -59,18 +60,24 @@ type CredentialFilter struct {
 	Limit int
 }
 
-// Sealer encrypts secrets with XChaCha20-Poly1305 under one 32-byte key.
-// It is safe for concurrent use.
+// Sealer encrypts secrets with XChaCha20-Poly1305 under one 32-byte key,
+// the current one, and opens what that key or a previous one sealed (key
+// rotation: KEYGATE_SECRET_KEY_PREVIOUS). It is safe for concurrent use.
 type Sealer struct {
-	key []byte
+	keys [][]byte // keys[0] seals; every key opens
 }
 
-// NewSealer returns a Sealer for a SecretKeySize-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != SecretKeySize {
-		return nil, fmt.Errorf("keystore: secret key is %d bytes, want %d", len(key), SecretKeySize)
+// NewSealer returns a Sealer that seals under key and opens what key or
+// any of previous sealed. Each key is SecretKeySize bytes.
+func NewSealer(key []byte, previous ...[]byte) (*Sealer, error) {
+	s := &Sealer{}
+	for _, k := range append([][]byte{key}, previous...) {
+		if len(k) != SecretKeySize {
+			return nil, fmt.Errorf("keystore: secret key is %d bytes, want %d", len(k), SecretKeySize)
+		}
+		s.keys = append(s.keys, bytes.Clone(k))
 	}
-	return &Sealer{key: append([]byte(nil), key...)}, nil
+	return s, nil
 }
 
 // ParseSecretKey decodes KEYGATE_SECRET_KEY: 32 bytes in standard or URL
@@ -91,7 +98,7 @@ func ParseSecretKey(s string) ([]byte, error) {
 // Seal encrypts plaintext bound to ad (additional data that Open must be
 // given again): version byte, 24-byte random nonce, ciphertext and tag.
 func (s *Sealer) Seal(plaintext, ad []byte) ([]byte, error) {
-	aead, err := chacha20poly1305.NewX(s.key)
+	aead, err := chacha20poly1305.NewX(s.keys[0])
 	if err != nil {
 		return nil, fmt.Errorf("keystore: seal: %w", err)
 	}
@@ -103,21 +110,32 @@ func (s *Sealer) Seal(plaintext, ad []byte) ([]byte, error) {
 	return aead.Seal(out, out[1:], plaintext, ad), nil
 }
 
-// Open decrypts what Seal returned for the same ad, or returns ErrSealed.
+// Open decrypts what Seal returned for the same ad, under the current or a
+// previous key, or returns ErrSealed.
 func (s *Sealer) Open(sealed, ad []byte) ([]byte, error) {
-	aead, err := chacha20poly1305.NewX(s.key)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: open: %w", err)
+	plain, _, err := s.open(sealed, ad)
+	return plain, err
+}
+
+// open also says which key opened the secret: 0 is the current one. The
+// sealed format does not name its key (version 1 is XChaCha20-Poly1305
+// under some key): each key is tried, the current one first; a wrong key
+// fails the tag check.
+func (s *Sealer) open(sealed, ad []byte) ([]byte, int, error) {
+	for i, key := range s.keys {
+		aead, err := chacha20poly1305.NewX(key)
+		if err != nil {
+			return nil, 0, fmt.Errorf("keystore: open: %w", err)
+		}
+		n := 1 + aead.NonceSize()
+		if len(sealed) < n+aead.Overhead() || sealed[0] != sealVersion {
+			return nil, 0, ErrSealed
+		}
+		if plain, err := aead.Open(nil, sealed[1:n], sealed[n:], ad); err == nil {
+			return plain, i, nil
+		}
 	}
-	n := 1 + aead.NonceSize()
-	if len(sealed) < n+aead.Overhead() || sealed[0] != sealVersion {
-		return nil, ErrSealed
-	}
-	plain, err := aead.Open(nil, sealed[1:n], sealed[n:], ad)
-	if err != nil {
-		return nil, ErrSealed
-	}
-	return plain, nil
+	return nil, 0, ErrSealed
 }
 
 // credentialRow is the credentials table.
@@ -249,20 +267,28 @@ func (v *Vault) load(ctx context.Context, id string) (*credentialRow, error) {
 // trailing slash).
 func checkCredential(spec *CredentialSpec, secret string) error {
 	var v ValidationError
-	checkText(&v, "name", spec.Name, true)
-	checkText(&v, "db", spec.DB, true)
-	checkText(&v, "login", spec.Login, true)
+	checkCredentialFields(&v, spec)
+	checkSecret(&v, secret)
+	return v.err()
+}
+
+func checkCredentialFields(v *ValidationError, spec *CredentialSpec) {
+	checkText(v, "name", spec.Name, true)
+	checkText(v, "db", spec.DB, true)
+	checkText(v, "login", spec.Login, true)
 	spec.URL = strings.TrimRight(strings.TrimSpace(spec.URL), "/")
 	if msg := checkUpstreamURL(spec.URL); msg != "" {
 		v.add("url", msg)
 	}
+}
+
+func checkSecret(v *ValidationError, secret string) {
 	switch {
 	case secret == "":
 		v.add("password", "is required")
 	case !utf8.ValidString(secret) || len(secret) > 1024:
 		v.add("password", "must be valid UTF-8 of at most 1024 bytes")
 	}
-	return v.err()
 }
 
 // checkUpstreamURL accepts an absolute http or https URL with a host and no

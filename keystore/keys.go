@@ -49,12 +49,14 @@ func (s *Store) Create(ctx context.Context, actor string, spec Spec) (*Record, K
 
 func newRow(key Key, c *checked, now time.Time) *keyRow {
 	h := key.Hash()
-	return &keyRow{
+	row := &keyRow{
 		ID: newID(), Hash: h[:], Prefix: key.Prefix(), Name: c.Name, Owner: c.Owner,
 		Scopes: c.Scopes, RateLimits: c.RateLimits, IPAllowlist: c.IPAllowlist,
 		ExpiresAt: utcPtr(c.ExpiresAt), Status: string(StatusActive), Metadata: jsonObject(c.Metadata),
 		CredentialID: c.CredentialID, CreatedAt: now, UpdatedAt: now,
 	}
+	row.setCredits(creditCols{}.replaced(c.Credits, now))
+	return row
 }
 
 // Get returns the key with this id, or ErrNotFound.
@@ -156,9 +158,15 @@ func (s *Store) Update(ctx context.Context, actor, id string, p Patch) (*Record,
 		if row.Status == string(StatusRevoked) {
 			return fmt.Errorf("keystore: key %s is revoked: %w", id, ErrConflict)
 		}
+		epoch := row.CreditsEpoch
 		changed, err := s.applyPatch(row, p, now)
 		if err != nil || len(changed) == 0 {
 			return err
+		}
+		if p.Credits.Set {
+			if err := s.reclaim(ctx, row, epoch); err != nil {
+				return err
+			}
 		}
 		if err := credentialExists(tx, row.CredentialID); err != nil {
 			return err
@@ -177,7 +185,8 @@ func (s *Store) Update(ctx context.Context, actor, id string, p Patch) (*Record,
 
 func (s *Store) applyPatch(row *keyRow, p Patch, now time.Time) ([]string, error) {
 	c := checked{Name: row.Name, Owner: row.Owner, Scopes: row.Scopes, RateLimits: row.RateLimits,
-		IPAllowlist: row.IPAllowlist, ExpiresAt: row.ExpiresAt, Metadata: json.RawMessage(row.Metadata), CredentialID: row.CredentialID}
+		IPAllowlist: row.IPAllowlist, ExpiresAt: row.ExpiresAt, Metadata: json.RawMessage(row.Metadata), CredentialID: row.CredentialID,
+		Credits: row.credits()}
 	var changed []string
 	set(&changed, "name", p.Name, &c.Name)
 	set(&changed, "owner", p.Owner, &c.Owner)
@@ -187,13 +196,19 @@ func (s *Store) applyPatch(row *keyRow, p Patch, now time.Time) ([]string, error
 	set(&changed, "expires_at", p.ExpiresAt, &c.ExpiresAt)
 	set(&changed, "metadata", p.Metadata, &c.Metadata)
 	set(&changed, "credential_id", p.CredentialID, &c.CredentialID)
+	set(&changed, "credits", p.Credits, &c.Credits)
 	if err := s.check(&c, now, false); err != nil {
 		return nil, err
+	}
+	kc := row.creditCols()
+	if p.Credits.Set {
+		kc = kc.replaced(c.Credits, now)
 	}
 	*row = keyRow{ID: row.ID, Hash: row.Hash, Prefix: row.Prefix, Name: c.Name, Owner: c.Owner,
 		Scopes: c.Scopes, RateLimits: c.RateLimits, IPAllowlist: c.IPAllowlist, ExpiresAt: utcPtr(c.ExpiresAt),
 		Status: row.Status, Metadata: jsonObject(c.Metadata), CredentialID: c.CredentialID, CreatedAt: row.CreatedAt,
 		UpdatedAt: now, LastUsedAt: row.LastUsedAt, RevokedAt: row.RevokedAt}
+	row.setCredits(kc)
 	return changed, nil
 }
 
@@ -207,8 +222,18 @@ func set[T any](changed *[]string, name string, o Optional[T], dst *T) {
 // Revoke stops the key everywhere. Revoking a revoked key changes nothing
 // and returns it as it is.
 func (s *Store) Revoke(ctx context.Context, actor, id string) (*Record, error) {
+	rec, _, err := s.revoke(ctx, actor, id, nil)
+	return rec, err
+}
+
+// revoke is Revoke with details for the audit event; it also says whether
+// this call revoked the key (false: it was revoked before).
+func (s *Store) revoke(ctx context.Context, actor, id string, details map[string]any) (*Record, bool, error) {
 	now := s.now()
-	var row *keyRow
+	var (
+		row     *keyRow
+		revoked bool
+	)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if row, err = s.load(tx, id, true); err != nil || row.Status == string(StatusRevoked) {
@@ -220,13 +245,15 @@ func (s *Store) Revoke(ctx context.Context, actor, id string) (*Record, error) {
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return s.afterChange(tx, actor, ActionKeyRevoke, row, now, nil)
+		revoked = true
+		return s.afterChange(tx, actor, ActionKeyRevoke, row, now, details)
 	})
 	if err != nil {
-		return nil, s.mutationErr("revoke key", err)
+		return nil, false, s.mutationErr("revoke key", err)
 	}
 	s.invalidateLocal(row.Hash)
-	return s.Get(ctx, id)
+	rec, err := s.Get(ctx, id)
+	return rec, revoked, err
 }
 
 // Rotate issues a new key with the same settings and lets the old one work
@@ -250,6 +277,9 @@ func (s *Store) Rotate(ctx context.Context, actor, id string, grace time.Duratio
 			return fmt.Errorf("keystore: key %s is %s: %w", id, st, ErrConflict)
 		}
 		fresh = successor(key, old, now)
+		if err := s.moveCredits(ctx, old, fresh); err != nil {
+			return err
+		}
 		return s.rotateTx(tx, actor, old, fresh, now, grace)
 	})
 	if err != nil {
@@ -261,7 +291,8 @@ func (s *Store) Rotate(ctx context.Context, actor, id string, grace time.Duratio
 
 func successor(key Key, old *keyRow, now time.Time) *keyRow {
 	c := checked{Name: old.Name, Owner: old.Owner, Scopes: old.Scopes, RateLimits: old.RateLimits,
-		IPAllowlist: old.IPAllowlist, Metadata: json.RawMessage(old.Metadata), CredentialID: old.CredentialID}
+		IPAllowlist: old.IPAllowlist, Metadata: json.RawMessage(old.Metadata), CredentialID: old.CredentialID,
+		Credits: old.credits()}
 	if old.ExpiresAt != nil {
 		exp := now.Add(old.ExpiresAt.Sub(old.CreatedAt))
 		c.ExpiresAt = &exp
@@ -279,7 +310,8 @@ func (s *Store) rotateTx(tx *gorm.DB, actor string, old, fresh *keyRow, now time
 	}
 	old.UpdatedAt = now
 	if err := tx.Model(&keyRow{}).Where("id = ?", old.ID).
-		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now}).Error; err != nil {
+		Updates(map[string]any{"expires_at": old.ExpiresAt, "updated_at": now, "credits_remaining": old.CreditsRemaining,
+			"credits_refill": old.CreditsRefill, "credits_epoch": old.CreditsEpoch}).Error; err != nil {
 		return err
 	}
 	details := map[string]any{"new_key_id": fresh.ID, "grace": grace.String(), "old_expires_at": old.ExpiresAt}
@@ -313,16 +345,23 @@ func (s *Store) mutationErr(op string, err error) error {
 }
 
 // credentialExists refuses a credential_id that names no service account:
-// the gateway could not call Odoo for such a key.
+// the gateway could not call Odoo for such a key. On Postgres it holds a
+// share lock on the credential until the transaction ends, so that
+// DeleteCredential (which locks it for update) cannot remove it between
+// this check and the key's commit.
 func credentialExists(tx *gorm.DB, id *string) error {
 	if id == nil {
 		return nil
 	}
-	var n int64
-	if err := tx.Model(&credentialRow{}).Where("id = ?", *id).Count(&n).Error; err != nil {
+	q := tx.Model(&credentialRow{}).Select("id").Where("id = ?", *id)
+	if tx.Dialector.Name() == DialectPostgres {
+		q = q.Clauses(clause.Locking{Strength: "SHARE"})
+	}
+	var found []string
+	if err := q.Pluck("id", &found).Error; err != nil {
 		return err
 	}
-	if n == 0 {
+	if len(found) == 0 {
 		return &ValidationError{Fields: map[string]string{"credential_id": "names no service account (see /admin/v1/credentials)"}}
 	}
 	return nil

@@ -27,6 +27,11 @@ type keyRow struct {
 	UpdatedAt    time.Time `gorm:"autoUpdateTime:false"`
 	LastUsedAt   *time.Time
 	RevokedAt    *time.Time
+	// Credits (see credits.go).
+	CreditsRemaining  *int64
+	CreditsRefill     refillColumn
+	CreditsRefilledAt int64
+	CreditsEpoch      int64
 }
 
 func (keyRow) TableName() string { return "api_keys" }
@@ -47,6 +52,7 @@ type usageRow struct {
 	Hour    time.Time `gorm:"primaryKey"`
 	Allowed int64
 	Denied  int64
+	Credits int64
 }
 
 func (usageRow) TableName() string { return "key_usage" }
@@ -57,7 +63,7 @@ func (r *keyRow) record() *Record {
 		Scopes: nonNil(r.Scopes), RateLimits: nonNil(r.RateLimits), IPAllowlist: nonNil(r.IPAllowlist),
 		ExpiresAt: utcPtr(r.ExpiresAt), Status: Status(r.Status), Metadata: compactJSON(r.Metadata),
 		CredentialID: r.CredentialID, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		LastUsedAt: utcPtr(r.LastUsedAt), RevokedAt: utcPtr(r.RevokedAt),
+		LastUsedAt: utcPtr(r.LastUsedAt), RevokedAt: utcPtr(r.RevokedAt), Credits: r.credits(),
 	}
 }
 

@@ -40,6 +40,9 @@ type Record struct {
 	UpdatedAt    time.Time       `json:"updated_at"`
 	LastUsedAt   *time.Time      `json:"last_used_at"`
 	RevokedAt    *time.Time      `json:"revoked_at"`
+	// Credits are the key's usage quota; nil: unlimited. Remaining is the
+	// balance that the limiter has not leased (see Credits).
+	Credits *Credits `json:"credits"`
 
 	// Policy is what Config.Compile made of the record when it entered the
 	// verification cache (parsed scopes, limits, networks); nil elsewhere.
@@ -64,6 +67,7 @@ type Spec struct {
 	ExpiresAt    *time.Time
 	Metadata     json.RawMessage
 	CredentialID *string
+	Credits      *Credits
 }
 
 // Optional is a field of a Patch: Set says whether the caller sent it, so a
@@ -86,6 +90,7 @@ type Patch struct {
 	ExpiresAt    Optional[*time.Time]
 	Metadata     Optional[json.RawMessage]
 	CredentialID Optional[*string]
+	Credits      Optional[*Credits]
 }
 
 // Filter selects keys for List. Page counts from 1.
@@ -123,4 +128,5 @@ const (
 	ActionKeyRevoke        = "key.revoke"
 	ActionKeyRotate        = "key.rotate"
 	ActionCredentialCreate = "credential.create"
+	ActionKeyCredits       = "key.credits"
 )

@@ -65,6 +65,9 @@ type Config struct {
 	// WatchInterval is how often a SQLite store checks whether another
 	// process changed the file, to drop its cache (default 1s).
 	WatchInterval time.Duration
+	// Credits are the limiter's credit leases, reclaimed by a change of a
+	// key's credits (nil: nothing is leased, as for the CLI).
+	Credits CreditLeases
 	// OnQuery, when set, is called for every SQL statement run (for tests
 	// and metrics).
 	OnQuery func()
@@ -118,6 +121,7 @@ type Store struct {
 	cacheStats *stats.Counter
 	epoch      atomic.Uint64
 	usage      *usage
+	credWatch  credentialWatchers
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup

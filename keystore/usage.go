@@ -34,7 +34,7 @@ type usageKey struct {
 	hour int64
 }
 
-type usageCount struct{ allowed, denied int64 }
+type usageCount struct{ allowed, denied, credits int64 }
 
 func newUsage() *usage {
 	u := &usage{seed: maphash.MakeSeed()}
@@ -52,7 +52,26 @@ func (sh *usageShard) reset() {
 // RecordUse counts one request by key id, allowed or denied, at time at. It
 // does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordUse(id string, allowed bool, at time.Time) {
-	sh := &s.usage.shards[maphash.String(s.usage.seed, id)%usageShards]
+	s.usage.add(id, at, func(c *usageCount) {
+		if allowed {
+			c.allowed++
+		} else {
+			c.denied++
+		}
+	})
+	if allowed {
+		sh := &s.usage.shards[maphash.String(s.usage.seed, id)%usageShards]
+		sh.mu.Lock()
+		if at.After(sh.last[id]) {
+			sh.last[id] = at
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// add changes the count of id in the hour of at.
+func (u *usage) add(id string, at time.Time, change func(*usageCount)) {
+	sh := &u.shards[maphash.String(u.seed, id)%usageShards]
 	k := usageKey{id: id, hour: at.Unix() / 3600}
 	sh.mu.Lock()
 	c := sh.counts[k]
@@ -60,14 +79,7 @@ func (s *Store) RecordUse(id string, allowed bool, at time.Time) {
 		c = &usageCount{}
 		sh.counts[k] = c
 	}
-	if allowed {
-		c.allowed++
-		if at.After(sh.last[id]) {
-			sh.last[id] = at
-		}
-	} else {
-		c.denied++
-	}
+	change(c)
 	sh.mu.Unlock()
 }
 
@@ -76,6 +88,8 @@ type UsageHour struct {
 	Hour    time.Time `json:"hour"`
 	Allowed int64     `json:"allowed"`
 	Denied  int64     `json:"denied"`
+	// Credits is how many credits the key spent.
+	Credits int64 `json:"credits"`
 }
 
 // Usage returns the key's hourly counts since since, oldest first. Counts
@@ -89,7 +103,7 @@ func (s *Store) Usage(ctx context.Context, id string, since time.Time) ([]UsageH
 	}
 	out := make([]UsageHour, len(rows))
 	for i, r := range rows {
-		out[i] = UsageHour{Hour: r.Hour.UTC(), Allowed: r.Allowed, Denied: r.Denied}
+		out[i] = UsageHour{Hour: r.Hour.UTC(), Allowed: r.Allowed, Denied: r.Denied, Credits: r.Credits}
 	}
 	return out, nil
 }
@@ -181,6 +195,7 @@ func (u *usage) putBack(last map[string]time.Time, counts map[usageKey]*usageCou
 		if cur := sh.counts[k]; cur != nil {
 			cur.allowed += c.allowed
 			cur.denied += c.denied
+			cur.credits += c.credits
 		} else {
 			sh.counts[k] = c
 		}
@@ -215,13 +230,14 @@ func writeCounts(tx *gorm.DB, counts map[usageKey]*usageCount) error {
 	}
 	rows := make([]usageRow, 0, len(counts))
 	for k, c := range counts {
-		rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(k.hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied})
+		rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(k.hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
 	}
 	return tx.Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "key_id"}, {Name: "hour"}},
 		DoUpdates: clause.Set{
 			{Column: clause.Column{Name: "allowed"}, Value: gorm.Expr("key_usage.allowed + excluded.allowed")},
 			{Column: clause.Column{Name: "denied"}, Value: gorm.Expr("key_usage.denied + excluded.denied")},
+			{Column: clause.Column{Name: "credits"}, Value: gorm.Expr("key_usage.credits + excluded.credits")},
 		},
 	}).Create(&rows).Error
 }

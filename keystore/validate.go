@@ -22,6 +22,7 @@ type checked struct {
 	ExpiresAt                       *time.Time
 	Metadata                        json.RawMessage
 	CredentialID                    *string
+	Credits                         *Credits
 }
 
 func (s *Store) check(c *checked, now time.Time, newKey bool) error {
@@ -42,6 +43,7 @@ func (s *Store) check(c *checked, now time.Time, newKey bool) error {
 	if c.CredentialID != nil && strings.TrimSpace(*c.CredentialID) == "" {
 		v.add("credential_id", "must not be empty; use null for the default service account")
 	}
+	c.Credits = checkCredits(&v, c.Credits)
 	return v.err()
 }
 

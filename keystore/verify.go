@@ -160,11 +160,12 @@ func (s *Store) listenOnce(ctx context.Context, connected *bool, ready chan<- st
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel+"; LISTEN "+credentialChannel); err != nil {
 		return err
 	}
 	s.epoch.Add(1)
 	s.cache.InvalidateAll() // whatever was announced before LISTEN took effect
+	s.credentialChanged(AllCredentials)
 	*connected = true
 	if ready != nil {
 		close(ready)
@@ -173,6 +174,10 @@ func (s *Store) listenOnce(ctx context.Context, connected *bool, ready chan<- st
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == credentialChannel {
+			s.credentialChanged(n.Payload)
+			continue
 		}
 		if b, err := hex.DecodeString(n.Payload); err == nil && len(b) == len(Hash{}) {
 			s.invalidateLocal(b)
@@ -205,6 +210,7 @@ func (s *Store) watchSQLite(ctx context.Context, ready chan<- struct{}) {
 		if v != last {
 			s.epoch.Add(1)
 			s.cache.InvalidateAll()
+			s.credentialChanged(AllCredentials)
 		}
 		last = v
 	}

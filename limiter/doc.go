@@ -14,10 +14,54 @@
 //     the decision with decide, as Memory does. Concurrent calls share one
 //     round trip (see Redis performance below).
 //   - Fallback answers with Redis and, while Redis fails or is slower than
-//     its timeout, with Memory.
+//     its timeout, with Memory; it tries Redis again every ProbeInterval
+//     (250ms). After a failed call a Cluster client reloads its slot map
+//     (reloadTopology), so that a replica follows a failover at once.
 //
 // AllowFailure limits failed authentications per client address with the
 // same machinery.
+//
+// # Credits
+//
+// Credits are a usage quota (remaining uses, refilled each day or month;
+// Refill, Period in refill.go). The durable balance is the Pool's (the
+// database): a spender takes blocks of at most CreditsConfig.Lease credits
+// from it (Pool.Take, which also applies the refill due, once per period,
+// whichever replica asks first) and spends them one per request from a
+// lease: MemoryCredits holds leases in the process, RedisCredits in Redis
+// (credits.lua: one atomic script per spend at Redis's time, the hash
+// "{<prefix>:<id>}:credits" in the slot of the id's limits), shared by
+// every replica. Only the spend that finds the lease empty takes a block,
+// and grants it in the same script run as its own spend. A lease carries
+// the balance's epoch, which a refill or an administrator's change
+// advances (Reclaim empties the lease into the balance first), so that a
+// block is never added to a lease of another epoch.
+//
+// What this guarantees, exactly:
+//
+//   - No credit is granted twice: a block leaves the Pool before it can be
+//     spent, and a lease lives in one place. N replicas spending one key's
+//     last credits together spend exactly what there was.
+//   - A keygate restart forgets nothing: with Redis, leases stay in Redis;
+//     MemoryCredits.Close returns its leases to the Pool (a crash of the
+//     one memory instance forgets what its leases held: at most Lease
+//     credits per key).
+//   - Redis losing its data (a restart without persistence, an eviction)
+//     forgets what the leases held: at most Lease credits per key per
+//     replica that took a block at the same moment (normally one). These
+//     credits are lost to the key, never granted again.
+//   - A Redis failover (Sentinel, Cluster) loses what the old primary
+//     acknowledged but had not replicated: the spends in that window (a
+//     few milliseconds of traffic, at most what the lease held) are
+//     granted again, and a block granted in it is forgotten.
+//   - While Redis fails, FallbackCredits spends straight from the Pool,
+//     one credit per transaction: still exact across replicas. A lease
+//     left in Redis waits there. A block taken whose grant failed is kept
+//     and granted at the next spend, once: each grant carries a token,
+//     and the lease remembers the tokens of its last 32 grants.
+//   - A refused spend of an exhausted lease asks the Pool again at most
+//     once a second per lease (recheck), so that a client hammering an
+//     exhausted key costs the database nothing more.
 //
 // # Algorithm
 //

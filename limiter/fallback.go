@@ -9,8 +9,10 @@ import (
 )
 
 // ProbeInterval is how long a Fallback answers from memory before it tries
-// Redis again.
-const ProbeInterval = time.Second
+// Redis again: once Redis answers, a replica is back on it within this
+// (and, on a Cluster, the 200ms a topology reload may wait). One request
+// per replica and interval pays the failed call's timeout meanwhile.
+const ProbeInterval = 250 * time.Millisecond
 
 // State is the limiter a Fallback is answering with.
 type State uint8

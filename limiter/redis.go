@@ -136,6 +136,7 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 	defer putCall(c)
 	r.pipe.do(c)
 	if c.err != nil {
+		reloadTopology(r.client)
 		return Decision{}, fmt.Errorf("limiter: redis allow: %w", c.err)
 	}
 	return r.decision(limits, cost, c.reply, sent)
@@ -162,6 +163,17 @@ func (r *Redis) decision(limits []Limit, cost int64, reply []int64, sent int64) 
 		r.offset.Store(now - sent)
 	}
 	return d, nil
+}
+
+// reloadTopology asks a Cluster client to read the cluster's slots again
+// after a failed call: go-redis reloads them by itself only on a MOVED
+// reply or once a minute, so a client would go on calling a dead master
+// for up to a minute after its replica took over. Reloads are coalesced
+// (one at a time, 200ms apart), so calling this on every failure is cheap.
+func reloadTopology(c redis.UniversalClient) {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
 }
 
 // Close waits for the pipelines in flight and closes the client that

@@ -120,6 +120,7 @@ type Accounts struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedAccount
+	gen   uint64 // moves on every Forget: a load that began before is not kept
 }
 
 type cachedAccount struct {
@@ -158,14 +159,15 @@ func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (Account, 
 		return *a.def, nil
 	}
 	id := *key.CredentialID
-	if acct, ok := a.cached(id); ok {
+	acct, gen, ok := a.cached(id)
+	if ok {
 		return acct, nil
 	}
 	acct, err := a.load(ctx, id)
 	if err != nil {
 		return Account{}, err
 	}
-	a.keep(id, acct)
+	a.keep(id, acct, gen)
 	return acct, nil
 }
 
@@ -193,19 +195,23 @@ func accountErr(id string, err error) error {
 	return fmt.Errorf("%w: credential %s: %w", ErrNoAccount, id, err)
 }
 
-func (a *Accounts) cached(id string) (Account, bool) {
+func (a *Accounts) cached(id string) (Account, uint64, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.cache[id]
 	if !ok || !a.now().Before(e.until) {
-		return Account{}, false
+		return Account{}, a.gen, false
 	}
-	return e.acct, true
+	return e.acct, a.gen, true
 }
 
-func (a *Accounts) keep(id string, acct Account) {
+// keep caches acct unless a Forget came since gen was read.
+func (a *Accounts) keep(id string, acct Account, gen uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if gen != a.gen {
+		return
+	}
 	if len(a.cache) >= maxCachedAccounts {
 		clear(a.cache)
 	}

@@ -171,7 +171,7 @@ func (g *Gateway) login(c echo.Context, rc rpcCall) error {
 	switch {
 	case d.Allowed():
 		c.Set(httpapi.DecisionKey, "authenticated")
-	case d.Status == http.StatusUnauthorized || d.Status == http.StatusForbidden:
+	case d.Status == http.StatusUnauthorized || d.Status == http.StatusForbidden && d.Reason != authz.ReasonCreditsNoRefill:
 		return rc.result(c, false)
 	default:
 		return rc.refuse(c, decisionRefusal(&d, need, rc.method()))

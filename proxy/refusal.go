@@ -57,10 +57,12 @@ func tooLarge(limit int64) *refusal {
 		fmt.Sprintf("413 Request Entity Too Large: the request body is larger than %d bytes.", limit)}
 }
 
-func rateLimited(retry time.Duration) *refusal {
+// rateLimited refuses a request over a rate limit or out of credits
+// (reason says which).
+func rateLimited(reason string, retry time.Duration) *refusal {
 	secs := max(int64((retry+time.Second-1)/time.Second), 1)
 	return &refusal{http.StatusTooManyRequests, excTooMany,
-		fmt.Sprintf("429 Too Many Requests: rate limit exceeded, retry in %d s.", secs)}
+		fmt.Sprintf("429 Too Many Requests: %s, retry in %d s.", reason, secs)}
 }
 
 // decisionRefusal answers a request that authz did not allow.
@@ -71,7 +73,7 @@ func decisionRefusal(d *authz.Decision, need authz.Need, method string) *refusal
 	case http.StatusForbidden:
 		return forbidden(d, need, method)
 	case http.StatusTooManyRequests:
-		return rateLimited(d.RetryAfter)
+		return rateLimited(d.Reason, d.RetryAfter)
 	case http.StatusServiceUnavailable:
 		return &refusal{http.StatusServiceUnavailable, excUnavailable, "503 Service Unavailable: " + d.Reason + "."}
 	}

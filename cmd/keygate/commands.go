@@ -34,7 +34,8 @@ func rootCommand(ctx context.Context, cfg *config, stdin io.Reader, stdout, stde
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "database: sqlite://<file> or postgres://… (KEYGATE_DATABASE_URL)")
-	root.AddCommand(serveCommand(cfg, stderr), migrateCommand(cfg, stdout, stderr), keysCommand(cfg, stdout, stderr), versionCommand(stdout), healthcheckCommand(stdout))
+	root.AddCommand(serveCommand(cfg, stderr), migrateCommand(cfg, stdout, stderr), keysCommand(cfg, stdout, stderr), versionCommand(stdout), healthcheckCommand(stdout),
+		credentialsCommand(cfg, stdin, stdout, stderr), secretsCommand(cfg, stdout, stderr))
 	return root
 }
 

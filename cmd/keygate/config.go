@@ -26,6 +26,7 @@ type config struct {
 	AutoMigrate   bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	RedisURL      string        `env:"REDIS_URL"`
 	RedisTimeout  time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms"`
+	CreditsLease  int64         `env:"CREDITS_LEASE" envDefault:"100"`
 	KeyPrefix     string        `env:"KEY_PREFIX" envDefault:"kg"`
 	DefaultLimits []string      `env:"DEFAULT_RATE_LIMITS" envDefault:"100/1s,10000/1h"`
 	FailedAuth    string        `env:"FAILED_AUTH_LIMIT" envDefault:"30/1m"`
@@ -44,8 +45,14 @@ type config struct {
 	OdooTimeout   time.Duration `env:"ODOO_TIMEOUT" envDefault:"60s"`
 	MaxBody       int64         `env:"MAX_BODY" envDefault:"10485760"`
 	SecretKey     string        `env:"SECRET_KEY"`
+	SecretKeyPrev []string      `env:"SECRET_KEY_PREVIOUS"`
+	GitHubKeysURL string        `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
 	Resources     string        `env:"RESOURCES"`
 	PprofListen   string        `env:"PPROF_LISTEN"`
+
+	// CredentialPassword is read by `keygate credentials create|update
+	// --password-env` only, never by serve.
+	CredentialPassword string `env:"CREDENTIAL_PASSWORD"`
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
@@ -88,10 +95,15 @@ func (c *config) validate() error {
 		_, err := keystore.ParseSecretKey(c.SecretKey)
 		add("SECRET_KEY", err)
 	}
+	add("SECRET_KEY_PREVIOUS", c.checkPreviousKeys())
+	add("GITHUB_KEYS_URL", checkHTTPURL(c.GitHubKeysURL))
 	if acct := c.odooAccount(); acct != nil {
 		add("ODOO_*", acct.Validate())
 	}
 	add("PPROF_LISTEN", checkPprofListen(c.PprofListen))
+	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
+		add("CREDITS_LEASE", errors.New("must be from 1 to 1000000000 credits"))
+	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
 	}
@@ -140,6 +152,7 @@ func (c *config) logAttrs() []any {
 		"listen", c.Listen, "admin_listen", c.AdminListen,
 		"database_url", keystore.RedactURL(c.DatabaseURL), "auto_migrate", c.AutoMigrate,
 		"redis_url", keystore.RedactURL(c.RedisURL), "redis_timeout", c.RedisTimeout.String(),
+		"credits_lease", c.CreditsLease,
 		"key_prefix", c.KeyPrefix, "default_rate_limits", c.DefaultLimits, "failed_auth_limit", c.FailedAuth,
 		"trusted_proxies", c.TrustedProxy, "admin_token", redacted(c.AdminToken), "log_level", c.LogLevel,
 		"cache_size", c.CacheSize, "cache_ttl", c.CacheTTL.String(), "negative_cache_ttl", c.NegativeTTL.String(),
@@ -147,6 +160,7 @@ func (c *config) logAttrs() []any {
 		"odoo_url", keystore.RedactURL(c.OdooURL), "odoo_db", c.OdooDB, "odoo_login", c.OdooLogin,
 		"odoo_password", redacted(c.OdooPassword), "odoo_timeout", c.OdooTimeout.String(),
 		"max_body", c.MaxBody, "secret_key", redacted(c.SecretKey), "resources", c.Resources,
+		"secret_key_previous", redacted(strings.Join(c.SecretKeyPrev, ",")), "github_keys_url", c.GitHubKeysURL,
 		"pprof_listen", c.PprofListen,
 	}
 }

@@ -209,6 +209,98 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.checkConsole()
 }
 
+// TestConsoleCredits drives the credits of a key through the console: a
+// bad refill day is refused beside its field, a key created with 3 credits
+// (refilled daily) spends them through /auth until a 429 naming credits,
+// the credits panel adds 2 and /auth allows again, and an edit makes the
+// key unlimited.
+func TestConsoleCredits(t *testing.T) {
+	k := start(t, "KEYGATE_DATABASE_URL="+sqliteURL(t))
+	if s, rec, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, `{"name":"plain-unlimited","scopes":["route:GET:/**"]}`); s != 201 {
+		t.Fatalf("seed key: %d %v", s, rec)
+	}
+	b := newBrowser(t)
+	ui := k.admin + "/ui/"
+	b.do("open the console", chromedp.Navigate(ui), chromedp.WaitVisible(chromedp.ID("login-form")))
+	b.do("sign in", chromedp.SendKeys(chromedp.ID("login-credential"), testToken+kb.Enter))
+	b.waitText("#keys-caption", " key")
+
+	b.do("open the create form", chromedp.Click(chromedp.ID("new-key-link")), chromedp.WaitVisible(chromedp.ID("create-credits-remaining")))
+	if got := b.eval(`String(document.querySelector("#create-credits-refill-amount").disabled) + "/" + document.querySelector('label[for="create-credits-remaining"]').textContent`); got != "true/Credits remaining" {
+		t.Errorf("credits inputs before a refill is chosen: amount disabled / label = %q, want true/Credits remaining", got)
+	}
+	b.do("fill the form with a bad refill day", chromedp.SendKeys(chromedp.ID("create-name"), "metered"),
+		chromedp.SendKeys(chromedp.ID("create-scopes"), "route:GET:/**"),
+		chromedp.SendKeys(chromedp.ID("create-credits-remaining"), "3"),
+		setField("create-credits-refill-interval", "monthly"),
+		chromedp.SendKeys(chromedp.ID("create-credits-refill-amount"), "3"),
+		chromedp.SendKeys(chromedp.ID("create-credits-refill-day"), "40"),
+		submit("create-form"))
+	b.waitText("#create-credits-refill-day-err", "credits.refill.day must be from 1 to 31")
+	if got := b.eval(`document.activeElement.id + "/" + document.querySelector("#create-credits-refill-day").getAttribute("aria-invalid")`); got != "create-credits-refill-day/true" {
+		t.Errorf("after the refused day: focus / aria-invalid = %q, want the day input, marked invalid", got)
+	}
+	b.shot("credits-error")
+	b.do("refill daily instead", setField("create-credits-refill-interval", "daily"), submit("create-form"))
+	b.waitText("#once-title", "Copy the key now")
+	plain := b.value("#new-key")
+	audit.secret(plain)
+	keyID := strings.TrimPrefix(b.eval(`document.querySelector("#open-key").getAttribute("href")`), "#/keys/")
+	_, rec, _ := call(t, "GET", k.admin+"/admin/v1/keys/"+keyID, testToken, "")
+	if diff := cmp.Diff(map[string]any{"remaining": 3.0, "refill": map[string]any{"interval": "daily", "amount": 3.0}}, rec["credits"]); diff != "" {
+		t.Fatalf("credits of the key created in the console (-want +got):\n%s", diff)
+	}
+
+	// The list shows the balance and schedule, and "unlimited" for a key
+	// without credits.
+	b.do("list", chromedp.Navigate(ui+"#/keys"))
+	b.waitText("#keys-table tbody", "metered")
+	b.waitText("#keys-table tbody", "3 (refill 3 daily)")
+	b.waitText("#keys-table tbody", "unlimited")
+
+	// Spend the 3 credits through /auth: the fourth is refused, naming them.
+	if n := spendUntilRefused(t, k, plain, 3); n != 3 {
+		t.Fatalf("/auth allowed %d requests on 3 credits", n)
+	}
+	if s, body, _ := call(t, "GET", k.public+"/auth", plain, ""); s != 429 || body["error"] != "credits exhausted" {
+		t.Fatalf("/auth with the credits spent: %d %v, want 429 credits exhausted", s, body)
+	}
+
+	// The credits panel adds 2, shows the new balance; /auth allows again.
+	b.do("open the key", chromedp.Navigate(ui+"#/keys/"+keyID), chromedp.WaitVisible(chromedp.ID("credits-form")))
+	b.waitText("#credits-balance", "0 (refill 3 daily)")
+	b.do("a bad amount", chromedp.SetValue(chromedp.ID("credits-value"), "two"), submit("credits-form"))
+	b.waitText("#credits-value-err", "value must be a whole number")
+	b.do("add 2", chromedp.SetValue(chromedp.ID("credits-op"), "increment"),
+		chromedp.SetValue(chromedp.ID("credits-value"), "2"), submit("credits-form"))
+	b.waitText("#credits-form .saved", "Balance now 2.")
+	b.waitText("#credits-balance", "2 (refill 3 daily)")
+	b.waitText("#key-credits", "2 (refill 3 daily)")
+	if got := b.value("#edit-credits-remaining"); got != "2" {
+		t.Errorf("the edit form's balance after the increment = %q, want 2", got)
+	}
+	b.shot("credits")
+	if s, _ := authStatus(t, k.public, plain, "GET", "/x"); s != 200 {
+		t.Fatalf("/auth after adding 2 credits: %d, want 200", s)
+	}
+	_, events, _ := call(t, "GET", k.admin+"/admin/v1/audit?limit=1&key_id="+keyID, testToken, "")
+	if got := events["data"].([]any)[0].(map[string]any)["action"]; got != "key.credits" {
+		t.Errorf("the last audit event of the key is %v, want key.credits", got)
+	}
+	b.waitText("#key-audit tbody", "key.credits")
+
+	// Edit: an empty balance and no refill make the key unlimited.
+	b.do("make it unlimited", setField("edit-credits-remaining", ""),
+		setField("edit-credits-refill-interval", ""), submit("edit-form"))
+	b.waitText("#edit-form .saved", "Saved.")
+	b.waitText("#key-credits", "unlimited")
+	b.waitText("#credits-note", "unlimited")
+	if _, rec, _ := call(t, "GET", k.admin+"/admin/v1/keys/"+keyID, testToken, ""); rec["credits"] != nil {
+		t.Errorf("after the edit the API answers credits %v, want null", rec["credits"])
+	}
+	b.checkConsole()
+}
+
 // seedKeys adds a few partner keys through the API, and a week of hourly
 // history for one of them straight into the store, so that the list and
 // the chart of the screenshots look like a running gateway.
@@ -217,8 +309,8 @@ func seedKeys(t *testing.T, k *instance, db string) seededKey {
 	ids := map[string]string{}
 	for _, spec := range []string{
 		`{"name":"webshop","owner":"partner-42","scopes":["odoo:res.partner:read","odoo:sale.order:*"],"rate_limits":["10/1s","5000/1h"],"ttl":"2160h"}`,
-		`{"name":"crm-sync","owner":"partner-7","scopes":["odoo:crm.lead:*"],"rate_limits":["5/1s"],"ip_allowlist":["203.0.113.0/24"]}`,
-		`{"name":"reporting","owner":"acme-bi","scopes":["odoo:account.move:read"],"rate_limits":["1000/1h"]}`,
+		`{"name":"crm-sync","owner":"partner-7","scopes":["odoo:crm.lead:*"],"rate_limits":["5/1s"],"ip_allowlist":["203.0.113.0/24"],"credits":{"remaining":48210,"refill":{"interval":"monthly","amount":50000,"day":1}}}`,
+		`{"name":"reporting","owner":"acme-bi","scopes":["odoo:account.move:read"],"rate_limits":["1000/1h"],"credits":{"remaining":500,"refill":{"interval":"daily","amount":500}}}`,
 		`{"name":"legacy-import","owner":"partner-7","scopes":["route:POST:/api/v1/**"]}`,
 	} {
 		status, rec, _ := call(t, "POST", k.admin+"/admin/v1/keys", testToken, spec)
@@ -444,6 +536,14 @@ func (b *browser) checkConsole() {
 // form.submit() would skip the page's submit handler).
 func submit(form string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS("#" + form + ` button[type="submit"]`))
+}
+
+// setField sets an input's or a select's value and fires its input and
+// change events, as typing or picking an option does (chromedp.SetValue
+// fires none and refuses "", chromedp.Clear empties the attribute only).
+func setField(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const el = document.getElementById(%s); el.value = %s;
+		el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); })()`, jsString(id), jsString(value)))
 }
 
 func jsString(s string) string {

@@ -59,6 +59,7 @@ func keysCreate(cfg *config, stdout, stderr io.Writer) *cobra.Command {
 		isAdmin  bool
 		asJSON   bool
 		metadata string
+		credits  creditFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -70,6 +71,10 @@ func keysCreate(cfg *config, stdout, stderr io.Writer) *cobra.Command {
 			}
 			if metadata != "" {
 				spec.Metadata = json.RawMessage(metadata)
+			}
+			var err error
+			if spec.Credits, err = credits.parse(c.Flags().Changed("credits")); err != nil {
+				return err
 			}
 			if ttl != "" {
 				d, err := time.ParseDuration(ttl)
@@ -96,6 +101,7 @@ func keysCreate(cfg *config, stdout, stderr io.Writer) *cobra.Command {
 	f.StringSliceVar(&spec.IPAllowlist, "ip", nil, "allowed client network (CIDR or address), repeatable")
 	f.StringVar(&ttl, "ttl", "", "lifetime such as 720h (default: no expiry)")
 	f.StringVar(&metadata, "metadata", "", "metadata as a JSON object")
+	credits.register(f)
 	f.BoolVar(&isAdmin, "admin", false, "grant the admin scope")
 	f.BoolVar(&asJSON, "json", false, "print the key object as POST /admin/v1/keys answers it")
 	return cmd

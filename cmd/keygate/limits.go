@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
 
@@ -17,6 +21,33 @@ type limits struct {
 	mem      *limiter.Memory
 	redis    *limiter.Redis
 	fallback *limiter.Fallback
+
+	credits    authz.CreditSpender // see addCredits
+	fbCredits  *limiter.FallbackCredits
+	memCredits *limiter.MemoryCredits
+}
+
+// addCredits makes the credit spender: leases in Redis, with the database
+// as the fallback, when Redis is configured; else leases in memory.
+func (l *limits) addCredits(cfg *config, store *keystore.Store, leases *creditLeases, log *slog.Logger) error {
+	ccfg := limiter.CreditsConfig{Pool: creditPool{store}, Lease: cfg.CreditsLease}
+	if l.redis == nil {
+		m, err := limiter.NewMemoryCredits(ccfg)
+		if err != nil {
+			return err
+		}
+		l.credits, l.memCredits = m, m
+		leases.set(m)
+		return nil
+	}
+	r, err := limiter.NewRedisCredits(l.redis, ccfg)
+	if err != nil {
+		return err
+	}
+	l.fbCredits = limiter.NewFallbackCredits(r, ccfg.Pool, log, nil)
+	l.credits = l.fbCredits
+	leases.set(l.fbCredits)
+	return nil
 }
 
 func newLimits(cfg *config, log *slog.Logger) (*limits, error) {
@@ -66,6 +97,13 @@ func (l *limits) collectors() []prometheus.Collector {
 
 func (l *limits) close() error {
 	l.mem.Close()
+	if l.memCredits != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.memCredits.Close(ctx); err != nil {
+			return fmt.Errorf("returning credit leases: %w", err)
+		}
+	}
 	if l.redis != nil {
 		return l.redis.Close()
 	}

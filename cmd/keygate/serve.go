@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/keygate/keygate/admin"
@@ -65,6 +66,8 @@ type app struct {
 	public  *echo.Echo
 	admin   *echo.Echo
 	metrics *metrics
+
+	creditsSpent prometheus.Counter
 }
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
@@ -78,7 +81,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 }
 
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
-	store, err := openStore(ctx, cfg, log)
+	leases := &creditLeases{}
+	store, err := openStoreWith(ctx, cfg, log, leases)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +92,10 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	if a.limits, err = newLimits(cfg, log); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.limits.addCredits(cfg, store, leases, log); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -131,6 +139,7 @@ func (a *app) buildServers() error {
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
 	a.metrics.reg.MustRegister(storeCollectors(a.store)...)
+	a.metrics.reg.MustRegister(a.creditCollectors()...)
 	vault, err := a.vault()
 	if err != nil {
 		return err
@@ -142,6 +151,9 @@ func (a *app) buildServers() error {
 		return err
 	}
 	if err := a.registerGateway(vault); err != nil {
+		return err
+	}
+	if err := a.registerSecretScanning(); err != nil {
 		return err
 	}
 	for _, e := range []*echo.Echo{a.public, a.admin} {
@@ -160,6 +172,7 @@ func (a *app) registerAdmin(vault *keystore.Vault) error {
 	g := a.admin.Group("/admin/v1")
 	api.Register(g)
 	api.RegisterCredentials(g, vault)
+	api.RegisterCredits(g, a.store)
 	ui, err := console.New()
 	if err != nil {
 		return err
@@ -289,6 +302,7 @@ func (a *app) registerAuth() error {
 	az, err := authz.New(authz.Config{
 		Keys: a.store, Limiter: timedLimiter{a.limits, a.metrics.limiter}, FailedAuthLimit: failed, DefaultLimits: defaults,
 		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
+		Credits: a.limits.credits, Spent: a.spent,
 	})
 	if err != nil {
 		return err
@@ -301,14 +315,7 @@ func (a *app) registerAuth() error {
 // vault keeps service-account secrets sealed under KEYGATE_SECRET_KEY;
 // without the key it lists credentials but can neither store nor open them.
 func (a *app) vault() (*keystore.Vault, error) {
-	if a.cfg.SecretKey == "" {
-		return a.store.Vault(nil), nil
-	}
-	key, err := keystore.ParseSecretKey(a.cfg.SecretKey)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := keystore.NewSealer(key)
+	sealer, err := a.cfg.sealer()
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +334,7 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 	if err != nil {
 		return err
 	}
+	a.store.OnCredentialChange(proxy.ForgetCredential(accounts, a.gateway.Client()))
 	a.gateway.Register(a.public.Group(""))
 	return a.registerREST(accounts)
 }

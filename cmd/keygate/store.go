@@ -20,11 +20,16 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 // openStore opens the key store with the validators and policy compiler of
 // the packages that own those rules.
 func openStore(ctx context.Context, cfg *config, log *slog.Logger) (*keystore.Store, error) {
+	return openStoreWith(ctx, cfg, log, nil)
+}
+
+// openStoreWith opens the store of serve, whose limiter leases credits.
+func openStoreWith(ctx context.Context, cfg *config, log *slog.Logger, leases keystore.CreditLeases) (*keystore.Store, error) {
 	return keystore.Open(ctx, keystore.Config{
 		URL: cfg.DatabaseURL, Logger: log, KeyPrefix: cfg.KeyPrefix,
 		ValidateScope: validateScope, ValidateRateLimit: validateRateLimit, Compile: compilePolicy,
 		CacheSize: cfg.CacheSize, CacheTTL: cfg.CacheTTL, NegativeTTL: cfg.NegativeTTL,
-		FlushInterval: cfg.FlushInterval,
+		FlushInterval: cfg.FlushInterval, Credits: leases,
 	})
 }
 

@@ -129,6 +129,12 @@ type RedisServer struct {
 	bin  string
 	dir  string
 	port int
+	// conf, args and ready shape other servers than StartRedis's (see
+	// cluster.go): a config file given first, more arguments, and the log
+	// line that says it is ready (default redisReady).
+	conf  func(port int) string
+	args  []string
+	ready string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -143,7 +149,12 @@ func StartRedis(tb testing.TB) *RedisServer {
 	if err != nil {
 		tb.Fatalf("testenv: redis-server not found (install it: apt-get install redis-server, or set %s): %v", RedisURLEnv, err)
 	}
-	s := &RedisServer{tb: tb, bin: bin, dir: tb.TempDir()}
+	return startServer(tb, &RedisServer{tb: tb, bin: bin, dir: tb.TempDir()})
+}
+
+// startServer starts s on a free port, trying three ports.
+func startServer(tb testing.TB, s *RedisServer) *RedisServer {
+	tb.Helper()
 	tb.Cleanup(s.Stop)
 	for try := 0; ; try++ {
 		s.port = freePort(tb)
@@ -191,9 +202,18 @@ func (s *RedisServer) start() error {
 	if s.cmd != nil {
 		return nil
 	}
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	var args []string
+	if s.conf != nil {
+		args = append(args, s.conf(s.port))
+	}
+	args = append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", "", "--daemonize", "no")
-	ready, exited, err := run(cmd, filepath.Join(s.dir, "redis.log"))
+	cmd := exec.Command(s.bin, append(args, s.args...)...)
+	marker := s.ready
+	if marker == "" {
+		marker = redisReady
+	}
+	ready, exited, err := run(cmd, filepath.Join(s.dir, "redis.log"), marker)
 	if err != nil {
 		return err
 	}
@@ -222,7 +242,7 @@ func (s *RedisServer) await(cmd *exec.Cmd, ready, exited chan struct{}) error {
 
 // run starts cmd with its output copied to logPath. ready is closed when
 // the output says the server accepts connections, exited when it exited.
-func run(cmd *exec.Cmd, logPath string) (ready, exited chan struct{}, err error) {
+func run(cmd *exec.Cmd, logPath, marker string) (ready, exited chan struct{}, err error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, nil, err
@@ -241,16 +261,16 @@ func run(cmd *exec.Cmd, logPath string) (ready, exited chan struct{}, err error)
 		return nil, nil, err
 	}
 	ready, exited = make(chan struct{}), make(chan struct{})
-	go follow(cmd, r, log, ready, exited)
+	go follow(cmd, r, log, marker, ready, exited)
 	return ready, exited, nil
 }
 
-func follow(cmd *exec.Cmd, r, log *os.File, ready, exited chan struct{}) {
+func follow(cmd *exec.Cmd, r, log *os.File, marker string, ready, exited chan struct{}) {
 	defer close(exited)
 	sc := bufio.NewScanner(r)
 	for waiting := true; sc.Scan(); {
 		fmt.Fprintln(log, sc.Text())
-		if waiting && strings.Contains(sc.Text(), redisReady) {
+		if waiting && strings.Contains(sc.Text(), marker) {
 			close(ready)
 			waiting = false
 		}

@@ -57,6 +57,16 @@
   const count = (n, noun) => n + ' ' + noun + (n === 1 ? '' : 's');
   const list = (a) => (a && a.length ? a.join(', ') : '—');
 
+  // creditsText shows a key's credits: "unlimited", "3 (no refill)",
+  // "120 (refill 1000 monthly, day 1)". The balance is the one the store
+  // holds: the gateway may have leased a few of it already (see README).
+  function creditsText(c) {
+    if (!c) return 'unlimited';
+    if (!c.refill) return c.remaining + ' (no refill)';
+    const when = c.refill.interval === 'monthly' ? 'monthly, day ' + (c.refill.day || 1) : c.refill.interval;
+    return c.remaining + ' (refill ' + c.refill.amount + ' ' + when + ')';
+  }
+
   function statusBadge(el, status) {
     el.textContent = status;
     el.className = 'status status-' + status;
@@ -121,12 +131,13 @@
   }
 
   // showErrors puts the API's message at the top of the form and each
-  // detail beside its field ("rate_limits[1]" belongs to rate_limits).
+  // detail beside its field ("rate_limits[1]" belongs to rate_limits,
+  // "credits.refill.day" to the input with id prefix + credits-refill-day).
   function showErrors(form, err, prefix) {
     const top = $('.error', form);
     const left = [];
     for (const [field, msg] of Object.entries(err.details || {})) {
-      const name = field.replace(/\[\d+\]$/, '');
+      const name = field.replace(/\[\d+\]$/, '').replace(/\./g, '-');
       const slot = document.getElementById(prefix + name + '-err');
       const input = document.getElementById(prefix + name);
       if (slot) {
@@ -151,7 +162,7 @@
   const split = (s) => s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 
   // keyFields are the editable fields of a key. A new field of the key
-  // object (credits, once the admin API has them) is one more entry here.
+  // object is one more entry here.
   const keyFields = [
     {name: 'name', label: 'Name', required: true},
     {name: 'owner', label: 'Owner', help: 'Who the key is for, e.g. partner-42.'},
@@ -165,7 +176,80 @@
     {name: 'expires_at', label: 'Expires at', only: 'edit', help: 'RFC 3339 UTC, e.g. 2027-01-31T00:00:00Z. Empty: never.'},
     {name: 'credential_id', label: 'Service account', kind: 'credential',
       help: 'The Odoo account the key acts as. None: the default account.'},
+    {name: 'credits', kind: 'credits'},
   ];
+
+  // creditsFieldset is the credits part of the key form: a balance and a
+  // refill schedule, with ids that match the API's details keys
+  // ("credits.refill.amount" → prefix + "credits-refill-amount").
+  function creditsFieldset(prefix, mode) {
+    const input = (name, label, help, attrs) => {
+      const id = prefix + name;
+      const el = h(attrs && attrs.tag === 'select' ? 'select' : 'input',
+        Object.assign({id, name, 'aria-describedby': (help ? id + '-help ' : '') + id + '-err'},
+          attrs && attrs.tag === 'select' ? {} : {inputmode: 'numeric', spellcheck: 'false', autocomplete: 'off'}),
+        ...((attrs && attrs.options) || []));
+      return h('div', {class: 'field'}, h('label', {for: id, text: label}), el,
+        help ? h('small', {id: id + '-help', text: help}) : null,
+        h('small', {class: 'field-error', id: id + '-err'}));
+    };
+    const help = mode === 'edit'
+      ? 'Saving a new balance or schedule here replaces both; to add or take away credits use the Credits panel.'
+      : 'Each request the key is allowed spends one credit; at 0 it is refused until the refill.';
+    return h('fieldset', {class: 'credits', 'aria-describedby': prefix + 'credits-help ' + prefix + 'credits-err'},
+      h('legend', {text: 'Credits'}),
+      h('small', {id: prefix + 'credits-help', class: 'wide', text: help}),
+      h('small', {class: 'field-error wide', id: prefix + 'credits-err'}),
+      input('credits-remaining', 'Credits remaining', 'A whole number. Empty: unlimited (with a refill: start at its amount).'),
+      input('credits-refill-interval', 'Refill', 'Sets the balance back to the amount at 00:00 UTC.', {tag: 'select', options: [
+        h('option', {value: '', text: 'none'}),
+        h('option', {value: 'daily', text: 'daily'}),
+        h('option', {value: 'monthly', text: 'monthly'})]}),
+      input('credits-refill-amount', 'Refill amount', 'Credits after each refill.'),
+      input('credits-refill-day', 'Refill day', 'Monthly: day 1 to 31 (a shorter month refills on its last day). Empty: 1.'));
+  }
+
+  // fillCredits puts a key's credits into the form, and enables the refill
+  // inputs that its interval uses.
+  function fillCredits(form, c) {
+    const el = (n) => form.elements['credits-' + n];
+    el('remaining').value = c ? String(c.remaining) : '';
+    el('refill-interval').value = c && c.refill ? c.refill.interval : '';
+    el('refill-amount').value = c && c.refill ? String(c.refill.amount) : '';
+    el('refill-day').value = c && c.refill && c.refill.day ? String(c.refill.day) : '';
+    syncRefill(form);
+  }
+
+  function syncRefill(form) {
+    const interval = form.elements['credits-refill-interval'].value;
+    form.elements['credits-refill-amount'].disabled = !interval;
+    form.elements['credits-refill-day'].disabled = interval !== 'monthly';
+  }
+
+  // creditsBody reads the credits inputs as the API's credits: null
+  // (unlimited) or {remaining, refill}. A number that is not one is
+  // refused here, beside its field, as the API would.
+  function creditsBody(form) {
+    const el = (n) => form.elements['credits-' + n].value.trim();
+    const details = {};
+    const num = (field, s, required) => {
+      if (/^-?\d{1,15}$/.test(s)) return Number(s);
+      details['credits.' + field] = s ? 'must be a whole number' : required;
+      return 0;
+    };
+    const interval = el('refill-interval');
+    const rem = el('remaining');
+    let out = null;
+    if (interval) {
+      const refill = {interval, amount: num('refill.amount', el('refill-amount'), 'is required with a refill')};
+      if (interval === 'monthly') refill.day = el('refill-day') ? num('refill.day', el('refill-day')) : 1;
+      out = {remaining: rem ? num('remaining', rem) : refill.amount, refill};
+    } else if (rem) {
+      out = {remaining: num('remaining', rem), refill: null};
+    }
+    if (Object.keys(details).length) throw new APIError(422, {error: 'validation failed', details});
+    return out;
+  }
 
   async function buildKeyForm(form, mode, rec) {
     const box = $('.fields', form);
@@ -178,6 +262,12 @@
     }
     for (const f of keyFields) {
       if (f.only && f.only !== mode) continue;
+      if (f.kind === 'credits') {
+        box.append(creditsFieldset(prefix, mode));
+        form.elements['credits-refill-interval'].addEventListener('change', () => syncRefill(form));
+        fillCredits(form, rec ? rec.credits : null);
+        continue;
+      }
       const id = prefix + f.name;
       const described = (f.help ? id + '-help ' : '') + id + '-err';
       let input;
@@ -206,6 +296,10 @@
     const body = {};
     for (const f of keyFields) {
       if (f.only && f.only !== mode) continue;
+      if (f.kind === 'credits') {
+        body.credits = creditsBody(form);
+        continue;
+      }
       const v = form.elements[f.name].value.trim();
       if (f.list) body[f.name] = split(v);
       else if (f.name === 'credential_id' || f.name === 'expires_at') body[f.name] = v || null;
@@ -301,9 +395,9 @@
       const badge = h('span');
       statusBadge(badge, k.status);
       tbody.append(row(h('code', {text: k.prefix}), keyLink(k.id, k.name), k.owner || '—', list(k.scopes),
-        list(k.rate_limits), badge, time(k.expires_at), time(k.last_used_at)));
+        list(k.rate_limits), creditsText(k.credits), badge, time(k.expires_at), time(k.last_used_at)));
     }
-    if (!ans.data.length) emptyRow(tbody, 8, q || status ? 'No key matches.' : 'No keys yet.');
+    if (!ans.data.length) emptyRow(tbody, 9, q || status ? 'No key matches.' : 'No keys yet.');
     const p = ans.pagination;
     $('#keys-caption').textContent = count(p.total, 'key') + (q || status ? ' found' : '');
     $('#keys-page').textContent = 'Page ' + p.page + ' of ' + Math.max(1, p.pages);
@@ -340,8 +434,9 @@
     }
     showKeyFacts(rec);
     setupUsage(rec);
-    await setupEdit(rec);
-    setupRotate(rec);
+    const edited = await setupEdit(rec);
+    setupCredits(rec, edited);
+    setupRotate(rec, edited);
     setupRevoke(rec);
     loadKeyAudit(rec);
   }
@@ -357,6 +452,7 @@
     add('Owner', rec.owner || '—');
     add('Scopes', list(rec.scopes));
     add('Rate limits', list(rec.rate_limits));
+    add('Credits', h('span', {id: 'key-credits', text: creditsText(rec.credits)}));
     add('IP allowlist', list(rec.ip_allowlist));
     add('Expires', time(rec.expires_at));
     add('Last used', time(rec.last_used_at));
@@ -364,29 +460,77 @@
     if (rec.revoked_at) add('Revoked', time(rec.revoked_at));
   }
 
+  // setupEdit builds the edit form and answers a function that the
+  // credits panel calls with the key it changed, so that a later save
+  // compares against (and shows) the new balance.
   async function setupEdit(rec) {
     const form = $('#edit-form');
     await buildKeyForm(form, 'edit', rec);
+    const edited = (next) => {
+      rec = next;
+      showKeyFacts(rec);
+      showCredits(rec);
+      loadKeyAudit(rec);
+    };
     if (rec.status === 'revoked') {
       for (const el of form.elements) el.disabled = true;
       $('.saved', form).textContent = 'A revoked key cannot be changed.';
-      return;
+      return edited;
     }
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
       $('.saved', form).textContent = '';
-      const changes = changed(rec, keyBody(form, 'edit'));
-      if (!Object.keys(changes).length) {
-        $('.saved', form).textContent = 'Nothing to save.';
-        return;
-      }
       try {
-        rec = await call('PATCH', '/keys/' + encodeURIComponent(rec.id), changes);
-        showKeyFacts(rec);
+        const changes = changed(rec, keyBody(form, 'edit'));
+        if (!Object.keys(changes).length) {
+          $('.saved', form).textContent = 'Nothing to save.';
+          return;
+        }
+        edited(await call('PATCH', '/keys/' + encodeURIComponent(rec.id), changes));
+        fillCredits(form, rec.credits);
         $('.saved', form).textContent = 'Saved.';
       } catch (err) {
         showErrors(form, err, 'edit-');
+      }
+    });
+    return (next) => {
+      edited(next);
+      fillCredits(form, next.credits);
+    };
+  }
+
+  // showCredits shows the balance in the credits panel, and whether it can
+  // be changed there (a key without credits has no balance to change).
+  function showCredits(rec) {
+    $('#credits-balance').textContent = creditsText(rec.credits);
+    const form = $('#credits-form');
+    const usable = rec.status !== 'revoked' && !!rec.credits;
+    for (const el of form.elements) el.disabled = !usable;
+    $('#credits-note').textContent = rec.status === 'revoked' ? 'A revoked key cannot be changed.'
+      : rec.credits ? '' : 'This key is unlimited: give it credits in Edit first.';
+  }
+
+  // setupCredits is the credits panel: set, increment or decrement the
+  // balance atomically (POST /keys/{id}/credits), then show the new one.
+  function setupCredits(rec, edited) {
+    const form = $('#credits-form');
+    showCredits(rec);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      $('.saved', form).textContent = '';
+      const raw = form.elements.value.value.trim();
+      try {
+        if (!/^-?\d{1,15}$/.test(raw)) {
+          throw new APIError(422, {error: 'validation failed', details: {value: raw ? 'must be a whole number' : 'is required'}});
+        }
+        const next = await call('POST', '/keys/' + encodeURIComponent(rec.id) + '/credits', {op: form.elements.op.value, value: Number(raw)});
+        edited(next);
+        form.elements.value.value = '';
+        $('.saved', form).textContent = 'Balance now ' + next.credits.remaining + '.';
+      } catch (err) {
+        showErrors(form, err, 'credits-');
       }
     });
   }
@@ -402,7 +546,7 @@
     return out;
   }
 
-  function setupRotate(rec) {
+  function setupRotate(rec, edited) {
     const form = $('#rotate-form');
     if (rec.status !== 'active') {
       for (const el of form.elements) el.disabled = true;
@@ -415,7 +559,7 @@
         const created = await call('POST', '/keys/' + encodeURIComponent(rec.id) + '/rotate', {grace: form.elements.grace.value.trim()});
         form.hidden = true;
         showKeyOnce($('#created'), created);
-        showKeyFacts(await call('GET', '/keys/' + encodeURIComponent(rec.id)));
+        edited(await call('GET', '/keys/' + encodeURIComponent(rec.id)));
       } catch (err) {
         showErrors(form, err, 'rotate-');
       }
@@ -449,7 +593,8 @@
   }
 
   async function loadKeyAudit(rec) {
-    const tbody = $('#key-audit tbody');
+    // Filled once its answer is in, so that two loads never mix their rows.
+    const tbody = h('tbody');
     try {
       const ans = await call('GET', '/audit?limit=20&key_id=' + encodeURIComponent(rec.id));
       for (const e of ans.data) tbody.append(row(time(e.at), e.actor, e.action));
@@ -457,6 +602,8 @@
     } catch (err) {
       emptyRow(tbody, 3, err.message);
     }
+    const table = $('#key-audit');
+    if (table) table.tBodies[0].replaceWith(tbody);
   }
 
   // ---- usage chart -------------------------------------------------------
