@@ -41,5 +41,5 @@ scale-test: ## Redis Cluster and Sentinel failovers under 3 limiter replicas (ne
 	$(GO) vet -tags scale ./internal/scale/
 	$(GO) test -tags scale -count=1 -timeout 5m -v ./internal/scale/
 
-load: ## load test /auth (memory and Redis limiter) against a bare handler
+load: ## the shipped binary under wrk: /auth (memory, Redis), /healthz, nginx + keygate, against bare baselines (LOAD_* in scripts/load/run.sh)
 	bash scripts/load/run.sh

@@ -118,7 +118,7 @@ func TestCheckKeyLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	reason(check(e, otherKey, "198.51.100.1", "GET", "/"))
-	reason(check(e, corruptLast(otherKey), "198.51.100.1", "GET", "/"))
+	reason(check(e, changeLast(otherKey), "198.51.100.1", "GET", "/"))
 	want := []string{"", "key expired", "", "key revoked", "malformed key"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reasons (-want +got):\n%s", diff)
@@ -127,6 +127,15 @@ func TestCheckKeyLifecycle(t *testing.T) {
 	if diff := cmp.Diff(wantUses, e.uses.take()); diff != "" {
 		t.Errorf("usage (-want +got):\n%s", diff)
 	}
+}
+
+// changeLast returns key with its last character changed (to x, or y when
+// it is x already), so that its checksum no longer matches.
+func changeLast(key string) string {
+	if key[len(key)-1] == 'x' {
+		return key[:len(key)-1] + "y"
+	}
+	return key[:len(key)-1] + "x"
 }
 
 func TestCheckAllowlist(t *testing.T) {
@@ -219,14 +228,4 @@ func TestCheckNeedKey(t *testing.T) {
 	if diff := cmp.Diff([]int{200, 429, 401, 403}, got); diff != "" {
 		t.Errorf("NeedKey for a scope-less key, again over its limit, a bad key; NeedOdoo (-want +got):\n%s", diff)
 	}
-}
-
-// corruptLast changes the last character of a key (a checksum character),
-// so that the checksum no longer matches.
-func corruptLast(key string) string {
-	last := byte('x')
-	if key[len(key)-1] == last {
-		last = 'y'
-	}
-	return key[:len(key)-1] + string(last)
 }

@@ -110,3 +110,42 @@ func BenchmarkCheckCall(b *testing.B) {
 		}
 	}
 }
+
+// forwardedRequest is a forward-auth check as nginx sends it, from a
+// trusted proxy: the credential, the target and the client's address.
+func forwardedRequest(key string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/auth", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	r.Header = hdr("Authorization", "Bearer "+key, "X-Original-Method", "GET", "X-Original-Uri", "/api/v1/partners?limit=10",
+		"X-Forwarded-For", "198.51.100.1", "X-Forwarded-Host", "shop.example", "X-Forwarded-Proto", "https")
+	return r
+}
+
+// BenchmarkFromHTTP is the first step of /auth: the credential and the
+// forwarded target out of the request's headers.
+func BenchmarkFromHTTP(b *testing.B) {
+	r := forwardedRequest("kg_abcdefghijklmnopqrstuvwxyz0123456789ABCD")
+	b.ReportAllocs()
+	for b.Loop() {
+		if req := authz.FromHTTP(r, authz.DefaultTrustedProxies); req.Credential == "" || req.Method != "GET" {
+			b.Fatal(req)
+		}
+	}
+}
+
+// BenchmarkWriteHeaders is the last step of an allowed /auth: the
+// identity and RateLimit fields of the answer.
+func BenchmarkWriteHeaders(b *testing.B) {
+	e, key := hotKey(b)
+	req := authz.Request{Method: "GET", URI: "/api/v1/partners", ClientIP: addr("198.51.100.1"), Credential: key}
+	d := e.auth.Check(ctx, req, authz.NeedRoute(req.Method, req.URI))
+	h := http.Header{}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(h)
+		d.WriteHeaders(h)
+	}
+	if h.Get(authz.HeaderRateLimit) == "" || h.Get(authz.HeaderKeyID) == "" {
+		b.Fatalf("headers %v", h)
+	}
+}

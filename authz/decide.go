@@ -73,8 +73,8 @@ type Facts struct {
 // Limits returns the limits that apply to the key: its own, else the
 // defaults.
 func (f *Facts) Limits() *LimitSet {
-	if f.Policy != nil && len(f.Policy.limits.limits) > 0 {
-		return &f.Policy.limits
+	if f.Policy != nil && f.Policy.limits != nil {
+		return f.Policy.limits
 	}
 	if f.Defaults != nil {
 		return f.Defaults

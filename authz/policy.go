@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
@@ -13,15 +14,23 @@ import (
 // Policy is a key's record compiled for the hot path: parsed scopes, rate
 // limits and networks, and the response header values that never change
 // for the key, formatted once. It is read-only once made.
+//
+// Keys with the same scope list share its compilation, and keys with the
+// same rate limits their LimitSet (see shared), so that a cached key costs
+// little more than its id and owner.
 type Policy struct {
-	scopes   scopes
+	*grants            // shared: read only
+	limits   *LimitSet // shared: read only; nil: the server's default limits apply
 	networks []netip.Prefix
-	limits   LimitSet        // empty: the server's default limits apply
 	credits  *limiter.Refill // nil: the key has no credits
 
-	keyID, owner, scopeList []string // header values
-	keyIDAny, ownerAny      any      // for echo.Context.Set without boxing
+	idOwner            [2]string // the key's id and owner, sliced as header values
+	keyIDAny, ownerAny any       // for echo.Context.Set without boxing
 }
+
+// keyID and owner are the X-Keygate-Key-Id and X-Keygate-Owner values.
+func (p *Policy) keyID() []string { return p.idOwner[0:1:1] }
+func (p *Policy) owner() []string { return p.idOwner[1:2:2] }
 
 // LimitSet is a list of limits with its RateLimit-Policy value formatted
 // once. The zero LimitSet limits nothing.
@@ -45,18 +54,13 @@ func Compile(rec *keystore.Record) (any, error) {
 }
 
 func compile(rec *keystore.Record) (*Policy, error) {
-	p := &Policy{
-		keyID: []string{rec.ID}, owner: []string{rec.Owner},
-		scopeList: []string{strings.Join(rec.Scopes, ",")},
-		keyIDAny:  rec.ID, ownerAny: rec.Owner,
-	}
+	p := &Policy{idOwner: [2]string{rec.ID, rec.Owner}, keyIDAny: rec.ID, ownerAny: rec.Owner}
 	var errs []error
-	for _, s := range rec.Scopes {
-		errs = append(errs, p.scopes.add(s))
-	}
-	limits, err := limiter.ParseLimits(rec.RateLimits)
+	var err error
+	p.grants, err = shared.grants(rec.Scopes)
 	errs = append(errs, err)
-	p.limits = NewLimitSet(limits)
+	p.limits, err = shared.limitSet(rec.RateLimits)
+	errs = append(errs, err)
 	p.credits = compileCredits(rec.Credits)
 	for _, n := range rec.IPAllowlist {
 		pfx, err := keystore.ParseNetwork(n)
@@ -67,6 +71,78 @@ func compile(rec *keystore.Record) (*Policy, error) {
 		return nil, fmt.Errorf("authz: key %s: %w", rec.ID, err)
 	}
 	return p, nil
+}
+
+// grants is a scope list compiled, with its X-Keygate-Scopes value.
+type grants struct {
+	scopes    scopes
+	scopeList []string // header value
+}
+
+func compileGrants(list []string) (*grants, error) {
+	g := &grants{scopeList: []string{strings.Join(list, ",")}}
+	var errs []error
+	for _, s := range list {
+		errs = append(errs, g.scopes.add(s))
+	}
+	return g, errors.Join(errs...)
+}
+
+func compileLimitSet(list []string) (*LimitSet, error) {
+	limits, err := limiter.ParseLimits(list)
+	if err != nil || len(limits) == 0 {
+		return nil, err
+	}
+	set := NewLimitSet(limits)
+	return &set, nil
+}
+
+// maxShared bounds how many distinct scope lists, and rate-limit lists,
+// compile shares; beyond it each key compiles its own.
+const maxShared = 4096
+
+// shared holds the compiled scope lists and limit sets of the keys
+// compiled so far, by their text: what Compile makes of a list depends
+// on the list alone, and is read-only once made.
+var shared = sharedPolicies{grantsBy: map[string]*grants{}, limitsBy: map[string]*LimitSet{}}
+
+type sharedPolicies struct {
+	mu       sync.Mutex
+	grantsBy map[string]*grants
+	limitsBy map[string]*LimitSet
+}
+
+func (sp *sharedPolicies) grants(list []string) (*grants, error) {
+	return sharedCompile(sp, sp.grantsBy, list, compileGrants)
+}
+
+func (sp *sharedPolicies) limitSet(list []string) (*LimitSet, error) {
+	return sharedCompile(sp, sp.limitsBy, list, compileLimitSet)
+}
+
+// sharedCompile returns the value of list in byText, compiling and keeping
+// it when absent and room remains. Errors are not kept.
+func sharedCompile[T any](sp *sharedPolicies, byText map[string]*T, list []string, compile func([]string) (*T, error)) (*T, error) {
+	k := strings.Join(list, "\x00")
+	sp.mu.Lock()
+	v, ok := byText[k]
+	sp.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := compile(list)
+	if err != nil {
+		return nil, err
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if prev, ok := byText[k]; ok {
+		return prev, nil
+	}
+	if len(byText) < maxShared {
+		byText[k] = v
+	}
+	return v, nil
 }
 
 // policyOf returns the record's compiled policy, compiling it now when

@@ -26,20 +26,25 @@ func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			attrs := []slog.Attr{
+			ctx := c.Request().Context()
+			if !log.Enabled(ctx, slog.LevelInfo) {
+				return nil // the level drops the line: build nothing
+			}
+			var buf [9]slog.Attr // on the stack: room for every attribute
+			attrs := append(buf[:0],
 				slog.String("request_id", RequestID(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", c.Path()),
 				slog.Int("status", c.Response().Status),
 				slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("remote_ip", c.RealIP()),
-			}
+			)
 			for _, k := range []string{KeyIDKey, OwnerKey, DecisionKey} {
 				if v, ok := c.Get(k).(string); ok && v != "" {
 					attrs = append(attrs, slog.String(k, v))
 				}
 			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
+			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 			return nil
 		}
 	}

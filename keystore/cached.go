@@ -8,12 +8,12 @@ func (s *Store) VerifyCached(presented string) (rec *Record, cached bool, err er
 	if !wellFormed(presented) {
 		return nil, true, ErrMalformed
 	}
-	e, ok := s.cache.GetIfPresent(HashString(presented))
+	r, ok := s.cache.GetIfPresent(HashString(presented))
 	if !ok {
 		return nil, false, nil
 	}
-	if e.rec == nil {
+	if r == nil {
 		return nil, true, ErrUnknown
 	}
-	return e.rec, true, s.verdict(e.rec)
+	return r, true, s.verdict(r)
 }

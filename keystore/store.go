@@ -117,7 +117,8 @@ type Store struct {
 	dialect string
 	dsn     string
 
-	cache      *otter.Cache[Hash, *entry]
+	cache      *otter.Cache[Hash, *Record]
+	shared     interner // values the cached records share
 	cacheStats *stats.Counter
 	epoch      atomic.Uint64
 	usage      *usage

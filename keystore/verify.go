@@ -16,18 +16,15 @@ import (
 // notifyChannel carries the hex hash of every changed key between replicas.
 const notifyChannel = "keygate_keys"
 
-// entry is a cached verification: a record (active, revoked or with an
-// expiry), or nil for a hash that matches no key. Errors are never cached.
-type entry struct {
-	rec *Record
-}
-
-func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *entry], error) {
-	c, err := otter.New(&otter.Options[Hash, *entry]{
+// The cache maps a key's hash to its record (active, revoked or with an
+// expiry), compiled and with its shareable values interned, or to nil for
+// a hash that matches no key. Errors are never cached.
+func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Record], error) {
+	c, err := otter.New(&otter.Options[Hash, *Record]{
 		MaximumSize:   cfg.CacheSize,
 		StatsRecorder: rec,
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *entry]) time.Duration {
-			if e.Value.rec == nil {
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *Record]) time.Duration {
+			if e.Value == nil {
 				return cfg.NegativeTTL
 			}
 			return cfg.CacheTTL
@@ -49,17 +46,17 @@ func (s *Store) Verify(ctx context.Context, presented string) (*Record, error) {
 		return nil, ErrMalformed
 	}
 	h := HashString(presented)
-	e, ok := s.cache.GetIfPresent(h)
+	rec, ok := s.cache.GetIfPresent(h)
 	if !ok {
 		var err error
-		if e, err = s.fill(ctx, h); err != nil {
+		if rec, err = s.fill(ctx, h); err != nil {
 			return nil, err
 		}
 	}
-	if e.rec == nil {
+	if rec == nil {
 		return nil, ErrUnknown
 	}
-	return e.rec, s.verdict(e.rec)
+	return rec, s.verdict(rec)
 }
 
 func (s *Store) verdict(r *Record) error {
@@ -75,26 +72,28 @@ func (s *Store) verdict(r *Record) error {
 // fill reads a key by hash and caches what it found, unless a change to any
 // key was announced meanwhile (the epoch moved): then the answer is used
 // once and not cached, so a stale record never outlives its invalidation.
-func (s *Store) fill(ctx context.Context, h Hash) (*entry, error) {
+func (s *Store) fill(ctx context.Context, h Hash) (*Record, error) {
 	epoch := s.epoch.Load()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
 	var row keyRow
 	err := s.db.WithContext(ctx).Where("hash = ?", h[:]).Take(&row).Error
-	e := &entry{}
+	var rec *Record // nil: no such key
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 	case err != nil:
 		return nil, fmt.Errorf("keystore: verify: %w: %w", ErrUnavailable, err)
 	default:
-		if e.rec, err = s.compile(row.record()); err != nil {
+		rec = row.record()
+		s.shared.record(rec)
+		if rec, err = s.compile(rec); err != nil {
 			return nil, err
 		}
 	}
 	if s.epoch.Load() == epoch {
-		s.cache.Set(h, e)
+		s.cache.Set(h, rec)
 	}
-	return e, nil
+	return rec, nil
 }
 
 func (s *Store) compile(r *Record) (*Record, error) {

@@ -52,6 +52,7 @@ type config struct {
 	SecretKeyPrev    []string `env:"SECRET_KEY_PREVIOUS"`
 	GitHubKeysURL    string   `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
 	Resources        string   `env:"RESOURCES"`
+	PprofListen      string   `env:"PPROF_LISTEN"`
 
 	// CredentialPassword is read by `keygate credentials create|update
 	// --password-env` only, never by serve.
@@ -112,6 +113,7 @@ func (c *config) validate() error {
 	if acct := c.odooAccount(); acct != nil {
 		add("ODOO_*", acct.Validate())
 	}
+	add("PPROF_LISTEN", checkPprofListen(c.PprofListen))
 	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
 		add("CREDITS_LEASE", errors.New("must be from 1 to 1000000000 credits"))
 	}
@@ -187,6 +189,7 @@ func (c *config) logAttrs() []any {
 		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
 		"session_max_per_key", c.SessionPerKey, "session_max_total", c.SessionTotal,
 		"read_timeout", c.ReadTimeout.String(), "unauth_body_budget", c.UnauthBodyBudget,
+		"pprof_listen", c.PprofListen,
 	}
 }
 

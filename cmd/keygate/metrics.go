@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keygate/keygate/authz"
@@ -64,6 +67,7 @@ func newMetrics() *metrics {
 
 // middleware counts every request of one listener by route and status.
 func (m *metrics) middleware(listener string) echo.MiddlewareFunc {
+	series := &routeSeries{m: m, listener: listener}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -71,15 +75,68 @@ func (m *metrics) middleware(listener string) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			route, status := c.Path(), c.Response().Status
-			m.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
-			if route == "/auth" {
-				m.decisions.WithLabelValues(outcome(status)).Inc()
+			s := series.of(c.Path(), c.Response().Status)
+			s.requests.Inc()
+			if s.decisions != nil {
+				s.decisions.Inc()
 			}
-			m.latency.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
+			s.latency.Observe(time.Since(start).Seconds())
 			return nil
 		}
 	}
+}
+
+// routeSeries holds one listener's series by route and status, looked up
+// once each: WithLabelValues hashes its labels and formats the status on
+// every call, the hot path's allocations. The map is copied on write, so
+// that reads take no lock; routes and statuses are few.
+type routeSeries struct {
+	m        *metrics
+	listener string
+	mu       sync.Mutex // serializes writers
+	byKey    atomic.Pointer[map[routeStatus]*series]
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type series struct {
+	requests  prometheus.Counter
+	latency   prometheus.Observer
+	decisions prometheus.Counter // /auth only
+}
+
+func (r *routeSeries) of(route string, status int) *series {
+	k := routeStatus{route, status}
+	if p := r.byKey.Load(); p != nil {
+		if s, ok := (*p)[k]; ok {
+			return s
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.byKey.Load()
+	if old != nil {
+		if s, ok := (*old)[k]; ok {
+			return s
+		}
+	}
+	s := &series{
+		requests: r.m.requests.WithLabelValues(r.listener, route, strconv.Itoa(status)),
+		latency:  r.m.latency.WithLabelValues(r.listener, route),
+	}
+	if route == "/auth" {
+		s.decisions = r.m.decisions.WithLabelValues(outcome(status))
+	}
+	next := make(map[routeStatus]*series, 1)
+	if old != nil {
+		maps.Copy(next, *old)
+	}
+	next[k] = s
+	r.byKey.Store(&next)
+	return s
 }
 
 func (m *metrics) handler() echo.HandlerFunc {

@@ -182,7 +182,10 @@ func (a *app) registerAdmin(vault *keystore.Vault) error {
 	return nil
 }
 
-func healthz(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
+// healthzBody is /healthz's answer, as c.JSON would write it, encoded once.
+var healthzBody = []byte(`{"status":"ok"}` + "\n")
+
+func healthz(c echo.Context) error { return c.JSONBlob(http.StatusOK, healthzBody) }
 
 func health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{
@@ -225,8 +228,19 @@ func (a *app) run(ctx context.Context) error {
 		return fmt.Errorf("admin listener: %w", err)
 	}
 	servers := []*http.Server{newServer(a.public), newServer(a.admin)}
-	errc := make(chan error, 2)
-	for i, l := range []net.Listener{pub, adm} {
+	listeners := []net.Listener{pub, adm}
+	if a.cfg.PprofListen != "" {
+		l, err := net.Listen("tcp", a.cfg.PprofListen)
+		if err != nil {
+			pub.Close()
+			adm.Close()
+			return fmt.Errorf("pprof listener: %w", err)
+		}
+		servers, listeners = append(servers, newServer(pprofHandler())), append(listeners, l)
+		a.log.Warn("profiling endpoints open", "pprof", l.Addr().String())
+	}
+	errc := make(chan error, len(servers))
+	for i, l := range listeners {
 		go func() { errc <- serveOn(servers[i], l) }()
 	}
 	a.log.Info("listening", "public", pub.Addr().String(), "admin", adm.Addr().String())

@@ -1,272 +1,352 @@
 #!/usr/bin/env bash
-# make load: /auth with a valid key on the memory limiter and on Redis,
-# against a bare Echo handler that answers 200, in the same run, on this
-# machine's loopback only. Prints requests/s, p50 and p99 of each, the
-# ratio to the bare handler, then /auth on Redis at half its own rate and
-# the bare handler at that same rate; and for every run the CPU time (user
-# + system) per request of the server, of Redis and of the generator, the
-# steady figure on a shared machine, where requests/s swings by ±15 %
-# from run to run.
+# make load: the shipped handler chain under load, against a bare handler.
 #
-# Uses wrk when installed (apt-get install wrk), else keygate-load's own
-# generator, closed-loop; the half-rate runs always use keygate-load hit's
-# open loop (wrk has no fixed rate): raw keep-alive connections, each
-# sending its share of the rate, every request's latency counted from
-# when it was due.
+# Builds the real `keygate` binary (as make build does) and starts two of
+# it on loopback ports, with Go's default GOMAXPROCS and the shipped
+# defaults, over a Postgres database created for the run (dropped at the
+# end) holding one key whose limits never deny:
 #
-#   LOAD_DURATION      each run (default 10s)
-#   LOAD_CONNECTIONS   concurrent connections (default 64)
+#   keygate (memory)  the in-memory limiter
+#   keygate (Redis)   KEYGATE_REDIS_URL's limiter
+#
+# next to internal/cmd/keygate-load serve, a bare Echo handler answering
+# 200 (the baseline, and the trivial auth server), another as nginx's
+# upstream, and two nginx with the shipped template
+# (deploy/nginx/keygate.conf.template): one asking keygate (Redis), one
+# asking the trivial auth server. Then, LOAD_ROUNDS times, one wrk run
+# (-t2 -c32, LOAD_DURATION) of each path in turn, so that a change in the
+# machine's load meets every path alike:
+#
+#   bare      the bare Echo handler
+#   memory    /auth of a valid, cached key on keygate (memory)
+#   redis     the same on keygate (Redis)
+#   healthz   /healthz through keygate's middleware
+#   nginx     nginx + the trivial auth server, GET /api/v1/partners
+#   nginx-kg  nginx + keygate (Redis), the same
+#
+# and prints the requests/s of each path (median of the rounds), each
+# ratio of the issue's table (the median of its per-round ratios), and the
+# CPU µs (user + system) per request of every process: keygate or the bare
+# handler, nginx (master and workers), the upstream, Redis (INFO cpu: all
+# of its clients) and wrk.
+#
+# Direct /auth requests carry what nginx would send (X-Original-Method,
+# X-Original-URI) and the key in Authorization: Bearer; the bare handler
+# gets the same requests.
+#
+#   LOAD_DURATION      each run (default 4s)
+#   LOAD_CONNECTIONS   wrk connections (default 32)
 #   LOAD_THREADS       wrk threads (default 2)
-#   LOAD_GOMAXPROCS    GOMAXPROCS of the server only (default: half the CPUs,
-#                      at least 1; "go" for Go's default, every CPU)
-#   KEYGATE_REDIS_URL  the Redis of the Redis target (default redis://127.0.0.1:6379/0)
+#   LOAD_ROUNDS        rounds (default 3)
+#   LOAD_LOG_LEVEL     keygate's KEYGATE_LOG_LEVEL (default info, the
+#                      shipped default: one access-log line per request,
+#                      written to a file; warn drops them)
+#   LOAD_PROFILE=1     after the rounds, a CPU profile of keygate (memory)
+#                      and keygate (Redis) under one more wrk run each,
+#                      through KEYGATE_PPROF_LISTEN, into LOAD_PROFILE_DIR
+#                      (default ./load-profiles), with their top functions
+#   LOAD_LATENCY=1     after the rounds, /auth on Redis at half its
+#                      median rate, open loop (keygate-load hit: latency
+#                      counted from when each request was due), and the
+#                      bare handler at that same rate
+#   LOAD_POSTGRES_URL  server to create the database on
+#                      (default postgres://postgres@127.0.0.1:5432)
+#   KEYGATE_REDIS_URL  default redis://127.0.0.1:6379/0
 #
-# CPU per request: the server's from /proc/PID/stat, Redis's from
-# redis-cli INFO cpu ("-" without redis-cli; it counts every client of
-# that Redis), wrk's from bash's time, keygate-load hit's from its own
-# getrusage. cs/req: the server threads' context switches, from
-# /proc/PID/task/*/status.
-#
-# Targets: /auth on Redis >= 60 % of the bare handler's requests/s; p99 < 1 ms
-# at half that rate.
+# Needs wrk, psql, curl and Go; nginx and envsubst for the nginx rows
+# (skipped, and said so, without them).
 set -euo pipefail
 shopt -s inherit_errexit
 
 cd "$(dirname "$0")/../.."
-duration=${LOAD_DURATION:-10s}
-conns=${LOAD_CONNECTIONS:-64}
+duration=${LOAD_DURATION:-4s}
+conns=${LOAD_CONNECTIONS:-32}
 threads=${LOAD_THREADS:-2}
+rounds=${LOAD_ROUNDS:-3}
+log_level=${LOAD_LOG_LEVEL:-info}
+profile=${LOAD_PROFILE:-0}
+profile_dir=${LOAD_PROFILE_DIR:-load-profiles}
+latency=${LOAD_LATENCY:-0}
+pg_url=${LOAD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 redis_url=${KEYGATE_REDIS_URL:-redis://127.0.0.1:6379/0}
-# The server gets half the CPUs, the generator and Redis the other half,
-# as they would on machines of their own. With every CPU (Go's default),
-# a server that shares 2 CPUs with them keeps waking idle threads to run
-# a request that waited on Redis, and spends ~1.5 times the CPU per request
-# (README, Performance).
-gomaxprocs=${LOAD_GOMAXPROCS:-$(($(nproc) / 2 > 1 ? $(nproc) / 2 : 1))}
-if [[ $gomaxprocs != go && ! $gomaxprocs =~ ^[1-9][0-9]*$ ]]; then
-	echo "load: LOAD_GOMAXPROCS=$gomaxprocs: want a positive integer or go" >&2
-	exit 1
-fi
 clk_tck=$(getconf CLK_TCK)
 TIMEFORMAT='%3U %3S'
 
+fail() {
+	echo "load: $*" >&2
+	exit 1
+}
+for tool in wrk psql curl go; do
+	command -v "$tool" >/dev/null || fail "$tool is not installed"
+done
+[[ $rounds =~ ^[1-9][0-9]?$ ]] || fail "LOAD_ROUNDS=$rounds: want 1 to 99"
+with_nginx=1
+command -v nginx >/dev/null && command -v envsubst >/dev/null || with_nginx=0
+
 work=$(mktemp -d)
-server_pid=
+pids=()
+db=
 cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	local pid
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	[[ -z $db ]] || psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-go build -o "$work/keygate-load" ./cmd/keygate-load
+echo "load: building keygate and keygate-load" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/keygate" ./cmd/keygate
+go build -o "$work/keygate-load" ./internal/cmd/keygate-load
 
-# GOMAXPROCS for the server alone, so that the generator keeps its own.
-if [[ $gomaxprocs != go ]]; then
-	GOMAXPROCS=$gomaxprocs "$work/keygate-load" serve -ready "$work/ready" -redis "$redis_url" &
-else
-	env -u GOMAXPROCS "$work/keygate-load" serve -ready "$work/ready" -redis "$redis_url" &
-fi
-server_pid=$!
-for _ in $(seq 100); do
-	[[ -f $work/ready ]] && break
-	kill -0 "$server_pid" 2>/dev/null || { echo "load: keygate-load serve failed" >&2; exit 1; }
-	sleep 0.1
-done
-[[ -f $work/ready ]] || { echo "load: targets not ready after 10s" >&2; exit 1; }
-# shellcheck source=/dev/null
-source "$work/ready"
+mapfile -t port < <("$work/keygate-load" ports -n 10)
+mem_pub=${port[0]} mem_adm=${port[1]} mem_pprof=${port[2]}
+red_pub=${port[3]} red_adm=${port[4]} red_pprof=${port[5]}
+bare_port=${port[6]} up_port=${port[7]} ngx_port=${port[8]} ngxkg_port=${port[9]}
 
-# to_ms converts a wrk latency (123.45us, 1.20ms, 1.01s) to milliseconds.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		n = v + 0
-		if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
-		printf "%.3f", n
-	}'
+# The database of the run, and its one key: every route, limits far above
+# what a run can send, so that every answer is a 200 that counted.
+db=keygate_load_$$_$RANDOM
+psql -q "$pg_url/postgres" -c "CREATE DATABASE $db" >/dev/null
+export KEYGATE_DATABASE_URL="$pg_url/$db?sslmode=disable"
+"$work/keygate" migrate up >/dev/null 2>"$work/migrate.log" || { cat "$work/migrate.log" >&2; fail "keygate migrate up failed"; }
+key=$("$work/keygate" keys create --name load --owner load-test --scope 'route:*:/**' \
+	--rate-limit 1000000000/1s --rate-limit 1000000000/1h --json 2>"$work/keys.log" |
+	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+[[ -n $key ]] || { cat "$work/keys.log" >&2; fail "keygate keys create failed"; }
+
+# start NAME COMMAND... runs COMMAND in the background with Go's default
+# GOMAXPROCS, its stderr in $work/NAME.log, and sets NAME_pid.
+start() {
+	local name=$1
+	shift
+	env -u GOMAXPROCS "$@" 2>"$work/$name.log" >/dev/null &
+	pids+=($!)
+	printf -v "${name}_pid" %s $!
 }
 
-# server_cpu prints the CPU seconds (user + system) of keygate-load serve
-# so far: fields 14 and 15 of /proc/PID/stat, in clock ticks, counted
-# after the ")" that ends field 2.
-server_cpu() {
-	local stat
-	stat=$(<"/proc/$server_pid/stat")
-	awk -v hz="$clk_tck" '{printf "%.2f", ($12 + $13) / hz}' <<<"${stat##*) }"
+keygate_env() {
+	echo KEYGATE_LISTEN=127.0.0.1:$1 KEYGATE_ADMIN_LISTEN=127.0.0.1:$2 KEYGATE_LOG_LEVEL=$log_level KEYGATE_AUTO_MIGRATE=false
+	[[ $profile != 1 ]] || echo KEYGATE_PPROF_LISTEN=127.0.0.1:$3
 }
+# shellcheck disable=SC2046 # the words of keygate_env are VAR=value pairs
+start mem $(keygate_env "$mem_pub" "$mem_adm" "$mem_pprof") "$work/keygate" serve
+# shellcheck disable=SC2046
+start red $(keygate_env "$red_pub" "$red_adm" "$red_pprof") KEYGATE_REDIS_URL="$redis_url" "$work/keygate" serve
+start bare "$work/keygate-load" serve -listen "127.0.0.1:$bare_port"
+start up "$work/keygate-load" serve -listen "127.0.0.1:$up_port"
 
-# redis_cpu prints the CPU seconds of the Redis at redis_url so far, or -.
-redis_cpu() {
-	local info
-	command -v redis-cli >/dev/null && info=$(redis-cli -u "$redis_url" INFO cpu 2>/dev/null) || info=
-	awk -F: '{sub(/\r$/, "")} $1 == "used_cpu_sys" {s = $2; n++} $1 == "used_cpu_user" {u = $2; n++}
-		END {if (n == 2) printf "%.6f", s + u; else print "-"}' <<<"$info"
-}
-
-# server_switches prints the context switches (voluntary and not) of all
-# the threads of keygate-load serve so far.
-server_switches() {
-	awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {n += $2} END {print n + 0}' "/proc/$server_pid"/task/*/status
-}
-
-# fields KEY... reads a "key=value key=value" line and prints the values
-# of KEY..., in turn.
-fields() {
-	awk -v want="$*" 'NR == 1 {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		n = split(want, k, " ")
-		for (i = 1; i <= n; i++) printf "%s%s", f[k[i]], (i < n ? " " : "\n")
-	}'
-}
-
-# per_req BEFORE AFTER REQUESTS prints the CPU microseconds per request
-# between two readings in seconds, or - if either is missing.
-per_req() {
-	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
-		if (a == "-" || b == "-" || n + 0 == 0) print "-"; else printf "%.1f", (b - a) * 1e6 / n
-	}'
-}
-
-# with_cpu TARGET TAG GENERATOR ARGS... runs a generator that prints "rps
-# p50_ms p99_ms requests gen_us_per_req" against TARGET (BARE, MEMORY or
-# REDIS) and prints "rps p50_ms p99_ms server_us redis_us gen_us
-# switches", the last four per request; the in-handler times of the run
-# go to $work/in-TAG (see stats).
-with_cpu() {
-	local target=$1 tag=$2 s0 r0 c0 s1 r1 c1 out rps p50 p99 n gen
-	shift 2
-	stats "$target"
-	s0=$(server_cpu)
-	r0=$(redis_cpu)
-	c0=$(server_switches)
-	out=$("$@")
-	s1=$(server_cpu)
-	r1=$(redis_cpu)
-	c1=$(server_switches)
-	stats "$target" "$work/in-$tag"
-	read -r rps p50 p99 n gen <<<"$out"
-	echo "$rps $p50 $p99 $(per_req "$s0" "$s1" "$n") $(per_req "$r0" "$r1" "$n") $gen" \
-		"$(awk -v a="$c0" -v b="$c1" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / n}')"
-}
-
-# stats TARGET [FILE] fetches the in-handler times of TARGET since the last
-# fetch (keygate-load serve times every request from the handler's start
-# to its return) into FILE, or drops them; without curl, FILE says so.
-stats() {
-	local out=${2:-/dev/null}
-	if command -v curl >/dev/null; then
-		curl -fsS "$STATS_URL$1" >"$out"
-	else
-		echo "requests=- p50_ms=- p99_ms=- p999_ms=- max_ms=-" >"$out"
-	fi
-}
-
-# measure URL prints "rps p50_ms p99_ms requests gen_us_per_req" at full
-# speed.
-measure() {
-	local url=$1 out
-	if command -v wrk >/dev/null; then
-		out=$( { time wrk -t"$threads" -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $KEY" "$url"; } 2>"$work/time") || {
-			echo "load: wrk failed against $url:" >&2
-			cat "$work/time" >&2
-			exit 1
+# start_nginx NAME PORT AUTH_ADDR renders the shipped template in front of
+# the upstream, asking AUTH_ADDR, and runs nginx on it in the foreground.
+start_nginx() {
+	local name=$1 port=$2 auth=$3 dir=$work/$1
+	mkdir -p "$dir/tmp"
+	KEYGATE_ADDR=$auth UPSTREAM_ADDR=127.0.0.1:$up_port LISTEN_PORT=127.0.0.1:$port \
+		envsubst '${KEYGATE_ADDR} ${UPSTREAM_ADDR} ${LISTEN_PORT}' <deploy/nginx/keygate.conf.template >"$dir/keygate.conf"
+	cat >"$dir/nginx.conf" <<-EOF
+		worker_processes auto;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		    access_log off;
+		    client_body_temp_path $dir/tmp/body;
+		    proxy_temp_path $dir/tmp/proxy;
+		    fastcgi_temp_path $dir/tmp/fastcgi;
+		    uwsgi_temp_path $dir/tmp/uwsgi;
+		    scgi_temp_path $dir/tmp/scgi;
+		    include $dir/keygate.conf;
 		}
-		if grep -q "Non-2xx" <<<"$out"; then
-			echo "load: non-2xx answers from $url:" >&2
-			echo "$out" >&2
-			echo "load: their statuses, by keygate-load:" >&2
-			"$work/keygate-load" hit -url "$url" -header "Authorization: Bearer $KEY" -c "$conns" -d "$duration" >&2
-			exit 1
+	EOF
+	start "$name" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;'
+}
+if ((with_nginx)); then
+	start_nginx ngx "$ngx_port" "127.0.0.1:$bare_port"
+	start_nginx ngxkg "$ngxkg_port" "127.0.0.1:$red_pub"
+fi
+
+declare -A url=(
+	[bare]=http://127.0.0.1:$bare_port/auth
+	[memory]=http://127.0.0.1:$mem_pub/auth
+	[redis]=http://127.0.0.1:$red_pub/auth
+	[healthz]=http://127.0.0.1:$mem_pub/healthz
+	[nginx]=http://127.0.0.1:$ngx_port/api/v1/partners
+	[nginx-kg]=http://127.0.0.1:$ngxkg_port/api/v1/partners
+)
+paths=(bare memory redis healthz)
+((with_nginx)) && paths+=(nginx nginx-kg)
+headers=(-H "Authorization: Bearer $key" -H "X-Original-Method: GET" -H "X-Original-URI: /api/v1/partners")
+
+# Every path answers 200 before the runs start (and the key is cached).
+for p in "${paths[@]}"; do
+	ok=0
+	for _ in $(seq 100); do
+		if [[ $(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" "${url[$p]}") == 200 ]]; then
+			ok=1
+			break
 		fi
-		local rps p50 p99 n user sys
-		rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
-		p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-		p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-		n=$(awk '/ requests in / {print $1}' <<<"$out")
-		read -r user sys < <(tail -n 1 "$work/time")
-		echo "$rps $(to_ms "$p50") $(to_ms "$p99") $n $(per_req 0 "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" "$n")"
-	else
-		hit "$url" 0
+		sleep 0.1
+	done
+	if ((!ok)); then
+		tail -n 20 "$work"/*.log "$work"/*/error.log 2>/dev/null >&2 || true
+		fail "$p (${url[$p]}) does not answer 200"
 	fi
+done
+
+# ticks PID... prints the CPU clock ticks (user + system) the processes
+# used so far: fields 14 and 15 of /proc/PID/stat, counted after the ")"
+# that ends field 2.
+ticks() {
+	local pid stat n=0
+	for pid in "$@"; do
+		stat=$(<"/proc/$pid/stat") || continue
+		read -ra f <<<"${stat##*) }"
+		n=$((n + f[11] + f[12]))
+	done
+	echo "$n"
+}
+nginx_pids() {
+	local name
+	((with_nginx)) || return 0
+	for name in ngx ngxkg; do
+		local master=${name}_pid
+		echo "${!master}"
+		pgrep -P "${!master}" || true
+	done
+}
+redis_cpu() {
+	redis-cli -u "$redis_url" INFO cpu 2>/dev/null | awk -F: '{sub(/\r$/, "")}
+		$1 == "used_cpu_sys" || $1 == "used_cpu_user" {s += $2; n++} END {if (n == 2) printf "%.6f", s; else print "-"}'
+}
+command -v redis-cli >/dev/null || redis_cpu() { echo -; }
+
+# cpu prints the CPU seconds so far of: keygate and the bare handler,
+# nginx, the upstream, Redis.
+cpu() {
+	local server nginx upstream
+	server=$(ticks "$mem_pid" "$red_pid" "$bare_pid")
+	# shellcheck disable=SC2046
+	nginx=$(ticks $(nginx_pids))
+	upstream=$(ticks "$up_pid")
+	awk -v s="$server" -v n="$nginx" -v u="$upstream" -v hz="$clk_tck" -v r="$(redis_cpu)" \
+		'BEGIN {printf "%.2f %.2f %.2f %s\n", s / hz, n / hz, u / hz, r}'
 }
 
-# hit URL RATE [NAME] runs keygate-load's generator (closed-loop if RATE is
-# 0) and prints "rps p50_ms p99_ms requests gen_us_per_req"; its whole
-# report goes to $work/NAME.
-hit() {
-	local url=$1 rate=$2 name=${3:-} out
-	out=$("$work/keygate-load" hit -url "$url" -header "Authorization: Bearer $KEY" -c "$conns" -d "$duration" -rate "$rate")
-	if ! grep -q "errors=0 non200=0" <<<"$out"; then
-		echo "load: failed requests against $url: $out" >&2
-		exit 1
+# measure PATH prints "rps requests server nginx upstream redis wrk", the
+# last five in CPU µs per request.
+measure() {
+	local p=$1 out before after user sys
+	before=$(cpu)
+	out=$( { time wrk -t"$threads" -c"$conns" -d"$duration" "${headers[@]}" "${url[$p]}"; } 2>"$work/time") ||
+		{ cat "$work/time" >&2; fail "wrk failed against $p"; }
+	after=$(cpu)
+	if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
+		echo "$out" >&2
+		fail "$p: errors or answers other than 200"
 	fi
-	[[ -z $name ]] || echo "$out" >"$work/$name"
-	fields rps p50_ms p99_ms requests cpu_us_per_req <<<"$out"
+	read -r user sys < <(tail -n 1 "$work/time")
+	awk -v out="$out" -v b="$before" -v a="$after" -v w="$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" 'BEGIN {
+		n = split(out, lines, "\n")
+		for (i = 1; i <= n; i++) {
+			split(lines[i], f, " ")
+			if (lines[i] ~ /^Requests\/sec:/) rps = f[2]
+			if (lines[i] ~ / requests in /) req = f[1]
+		}
+		split(b, x, " "); split(a, y, " ")
+		printf "%.0f %d", rps, req
+		for (i = 1; i <= 4; i++) {
+			if (x[i] == "-" || y[i] == "-") printf " -"; else printf " %.1f", (y[i] - x[i]) * 1e6 / req
+		}
+		printf " %.1f\n", w * 1e6 / req
+	}'
 }
 
-generator="keygate-load hit (closed loop)"
-command -v wrk >/dev/null && generator="wrk -t$threads"
-procs_from="half the CPUs"
-[[ -z ${LOAD_GOMAXPROCS:-} ]] || procs_from=LOAD_GOMAXPROCS
-[[ $gomaxprocs != go ]] || procs_from="Go default"
-echo "load: $generator, $conns connections, $duration per target, $(nproc) CPUs," \
-	"server GOMAXPROCS $SERVER_GOMAXPROCS ($procs_from)"
+echo "load: wrk -t$threads -c$conns, $duration a run, $rounds rounds of: ${paths[*]}; $(nproc) CPUs;" \
+	"keygate: Go's default GOMAXPROCS, log level $log_level, Postgres keys" >&2
+((with_nginx)) || echo "load: nginx or envsubst not installed: no nginx rows" >&2
+for r in $(seq "$rounds"); do
+	for p in "${paths[@]}"; do
+		echo "$r $p $(measure "$p")" >>"$work/results"
+		echo "load: round $r $p: $(awk -v p="$p" -v r="$r" '$1 == r && $2 == p {print $3}' "$work/results") req/s" >&2
+	done
+done
 
-# Each run's line is read in two steps, so that a failed run stops the
-# script (set -e does not see through a here-string).
-out=$(with_cpu BARE bare measure "$BARE_URL")
-read -r bare_rps bare_p50 bare_p99 bare_cpu <<<"$out"
-out=$(with_cpu MEMORY mem measure "$MEMORY_URL")
-read -r mem_rps mem_p50 mem_p99 mem_cpu <<<"$out"
-out=$(with_cpu REDIS red measure "$REDIS_URL")
-read -r red_rps red_p50 red_p99 red_cpu <<<"$out"
-half=$((red_rps / 2))
-out=$(with_cpu REDIS half hit "$REDIS_URL" "$half" half)
-read -r half_rps half_p50 half_p99 half_cpu <<<"$out"
-# The same rate on the bare handler: the floor that the machine and the
-# generator set for the latencies above.
-out=$(with_cpu BARE floor hit "$BARE_URL" "$half" floor)
-read -r floor_rps floor_p50 floor_p99 floor_cpu <<<"$out"
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
+# median reads numbers, one a line, and prints their median ("-" if any
+# is "-").
+median() {
+	sort -g | awk '{v[NR] = $1; if ($1 == "-") bad = 1}
+		END {if (bad || NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+col() { awk -v p="$1" -v c="$2" '$2 == p {print $c}' "$work/results"; }
+# ratios A B prints the per-round ratios of A's requests/s to B's.
+ratios() {
+	awk -v a="$1" -v b="$2" '$2 == a {x[$1] = $3} $2 == b {y[$1] = $3}
+		END {for (r in x) if (y[r] > 0) printf "%.2f\n", x[r] / y[r]}' "$work/results" | sort -g
+}
 row() {
-	local cpu
-	read -ra cpu <<<"$6"
-	printf '%-28s %10s %9s %9s %9s %8s %8s %8s %8s\n' "$1" "$2" "$3" "$4" "$5" "${cpu[@]}"
+	local name=$1 a=$2 b=$3 target=$4 ra rb all
+	ra=$(col "$a" 3 | median)
+	rb=$(col "$b" 3 | median)
+	all=$(ratios "$a" "$b" | paste -sd ' ')
+	printf '| %s | %.2f (%.0f ÷ %.0f req/s) | %s | %s |\n' "$name" "$(ratios "$a" "$b" | median)" "$ra" "$rb" "$all" "$target"
 }
-printf '\n%-28s %10s %9s %9s %9s %8s %8s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "vs bare" server redis gen "cs/req"
-row "bare echo 200" "$bare_rps" "$bare_p50" "$bare_p99" "100%" "$bare_cpu"
-row "/auth memory" "$mem_rps" "$mem_p50" "$mem_p99" "$(ratio "$mem_rps" "$bare_rps")" "$mem_cpu"
-row "/auth redis" "$red_rps" "$red_p50" "$red_p99" "$(ratio "$red_rps" "$bare_rps")" "$red_cpu"
-row "/auth redis at $half req/s" "$half_rps" "$half_p50" "$half_p99" "-" "$half_cpu"
-row "bare echo at $half req/s" "$floor_rps" "$floor_p50" "$floor_p99" "-" "$floor_cpu"
-echo "server, redis, gen: CPU µs (user + system) per request of keygate-load serve, redis-server, the generator"
-echo "cs/req: context switches of the server's threads per request"
 
-# The open-loop runs in full; late is the generator's own delay in
-# sending, part of every latency above it.
 echo
-echo "open loop at $half req/s, ms:"
-for run in "half /auth redis" "floor bare echo"; do
-	read -r p50 p90 p99 p999 max late < <(fields p50_ms p90_ms p99_ms p999_ms max_ms late_p99_ms <"$work/${run%% *}")
-	printf '  %-12s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  late p99 %s\n' "${run#* }" "$p50" "$p90" "$p99" "$p999" "$max" "$late"
+echo "| path | ratio, median of rounds | each round | target |"
+echo "| --- | --- | --- | --- |"
+row '`/auth`, memory limiter ÷ bare Echo handler' memory bare '≥ 0.85'
+row '`/auth`, Redis limiter ÷ bare Echo handler' redis bare '≥ 0.70'
+row '`/healthz` through keygate'"'"'s middleware ÷ bare Echo' healthz bare '≥ 0.95'
+((with_nginx)) && row 'nginx (shipped template) + keygate (Redis) ÷ nginx + a trivial auth server' nginx-kg nginx '≥ 0.90'
+
+echo
+echo "CPU µs per request (user + system, median of rounds):"
+printf '| %-9s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' path "req/s" "keygate*" nginx upstream redis wrk total
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+for p in "${paths[@]}"; do
+	vals=()
+	for c in 3 5 6 7 8 9; do vals+=("$(col "$p" "$c" | median)"); done
+	total=$(awk -v s="${vals[1]}" -v n="${vals[2]}" -v u="${vals[3]}" -v r="${vals[4]}" -v w="${vals[5]}" \
+		'BEGIN {printf "%.1f", s + n + u + (r == "-" ? 0 : r) + w}')
+	printf '| %-9s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' "$p" "${vals[@]}" "$total"
 done
+echo "keygate*: keygate's two processes and the bare handler's (the one a path uses does the work);"
+echo "redis: everything Redis did meanwhile, for any client."
 
-# The server's own share of each run's latency: from the handler's start
-# to its return, without the waits for the kernel, the generator or a CPU
-# that the latencies above include.
-echo
-echo "in the handler, ms:"
-for run in "bare bare echo 200" "mem /auth memory" "red /auth redis" "half /auth redis at $half req/s" "floor bare echo at $half req/s"; do
-	read -r p50 p99 p999 max < <(fields p50_ms p99_ms p999_ms max_ms <"$work/in-${run%% *}")
-	printf '  %-28s p50 %s  p99 %s  p99.9 %s  max %s\n' "${run#* }" "$p50" "$p99" "$p999" "$max"
-done
-in_half_p99=$(fields p99_ms <"$work/in-half")
+rss() { awk '$1 == "VmRSS:" {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
+echo "RSS after the runs: keygate (memory) $(rss "$mem_pid"), keygate (Redis) $(rss "$red_pid")" \
+	"(one cached key; 100,000: go test -run '^\$' -bench CachedKeys -benchtime 1x ./cmd/keygate)"
 
-verdict() { if awk -v ok="$2" 'BEGIN {exit !ok}'; then echo "PASS  $1"; else echo "MISS  $1"; fi; }
-echo
-verdict "/auth redis >= 60% of bare req/s" "$(awk -v r="$red_rps" -v b="$bare_rps" 'BEGIN {print (r >= 0.6 * b)}')"
-verdict "/auth redis p99 < 1 ms at half its rate" "$(awk -v p="$half_p99" 'BEGIN {print (p < 1)}')"
-echo "      (in the handler: p99 $in_half_p99 ms)"
+# Whether keygate (Redis) decided in Redis throughout: its fallback counter.
+fallbacks=$(curl -fsS "http://127.0.0.1:$red_adm/metrics" | awk '$1 == "keygate_limiter_fallbacks_total" {print $2}')
+[[ ${fallbacks:-0} == 0 ]] || echo "load: WARNING keygate (Redis) fell back to memory $fallbacks times: its figures are partly the memory limiter's" >&2
+
+if [[ $latency == 1 ]]; then
+	half=$(($(col redis 3 | median | cut -d. -f1) / 2))
+	echo
+	echo "open loop at $half req/s (keygate-load hit, $conns connections, $duration), ms:"
+	for p in redis bare; do
+		out=$("$work/keygate-load" hit -url "${url[$p]}" -header "Authorization: Bearer $key" -c "$conns" -d "$duration" -rate "$half")
+		grep -q "errors=0 non200=0" <<<"$out" || fail "open loop against $p: $out"
+		echo "  $p: $out"
+	done
+fi
+
+if [[ $profile == 1 ]]; then
+	mkdir -p "$profile_dir"
+	secs=${duration%s}
+	[[ $secs =~ ^[0-9]+$ ]] || fail "LOAD_PROFILE needs LOAD_DURATION in whole seconds"
+	for p in memory redis; do
+		pprof_port=$mem_pprof
+		[[ $p == memory ]] || pprof_port=$red_pprof
+		curl -fsS -o "$profile_dir/auth-$p.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=$secs" &
+		prof=$!
+		wrk -t"$threads" -c"$conns" -d"$duration" "${headers[@]}" "${url[$p]}" >/dev/null
+		wait "$prof"
+		echo
+		echo "CPU profile of keygate ($p) under wrk: $profile_dir/auth-$p.pprof (go tool pprof -http : $profile_dir/auth-$p.pprof)"
+		go tool pprof -top -nodecount 25 "$profile_dir/auth-$p.pprof" 2>/dev/null | sed -n '/flat%/,$p'
+	done
+fi

@@ -1,23 +1,22 @@
-// Command keygate-load measures /auth under load (scripts/load/run.sh runs
-// it for make load).
+// Command keygate-load is make load's helper (scripts/load/run.sh); it is
+// no part of keygate.
 //
-//	keygate-load serve -ready FILE [-redis URL]
-//	    starts three targets on loopback ports, each its own Echo server:
-//	    a bare handler answering 200, /auth on the memory limiter and /auth
-//	    on the Redis limiter, over a SQLite keystore in a temporary folder
-//	    with one key; writes their URLs, the key and its GOMAXPROCS to
-//	    FILE as shell variables, and serves until interrupted. It times
-//	    every request in its handler; GET $STATS_URL<TARGET> (BARE, MEMORY
-//	    or REDIS) answers requests=… p50_ms=… p99_ms=… p999_ms=… max_ms=…
-//	    of those times since the last such GET.
+//	keygate-load serve [-listen 127.0.0.1:PORT]
+//	    serves a bare Echo handler answering 200 with no body to every
+//	    method and path, without keygate's middleware: the baseline of
+//	    /auth, the trivial auth server and the upstream behind nginx.
+//
+//	keygate-load ports [-n N]
+//	    prints N free loopback ports, one a line.
 //
 //	keygate-load hit -url URL [-header 'Name: value'] [-c 64] [-d 10s] [-rate N]
 //	    sends GET requests for a duration on c HTTP/1.1 keep-alive
 //	    connections of its own (engine.go), closed-loop, or open-loop at N
 //	    requests/s shared out as wrk2 does (latency counted from when each
-//	    request was due), and prints one line: rps=… p50_ms=… p99_ms=…
+//	    request was due, so that a stall is not hidden by the requests it
+//	    kept from being sent), and prints one line: rps=… p50_ms=… p99_ms=…
 //	    requests=… errors=… non200=… p90_ms=… p999_ms=… max_ms=…
-//	    [late_p99_ms=…] cpu_us_per_req=…
+//	    [late_p99_ms=…] cpu_us_per_req=…  (latencies in an HdrHistogram)
 //
 // It talks only to loopback addresses and stops by itself.
 package main
@@ -42,13 +41,15 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: keygate-load serve|hit [flags]")
+		return fmt.Errorf("usage: keygate-load serve|ports|hit [flags]")
 	}
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:])
+	case "ports":
+		return ports(args[1:], stdout)
 	case "hit":
 		return hit(ctx, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q: want serve or hit", args[0])
+	return fmt.Errorf("unknown command %q: want serve, ports or hit", args[0])
 }

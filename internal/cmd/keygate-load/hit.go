@@ -94,11 +94,11 @@ func (l *load) prepare(header string) error {
 // itself sent the requests due on an idle connection: its part of the
 // latencies.
 func (r *result) report(w io.Writer, open bool) {
-	requests := r.lat.n
+	requests := r.lat.count()
 	fmt.Fprintf(w, "rps=%.0f p50_ms=%.3f p99_ms=%.3f requests=%d errors=%d non200=%d p90_ms=%.3f p999_ms=%.3f max_ms=%.3f",
 		float64(requests)/r.elapsed.Seconds(), ms(r.lat.percentile(0.50)), ms(r.lat.percentile(0.99)),
 		requests, r.errors, int64(requests)-r.status[200],
-		ms(r.lat.percentile(0.90)), ms(r.lat.percentile(0.999)), ms(r.lat.max))
+		ms(r.lat.percentile(0.90)), ms(r.lat.percentile(0.999)), ms(r.lat.max()))
 	if open {
 		fmt.Fprintf(w, " late_p99_ms=%.3f", ms(r.late.percentile(0.99)))
 	}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/keygate/keygate/keystore"
+)
+
+// benchApp builds keygate as serve does (newApp: the store, the limiter,
+// both Echo servers with their middleware and routes), over SQLite and
+// the memory limiter, logging at level to nowhere. It returns the app and
+// a key whose limits never deny, already cached.
+func benchApp(b *testing.B, level string, env ...string) (*app, string) {
+	b.Helper()
+	env = append([]string{"KEYGATE_DATABASE_URL=" + sqliteURL(b), "KEYGATE_LOG_LEVEL=" + level}, env...)
+	cfg, err := loadConfig(envMap(env))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cfg.validate(); err != nil {
+		b.Fatal(err)
+	}
+	a, err := newApp(context.Background(), &cfg, newLogger(io.Discard, &cfg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.close)
+	_, key, err := a.store.Create(context.Background(), "bench", keystore.Spec{
+		Name: "bench", Owner: "partner-42", Scopes: []string{"odoo:res.partner:read", "route:GET:/api/**"},
+		RateLimits: []string{"1000000000/1s", "1000000000/1h"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, key.Reveal()
+}
+
+// nginxCheck is /auth as the shipped nginx template asks it.
+func nginxCheck(key string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/auth", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	for k, v := range map[string]string{
+		"Authorization": "Bearer " + key, "X-Original-Method": "GET", "X-Original-Uri": "/api/v1/partners?limit=10",
+		"X-Forwarded-Host": "shop.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.1",
+		"X-Request-Id": "0123456789abcdef0123456789abcdef",
+	} {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
+// recorder is a ResponseWriter that keeps its header map between requests,
+// so that the benchmark measures keygate, not the recorder.
+type recorder struct {
+	h    http.Header
+	code int
+}
+
+func (w *recorder) Header() http.Header         { return w.h }
+func (w *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (w *recorder) WriteHeader(code int)        { w.code = code }
+
+func serveLoop(b *testing.B, h http.Handler, r *http.Request, want int) {
+	b.Helper()
+	w := &recorder{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, r)
+		if w.code != want {
+			b.Fatalf("status %d, want %d", w.code, want)
+		}
+	}
+}
+
+// BenchmarkServeAuth is one /auth of a cached key through the public
+// listener's whole handler chain as serve builds it (request id, access
+// log, recover, metrics, the handler, the memory limiter), without the
+// network: what keygate itself costs per check. log=info writes the access
+// line (to io.Discard); log=warn drops it.
+func BenchmarkServeAuth(b *testing.B) {
+	for _, level := range []string{"info", "warn"} {
+		b.Run("log="+level, func(b *testing.B) {
+			a, key := benchApp(b, level)
+			serveLoop(b, a.public, nginxCheck(key), http.StatusOK)
+		})
+	}
+}
+
+// BenchmarkServeHealthz is /healthz through the same chain: the
+// middleware's own cost, with a handler that does nearly nothing.
+func BenchmarkServeHealthz(b *testing.B) {
+	a, _ := benchApp(b, "info")
+	serveLoop(b, a.public, httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK)
+}
+
+// cachedKeys is how many keys BenchmarkCachedKeys creates and verifies:
+// keygate's default cache size, the issue's figure.
+const cachedKeys = 100_000
+
+// BenchmarkCachedKeys creates cachedKeys keys in a SQLite store (one
+// transaction), verifies each once so that all are cached with their
+// compiled policies, and reports the Go heap in use after a GC, its
+// growth per cached key, and the process's resident set (VmRSS, after
+// returning freed memory to the OS). The figures are of one pass, whatever
+// b.N; -short skips it.
+func BenchmarkCachedKeys(b *testing.B) {
+	if testing.Short() {
+		b.Skip("creates 100,000 keys")
+	}
+	a, _ := benchApp(b, "warn")
+	keys := insertKeys(b, a.store, cachedKeys)
+	before := heapInUse()
+	ctx := context.Background()
+	for _, k := range keys {
+		_, err := a.store.Verify(ctx, k)
+		for try := 0; errors.Is(err, keystore.ErrUnavailable) && try < 3; try++ {
+			_, err = a.store.Verify(ctx, k) // a query timed out on a busy machine
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n := a.store.Stats().CacheSize; n < cachedKeys*99/100 {
+		b.Fatalf("%d keys cached, want %d", n, cachedKeys)
+	}
+	after := heapInUse()
+	runtime.KeepAlive(keys)
+	keys = nil
+	resident := rss(b)
+	for b.Loop() {
+	}
+	// After the loop: b.Loop's first call deletes the metrics reported
+	// before it.
+	b.ReportMetric(float64(after)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(after-before)/cachedKeys, "heap-B/key")
+	b.ReportMetric(float64(resident)/(1<<20), "rss-MiB")
+}
+
+// insertKeys writes n active keys straight into api_keys in one
+// transaction (keystore.Create writes an audit event per key and takes a
+// transaction each), shaped like a typical partner key, and returns their
+// plaintexts.
+func insertKeys(b *testing.B, s *keystore.Store, n int) []string {
+	b.Helper()
+	tx, err := s.SQLDB().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stmt, err := tx.Prepare(`INSERT INTO api_keys (id, hash, prefix, name, owner, scopes, rate_limits, ip_allowlist,
+		status, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', '{}', ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	keys := make([]string, n)
+	for i := range keys {
+		k, err := keystore.Generate("kg")
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := k.Hash()
+		_, err = stmt.Exec(uuid.Must(uuid.NewV7()).String(), h[:], k.Prefix(), "shop "+strconv.Itoa(i), "partner-"+strconv.Itoa(i%5000),
+			`["odoo:res.partner:read","odoo:sale.order:*","route:GET:/api/**"]`, `["100/1s","10000/1h"]`, `[]`, now, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = k.Reveal()
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return keys
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// rss is the process's resident set in bytes, after the runtime returned
+// what it could to the OS.
+func rss(b *testing.B) int64 {
+	debug.FreeOSMemory()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status")
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
