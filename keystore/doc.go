@@ -1,7 +1,7 @@
 // Package keystore keeps keygate's API keys and everything stored about
 // them. It is a leaf: it knows nothing of HTTP, Redis or Odoo (TestDeps).
 //
-// It does six things:
+// It does these things:
 //
 //   - Key format (key.go): Generate makes <prefix>_<43 base62><6 base62
 //     CRC32>; Parse checks shape and checksum without storage; Hash is the
@@ -11,21 +11,33 @@
 //     Update, Revoke and Rotate on Postgres or SQLite through GORM, schema
 //     from package migrations. The plaintext is returned once, by Create
 //     and Rotate, and never stored.
-//   - Verification cache (verify.go): Verify answers from a bounded
-//     in-process cache (otter; positive TTL, shorter negative TTL, errors
-//     never cached) and fills a miss with one lookup by hash.
+//   - Verification cache (verify.go, cached.go, intern.go): Verify answers
+//     from a bounded in-process cache (otter; positive TTL, shorter
+//     negative TTL, errors never cached) and fills a miss with one lookup
+//     by hash; cached records share their lists and owners. VerifyCached
+//     answers from the cache alone (authz refuses a client over its
+//     failed-auth limit without a lookup).
 //   - Invalidation: every change to a key sends its hash on Postgres
 //     LISTEN/NOTIFY (channel keygate_keys), so every replica drops it from
 //     its cache at once; with SQLite, a watcher of PRAGMA data_version does
-//     the same in process.
+//     the same in process. Changes to service accounts go the same way
+//     (keygate_credentials; OnCredentialChange).
 //   - Usage batching (usage.go): RecordUse counts allowed and denied
 //     requests per key and hour and the last-used time in memory, written
 //     in one transaction every Config.FlushInterval, and by Flush and Close.
 //     Verification never writes per request.
-//   - Audit (audit.go) of every management call, with its actor; and the
-//     credential vault (credential.go): Odoo service accounts whose secrets
-//     are sealed with XChaCha20-Poly1305 under KEYGATE_SECRET_KEY, the
-//     credential id bound as additional data.
+//   - Credits (credits.go): the durable balance of each key's usage quota,
+//     handed to the limiter in leases (TakeCredits) with the refill applied
+//     there, and changed atomically by AdjustCredits.
+//   - Web sessions (session.go): the session ids of /web/session/
+//     authenticate, stored as SHA-256 hashes, bounded per key and in all,
+//     with idle and absolute expiry.
+//   - Audit (audit.go) of every management call, with its actor;
+//     RevokeLeaked (leak.go) for secret-scanning alerts; and the credential
+//     vault (credential.go, reseal.go): Odoo service accounts whose secrets
+//     are sealed with XChaCha20-Poly1305 under KEYGATE_SECRET_KEY (former
+//     keys open, never seal; Reseal moves every secret to the current
+//     key), the credential id bound as additional data.
 //
 // # Concurrency
 //
