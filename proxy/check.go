@@ -9,7 +9,6 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/odoo"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 // Every call a partner makes is checked by authz beyond its own model and
@@ -98,36 +97,6 @@ func decodeJSON(raw json.RawMessage) (any, error) {
 	return v, err
 }
 
-// odooCall is the JSON-RPC object call as authz checks it: execute_kw's
-// args and kwargs, or execute's arguments after the method.
-func (j *jsonCall) odooCall() (*authz.Call, error) {
-	model, _ := j.arg(3)
-	method, _ := j.arg(4)
-	c := &authz.Call{Model: model, Method: method}
-	var rest []any
-	for i := 5; i < len(j.args); i++ {
-		v, err := decodeJSON(j.args[i])
-		if err != nil {
-			return nil, badArgs(err.Error())
-		}
-		rest = append(rest, v)
-	}
-	return c, bindArgs(c, j.meth, rest)
-}
-
-// odooCall is the XML-RPC object call as authz checks it, its structs as
-// maps and its dates and binaries as the strings Odoo reads them as.
-func (x *xmlCall) odooCall() (*authz.Call, error) {
-	model, _ := x.arg(3)
-	method, _ := x.arg(4)
-	c := &authz.Call{Model: model, Method: method}
-	var rest []any
-	for i := 5; i < len(x.call.Params); i++ {
-		rest = append(rest, plainXML(x.call.Params[i]))
-	}
-	return c, bindArgs(c, x.call.Method, rest)
-}
-
 // bindArgs sets c's arguments from what follows the method name:
 // execute_kw's (args, kwargs), or execute's positional arguments.
 func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
@@ -153,31 +122,6 @@ func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
 		c.Kwargs = kw
 	}
 	return nil
-}
-
-// plainXML turns decoded XML-RPC values into the plain values authz
-// reads: structs into maps (a repeated member's last value wins, as in
-// Python), dates and binaries into strings.
-func plainXML(v any) any {
-	switch v := v.(type) {
-	case xmlrpc.Struct:
-		m := make(map[string]any, len(v))
-		for _, mb := range v {
-			m[mb.Name] = plainXML(mb.Value)
-		}
-		return m
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = plainXML(e)
-		}
-		return out
-	case xmlrpc.DateTime:
-		return string(v)
-	case xmlrpc.Base64:
-		return string(v)
-	}
-	return v
 }
 
 // restCall is a call the REST facade makes, as authz checks it: its

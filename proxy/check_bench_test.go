@@ -13,7 +13,7 @@ import (
 
 // BenchmarkCheckCreate is what the check adds to a realistic partner
 // create on the gateway, its fields cached: decoding execute_kw's
-// arguments (jsonCall.odooCall) and authz's CheckCall over the Client's
+// arguments (jsonCall.objectCall) and authz's CheckCall over the Client's
 // metadata cache (real Odoo 18.0 fields_get answers).
 func BenchmarkCheckCreate(b *testing.B) {
 	c := NewClient(ClientConfig{})
@@ -42,9 +42,9 @@ func BenchmarkCheckCreate(b *testing.B) {
 	j := &jsonCall{meth: "execute_kw", args: args}
 	acct := Account{Name: "default", URL: "http://odoo", DB: "odoo_test", Login: "keygate"}
 	check := func() {
-		call, err := j.odooCall()
+		oc, err := j.objectCall()
 		if err == nil {
-			err = c.CheckCall(context.Background(), d, acct, call)
+			err = c.CheckCall(context.Background(), d, acct, oc.checked())
 		}
 		if err != nil {
 			b.Fatal(err)

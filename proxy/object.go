@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 // objectCall is one call of a model's method, whichever endpoint carried
@@ -60,57 +58,9 @@ func (g *Gateway) callObject(c echo.Context, oc *objectCall, decide decider, out
 	return out.forward(c, acct, uid)
 }
 
-// checked is the call as authz checks it (authz.Call): the same values
-// that are forwarded, with XML-RPC's dates and binaries read as the
-// strings Odoo reads them as.
+// checked is the call as authz checks it: the values that are forwarded.
 func (oc *objectCall) checked() *authz.Call {
-	args, _ := checkable(oc.args).([]any)
-	kwargs, _ := checkable(oc.kwargs).(map[string]any)
-	return &authz.Call{Model: oc.model, Method: oc.method, Args: args, Kwargs: kwargs}
-}
-
-// checkable returns v with every xmlrpc.DateTime and xmlrpc.Base64 inside
-// it as a string; v itself (no copy) when it holds none, as every
-// JSON-RPC and JSON-2 call.
-func checkable(v any) any {
-	if !holdsXMLScalar(v) {
-		return v
-	}
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = checkable(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = checkable(e)
-		}
-		return out
-	case xmlrpc.DateTime:
-		return string(v)
-	case xmlrpc.Base64:
-		return string(v)
-	}
-	return v
-}
-
-func holdsXMLScalar(v any) bool {
-	switch v := v.(type) {
-	case []any:
-		return slices.ContainsFunc(v, holdsXMLScalar)
-	case map[string]any:
-		for _, e := range v {
-			if holdsXMLScalar(e) {
-				return true
-			}
-		}
-	case xmlrpc.DateTime, xmlrpc.Base64:
-		return true
-	}
-	return false
+	return &authz.Call{Model: oc.model, Method: oc.method, Args: oc.args, Kwargs: oc.kwargs}
 }
 
 // run runs an object call as account a in the protocol a's Odoo speaks

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -210,7 +211,7 @@ func plainValue(v any) any {
 	case xmlrpc.Struct:
 		m := make(map[string]any, len(v))
 		for _, mb := range v {
-			m[mb.Name] = plainValue(mb.Value)
+			m[mb.Name] = plainValue(mb.Value) // a repeated member's last value wins, as in Python
 		}
 		return m
 	case []any:
@@ -219,6 +220,10 @@ func plainValue(v any) any {
 			out[i] = plainValue(v[i])
 		}
 		return out
+	case xmlrpc.DateTime:
+		return string(v)
+	case xmlrpc.Base64:
+		return base64.StdEncoding.EncodeToString(v) // what JSON makes of the bytes, and Odoo's binary fields take
 	}
 	return v
 }
