@@ -901,21 +901,7 @@ func TestDockerignore(t *testing.T) {
 // Go and embedded files of this module's packages that cmd/keygate needs.
 func buildInputs(t testing.TB) []string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to list the build's files: %v", err)
-	}
-	cmd := exec.CommandContext(t.Context(), goTool, "list", "-e", "-deps", "-json=Dir,GoFiles,EmbedFiles,Module", "./cmd/keygate")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("go list: %v", err)
-	}
+	out := goMain(t, "list", "-e", "-deps", "-json=Dir,GoFiles,EmbedFiles,Module", "./cmd/keygate")
 	root := abs(t, repoRoot)
 	inputs := []string{"go.mod", "go.sum"}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
@@ -945,6 +931,45 @@ func buildInputs(t testing.TB) []string {
 		t.Fatalf("go list found only %v", inputs)
 	}
 	return inputs
+}
+
+// goMain runs the go command in keygate's own module (the repository root,
+// not this nested module) with cgo off, as the Dockerfile builds, and
+// returns its standard output.
+func goMain(t testing.TB, args ...string) []byte {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to inspect keygate's module: %v", err)
+	}
+	cmd := exec.CommandContext(t.Context(), goTool, args...)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+		}
+		t.Fatalf("go %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// TestParsersStayOutOfKeygatesModule: compose-go, BuildKit and
+// patternmatcher, which only these checks use, are required by this nested
+// module alone, so that they are in neither keygate's go.mod nor its build
+// list (a keygate package importing one would bring it back on go mod tidy).
+func TestParsersStayOutOfKeygatesModule(t *testing.T) {
+	all := strings.Fields(string(goMain(t, "list", "-m", "-f", "{{.Path}}", "all")))
+	if !slices.Contains(all, "github.com/keygate/keygate") {
+		t.Fatalf("go list -m all in %s does not list keygate's module: %v", repoRoot, all)
+	}
+	for _, m := range []string{"github.com/compose-spec/compose-go/v2", "github.com/moby/buildkit", "github.com/moby/patternmatcher"} {
+		if slices.Contains(all, m) {
+			t.Errorf("keygate's module graph holds %s, which only the deploy checks need", m)
+		}
+	}
 }
 
 // TestServiceAccountSetup: both stacks can make keygate's Odoo service
