@@ -16,17 +16,6 @@ import (
 	"github.com/keygate/keygate/limiter"
 )
 
-// storePool is the keystore as the limiter's Pool, as cmd wires it.
-type storePool struct{ s *keystore.Store }
-
-func (p storePool) Take(ctx context.Context, id string, period, max int64) (limiter.Grant, error) {
-	g, err := p.s.TakeCredits(ctx, id, period, max)
-	if errors.Is(err, keystore.ErrNoCredits) {
-		return limiter.Grant{}, limiter.ErrNoCredits
-	}
-	return limiter.Grant{Block: g.Block, Remaining: g.Remaining, Epoch: g.Epoch}, err
-}
-
 // withCredits gives an env's Authorizer a MemoryCredits over its store,
 // leasing lease credits at once, and counts what Spent is told.
 func withCredits(e **env, lease int64, spent *atomic.Int64) envOption {
@@ -49,7 +38,7 @@ type lazySpender struct {
 func (l *lazySpender) Spend(ctx context.Context, id string, r limiter.Refill) (limiter.Spend, error) {
 	l.once.Do(func() {
 		e := *l.e
-		l.m, l.err = limiter.NewMemoryCredits(limiter.CreditsConfig{Pool: storePool{e.store}, Lease: l.lease, Clock: e.clock.Now})
+		l.m, l.err = limiter.NewMemoryCredits(limiter.CreditsConfig{Pool: authz.CreditPool{Store: e.store}, Lease: l.lease, Clock: e.clock.Now})
 	})
 	if l.err != nil {
 		return limiter.Spend{}, l.err

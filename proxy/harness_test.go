@@ -3,7 +3,6 @@ package proxy_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -138,7 +137,7 @@ func newAuthorizer(tb testing.TB, store *keystore.Store, log *slog.Logger, limit
 	lim := limiter.NewMemory(limiter.MemoryConfig{})
 	tb.Cleanup(lim.Close)
 	// Credits lease one at a time, so that the store's balance is exact.
-	credits, err := limiter.NewMemoryCredits(limiter.CreditsConfig{Pool: creditPool{store}, Lease: 1})
+	credits, err := limiter.NewMemoryCredits(limiter.CreditsConfig{Pool: authz.CreditPool{Store: store}, Lease: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,17 +146,6 @@ func newAuthorizer(tb testing.TB, store *keystore.Store, log *slog.Logger, limit
 		tb.Fatal(err)
 	}
 	return az
-}
-
-// creditPool is the store as the credits limiter's durable pool.
-type creditPool struct{ s *keystore.Store }
-
-func (p creditPool) Take(ctx context.Context, id string, period, max int64) (limiter.Grant, error) {
-	g, err := p.s.TakeCredits(ctx, id, period, max)
-	if errors.Is(err, keystore.ErrNoCredits) {
-		return limiter.Grant{}, limiter.ErrNoCredits
-	}
-	return limiter.Grant{Block: g.Block, Remaining: g.Remaining, Epoch: g.Epoch}, err
 }
 
 // addAccounts makes the three service accounts of the fixtures: the

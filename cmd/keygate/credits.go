@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,21 +14,6 @@ import (
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
-
-// creditPool is the database as the limiter's Pool of credits.
-type creditPool struct{ store *keystore.Store }
-
-func (p creditPool) Take(ctx context.Context, id string, period, max int64) (limiter.Grant, error) {
-	g, err := p.store.TakeCredits(ctx, id, period, max)
-	if errors.Is(err, keystore.ErrNoCredits) {
-		return limiter.Grant{}, limiter.ErrNoCredits
-	}
-	return limiter.Grant{Block: g.Block, Remaining: g.Remaining, Epoch: g.Epoch}, err
-}
-
-func (p creditPool) Return(ctx context.Context, id string, epoch, left int64) error {
-	return p.store.ReturnCredits(ctx, id, epoch, left)
-}
 
 // reclaimer empties a limiter's credit lease.
 type reclaimer interface {

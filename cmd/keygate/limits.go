@@ -30,7 +30,7 @@ type limits struct {
 // addCredits makes the credit spender: leases in Redis, with the database
 // as the fallback, when Redis is configured; else leases in memory.
 func (l *limits) addCredits(cfg *config, store *keystore.Store, leases *creditLeases, log *slog.Logger) error {
-	ccfg := limiter.CreditsConfig{Pool: creditPool{store}, Lease: cfg.CreditsLease}
+	ccfg := limiter.CreditsConfig{Pool: authz.CreditPool{Store: store}, Lease: cfg.CreditsLease}
 	if l.redis == nil {
 		m, err := limiter.NewMemoryCredits(ccfg)
 		if err != nil {

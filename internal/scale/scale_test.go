@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
@@ -52,17 +53,6 @@ type replica struct {
 	credits *limiter.FallbackCredits
 }
 
-// storePool is the database as the limiter's Pool, as cmd wires it.
-type storePool struct{ s *keystore.Store }
-
-func (p storePool) Take(ctx context.Context, id string, period, max int64) (limiter.Grant, error) {
-	g, err := p.s.TakeCredits(ctx, id, period, max)
-	if errors.Is(err, keystore.ErrNoCredits) {
-		return limiter.Grant{}, limiter.ErrNoCredits
-	}
-	return limiter.Grant{Block: g.Block, Remaining: g.Remaining, Epoch: g.Epoch}, err
-}
-
 func openStore(tb testing.TB, url string) *keystore.Store {
 	tb.Helper()
 	s, err := keystore.Open(context.Background(), keystore.Config{URL: url})
@@ -81,7 +71,7 @@ func newReplica(tb testing.TB, redisURL, dbURL string) *replica {
 	}
 	mem := limiter.NewMemory(limiter.MemoryConfig{})
 	tb.Cleanup(func() { _ = r.Close(); mem.Close() })
-	pool := storePool{openStore(tb, dbURL)}
+	pool := authz.CreditPool{Store: openStore(tb, dbURL)}
 	rc, err := limiter.NewRedisCredits(r, limiter.CreditsConfig{Pool: pool, Lease: lease})
 	if err != nil {
 		tb.Fatal(err)
