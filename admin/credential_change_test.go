@@ -9,11 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
 
 func TestCredentialUpdateAndDelete(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	vault := s.Vault(sealer)
 	api := serve(t, s, vault)
@@ -94,7 +95,7 @@ func TestCredentialUpdateAndDelete(t *testing.T) {
 }
 
 func TestCredentialPasswordChangeWithoutSecretKey(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	c, err := s.Vault(sealer).CreateCredential(context.Background(), "t", keystore.CredentialSpec{Name: "a", URL: "http://o", DB: "d", Login: "l"}, "p")
 	if err != nil {

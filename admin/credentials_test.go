@@ -2,13 +2,11 @@ package admin_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,31 +17,14 @@ import (
 
 	"github.com/keygate/keygate/admin"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/migrations"
 )
 
 const (
 	token  = "admin-token-admin-token-admin-token-0001"
 	secret = "0123456789abcdef0123456789abcdef0badc0de"
 )
-
-func openStore(tb testing.TB) *keystore.Store {
-	tb.Helper()
-	s, err := keystore.Open(context.Background(), keystore.Config{URL: "sqlite://" + filepath.Join(tb.TempDir(), "k.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	r, err := migrations.New(s.SQLDB(), s.Dialect())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := r.Up(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 // serve mounts the admin API with the credential routes, as cmd does.
 func serve(tb testing.TB, s *keystore.Store, vault *keystore.Vault) string {
@@ -80,7 +61,7 @@ func do(tb testing.TB, method, url, tok, body string) (int, string) {
 }
 
 func TestCredentialRoutes(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	api := serve(t, s, s.Vault(sealer))
 	good := `{"name":"shop","url":"https://odoo.example.com","db":"prod","login":"api","password":"` + secret + `"}`
@@ -117,7 +98,7 @@ func TestCredentialRoutes(t *testing.T) {
 }
 
 func TestCredentialAnswerShape(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	api := serve(t, s, s.Vault(sealer))
 	_, body := do(t, "POST", api+"/credentials", token, `{"name":"a","url":"http://odoo:8069/","db":"d","login":"l","password":"p"}`)
@@ -139,7 +120,7 @@ func TestCredentialAnswerShape(t *testing.T) {
 }
 
 func TestCredentialsWithoutSecretKey(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	api := serve(t, s, s.Vault(nil))
 	got, body := do(t, "POST", api+"/credentials", token, `{"name":"a","url":"http://o","db":"d","login":"l","password":"p"}`)
 	if got != http.StatusServiceUnavailable || !strings.Contains(body, "KEYGATE_SECRET_KEY") {
@@ -148,7 +129,7 @@ func TestCredentialsWithoutSecretKey(t *testing.T) {
 }
 
 func TestCredentialRoutesFailClosedWithoutAuth(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	api, _ := admin.New(admin.Config{Store: s})
 	e := echo.New()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(slogDiscard())
