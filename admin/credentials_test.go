@@ -3,7 +3,6 @@ package admin_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/keygate/keygate/admin"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
@@ -51,12 +51,7 @@ func do(tb testing.TB, method, url, tok, body string) (int, string) {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testenv.Do(tb, req)
 	return resp.StatusCode, string(b)
 }
 

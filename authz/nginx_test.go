@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -347,12 +346,7 @@ func runStep(t *testing.T, base string, up *upstream, st e2eStep) {
 		t.Fatal(err)
 	}
 	req.Header = st.header
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	res, body := testenv.Do(t, req)
 	if res.StatusCode != st.wantStatus {
 		t.Fatalf("status %d, want %d; body %s", res.StatusCode, st.wantStatus, body)
 	}

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -169,12 +168,7 @@ func (e *env) post(tb testing.TB, body, id, sig string) (int, string) {
 	if sig != "" {
 		req.Header.Set(secretscan.HeaderKeySignature, sig)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testenv.Do(tb, req)
 	return resp.StatusCode, string(b)
 }
 

@@ -74,12 +74,7 @@ func call(t testing.TB, method, url, token, body string) (int, map[string]any, h
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := testenv.Do(t, req)
 	audit.secretsIn(raw)
 	var m map[string]any
 	if len(raw) > 0 {

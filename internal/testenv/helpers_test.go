@@ -2,7 +2,10 @@ package testenv
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,5 +87,22 @@ func TestLockedBufferConcurrentWrites(t *testing.T) {
 	}
 	if got, want := string(b.Bytes()), b.String(); got != want {
 		t.Errorf("Bytes = %q, String = %q", got, want)
+	}
+}
+
+func TestDoReturnsTheWholeBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Method", r.Method)
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = io.WriteString(w, strings.Repeat("x", 100_000))
+	}))
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest(http.MethodPost, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, body := Do(t, req)
+	if res.StatusCode != http.StatusTeapot || res.Header.Get("X-Method") != "POST" || string(body) != strings.Repeat("x", 100_000) {
+		t.Fatalf("Do = %d %v, %d bytes", res.StatusCode, res.Header, len(body))
 	}
 }
