@@ -106,3 +106,20 @@ func TestDoReturnsTheWholeBody(t *testing.T) {
 		t.Fatalf("Do = %d %v, %d bytes", res.StatusCode, res.Header, len(body))
 	}
 }
+
+func TestRecorderResetForgetsTheLastResponse(t *testing.T) {
+	w := NewRecorder()
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-A", "1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, "body")
+	})
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code != http.StatusCreated || w.Header().Get("X-A") != "1" {
+		t.Fatalf("after a response: %d %v", w.Code, w.Header())
+	}
+	w.Reset()
+	if w.Code != 0 || len(w.Header()) != 0 {
+		t.Fatalf("after Reset: %d %v", w.Code, w.Header())
+	}
+}

@@ -21,3 +21,30 @@ func Do(tb testing.TB, req *http.Request) (*http.Response, []byte) {
 	}
 	return res, body
 }
+
+// Recorder is an http.ResponseWriter for benchmarks: it discards the body
+// and keeps its header map between requests, so that a benchmark measures
+// the handler, not the recorder. Code is the status last written (0 when
+// none was).
+type Recorder struct {
+	Code int
+	h    http.Header
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{h: http.Header{}} }
+
+// Header returns the header map, kept between requests.
+func (w *Recorder) Header() http.Header { return w.h }
+
+// Write discards b.
+func (w *Recorder) Write(b []byte) (int, error) { return len(b), nil }
+
+// WriteHeader records code.
+func (w *Recorder) WriteHeader(code int) { w.Code = code }
+
+// Reset empties the header map, keeping its storage, and Code.
+func (w *Recorder) Reset() {
+	clear(w.h)
+	w.Code = 0
+}
