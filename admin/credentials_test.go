@@ -55,16 +55,35 @@ func do(tb testing.TB, method, url, tok, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// routeCase is one request to the admin API and what its answer must be.
+type routeCase struct {
+	name, method, path, token, body string
+	want                            int
+	wantIn                          []string // fragments of the body
+}
+
+// check sends the request to the API at api, fails t unless the status is
+// c.want and the body holds every c.wantIn, and returns the body.
+func (c routeCase) check(t testing.TB, api string) string {
+	t.Helper()
+	got, body := do(t, c.method, api+c.path, c.token, c.body)
+	if got != c.want {
+		t.Fatalf("%s %s = %d %s, want %d", c.method, c.path, got, body, c.want)
+	}
+	for _, w := range c.wantIn {
+		if !strings.Contains(body, w) {
+			t.Errorf("body %s lacks %s", body, w)
+		}
+	}
+	return body
+}
+
 func TestCredentialRoutes(t *testing.T) {
 	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	api := serve(t, s, s.Vault(sealer))
 	good := `{"name":"shop","url":"https://odoo.example.com","db":"prod","login":"api","password":"` + secret + `"}`
-	cases := []struct {
-		name, method, path, token, body string
-		want                            int
-		wantIn                          []string
-	}{
+	cases := []routeCase{
 		{"no_credential_is_401", "POST", "/credentials", "", good, 401, nil},
 		{"create_is_201", "POST", "/credentials", token, good, 201, []string{`"name":"shop"`, `"url":"https://odoo.example.com"`, `"db":"prod"`, `"login":"api"`, `"id":`}},
 		{"duplicate_name_is_422", "POST", "/credentials", token, good, 422, []string{`"name":"is already used by another credential"`}},
@@ -76,15 +95,7 @@ func TestCredentialRoutes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, body := do(t, c.method, api+c.path, c.token, c.body)
-			if got != c.want {
-				t.Fatalf("%s %s = %d %s, want %d", c.method, c.path, got, body, c.want)
-			}
-			for _, w := range c.wantIn {
-				if !strings.Contains(body, w) {
-					t.Errorf("body %s lacks %s", body, w)
-				}
-			}
+			body := c.check(t, api)
 			if strings.Contains(body, secret) || strings.Contains(body, "password\":\"0") {
 				t.Errorf("answer carries the secret: %s", body)
 			}
