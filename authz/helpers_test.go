@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,7 +40,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{clock: newClock(), queries: new(atomic.Int64), uses: &usageLog{}}
 	e.store = storetest.Open(t, keystore.Config{
-		URL: "sqlite://" + filepath.Join(t.TempDir(), "keygate.db"), Now: e.clock.Now,
+		URL: storetest.SQLiteURL(t), Now: e.clock.Now,
 		Compile: authz.Compile, ValidateScope: authz.ValidateScope,
 		OnQuery: func() { e.queries.Add(1) },
 	})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,7 +30,7 @@ func newClock() *testenv.Clock {
 func backends(t *testing.T) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"sqlite":   "sqlite://" + filepath.Join(t.TempDir(), "keygate.db"),
+		"sqlite":   storetest.SQLiteURL(t),
 		"postgres": testenv.Postgres(t),
 	}
 }
@@ -356,7 +355,7 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	s := openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "v.db"), keystore.Config{
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{
 		ValidateScope: func(s string) error {
 			if s == "bad" {
 				return errors.New("unknown scope")
