@@ -187,7 +187,7 @@ func startTraefik(t testing.TB, bin, keygate, upstreamURL string) string {
 	cmd := exec.Command(bin, "--entryPoints.web.address="+addr, "--providers.file.filename="+filepath.Join(dir, "dynamic.yml"),
 		"--log.level=ERROR")
 	cmd.Env = append(os.Environ(), "KEYGATE_ADDR="+keygate, "UPSTREAM_URL="+upstreamURL, "PROTECTED_HOST=api.example.test")
-	var out strings.Builder
+	var out testenv.LockedBuffer // read below while traefik still writes
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/glebarez/go-sqlite"
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/keygate/keygate/internal/testenv"
 )
 
