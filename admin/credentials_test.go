@@ -2,13 +2,10 @@ package admin_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,31 +16,15 @@ import (
 
 	"github.com/keygate/keygate/admin"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/migrations"
 )
 
 const (
 	token  = "admin-token-admin-token-admin-token-0001"
 	secret = "0123456789abcdef0123456789abcdef0badc0de"
 )
-
-func openStore(tb testing.TB) *keystore.Store {
-	tb.Helper()
-	s, err := keystore.Open(context.Background(), keystore.Config{URL: "sqlite://" + filepath.Join(tb.TempDir(), "k.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	r, err := migrations.New(s.SQLDB(), s.Dialect())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := r.Up(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 // serve mounts the admin API with the credential routes, as cmd does.
 func serve(tb testing.TB, s *keystore.Store, vault *keystore.Vault) string {
@@ -70,25 +51,39 @@ func do(tb testing.TB, method, url, tok, body string) (int, string) {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testenv.Do(tb, req)
 	return resp.StatusCode, string(b)
 }
 
+// routeCase is one request to the admin API and what its answer must be.
+type routeCase struct {
+	name, method, path, token, body string
+	want                            int
+	wantIn                          []string // fragments of the body
+}
+
+// check sends the request to the API at api, fails t unless the status is
+// c.want and the body holds every c.wantIn, and returns the body.
+func (c routeCase) check(t testing.TB, api string) string {
+	t.Helper()
+	got, body := do(t, c.method, api+c.path, c.token, c.body)
+	if got != c.want {
+		t.Fatalf("%s %s = %d %s, want %d", c.method, c.path, got, body, c.want)
+	}
+	for _, w := range c.wantIn {
+		if !strings.Contains(body, w) {
+			t.Errorf("body %s lacks %s", body, w)
+		}
+	}
+	return body
+}
+
 func TestCredentialRoutes(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	api := serve(t, s, s.Vault(sealer))
 	good := `{"name":"shop","url":"https://odoo.example.com","db":"prod","login":"api","password":"` + secret + `"}`
-	cases := []struct {
-		name, method, path, token, body string
-		want                            int
-		wantIn                          []string
-	}{
+	cases := []routeCase{
 		{"no_credential_is_401", "POST", "/credentials", "", good, 401, nil},
 		{"create_is_201", "POST", "/credentials", token, good, 201, []string{`"name":"shop"`, `"url":"https://odoo.example.com"`, `"db":"prod"`, `"login":"api"`, `"id":`}},
 		{"duplicate_name_is_422", "POST", "/credentials", token, good, 422, []string{`"name":"is already used by another credential"`}},
@@ -100,15 +95,7 @@ func TestCredentialRoutes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, body := do(t, c.method, api+c.path, c.token, c.body)
-			if got != c.want {
-				t.Fatalf("%s %s = %d %s, want %d", c.method, c.path, got, body, c.want)
-			}
-			for _, w := range c.wantIn {
-				if !strings.Contains(body, w) {
-					t.Errorf("body %s lacks %s", body, w)
-				}
-			}
+			body := c.check(t, api)
 			if strings.Contains(body, secret) || strings.Contains(body, "password\":\"0") {
 				t.Errorf("answer carries the secret: %s", body)
 			}
@@ -117,7 +104,7 @@ func TestCredentialRoutes(t *testing.T) {
 }
 
 func TestCredentialAnswerShape(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	sealer, _ := keystore.NewSealer(bytes.Repeat([]byte{3}, 32))
 	api := serve(t, s, s.Vault(sealer))
 	_, body := do(t, "POST", api+"/credentials", token, `{"name":"a","url":"http://odoo:8069/","db":"d","login":"l","password":"p"}`)
@@ -139,7 +126,7 @@ func TestCredentialAnswerShape(t *testing.T) {
 }
 
 func TestCredentialsWithoutSecretKey(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	api := serve(t, s, s.Vault(nil))
 	got, body := do(t, "POST", api+"/credentials", token, `{"name":"a","url":"http://o","db":"d","login":"l","password":"p"}`)
 	if got != http.StatusServiceUnavailable || !strings.Contains(body, "KEYGATE_SECRET_KEY") {
@@ -148,7 +135,7 @@ func TestCredentialsWithoutSecretKey(t *testing.T) {
 }
 
 func TestCredentialRoutesFailClosedWithoutAuth(t *testing.T) {
-	s := openStore(t)
+	s := storetest.SQLite(t)
 	api, _ := admin.New(admin.Config{Store: s})
 	e := echo.New()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(slogDiscard())

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -57,7 +58,7 @@ func BenchmarkCheck(b *testing.B) {
 }
 
 // BenchmarkAuth is the whole /auth request through Echo, with a
-// recorder: what the handler costs beyond net/http's own work.
+// testenv.Recorder: what the handler costs beyond net/http's own work.
 func BenchmarkAuth(b *testing.B) {
 	e, key := hotKey(b)
 	s := echo.New()
@@ -66,28 +67,16 @@ func BenchmarkAuth(b *testing.B) {
 	r.RemoteAddr = "127.0.0.1:40000"
 	r.Header = hdr("Authorization", "Bearer "+key, "X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/api/v1/partners?limit=10",
 		"X-Forwarded-For", "198.51.100.1")
-	w := &recorder{h: http.Header{}}
+	w := testenv.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
-		clear(w.h)
-		w.code = 0
+		w.Reset()
 		s.ServeHTTP(w, r)
-		if w.code != http.StatusOK {
-			b.Fatal(w.code)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
 		}
 	}
 }
-
-// recorder is a ResponseWriter that keeps its header map between requests,
-// so that the benchmark measures the handler, not the recorder.
-type recorder struct {
-	h    http.Header
-	code int
-}
-
-func (w *recorder) Header() http.Header         { return w.h }
-func (w *recorder) Write(b []byte) (int, error) { return len(b), nil }
-func (w *recorder) WriteHeader(code int)        { w.code = code }
 
 // BenchmarkCheckCall is the check of a realistic partner create (a
 // contact with its country, tags linked, two child contacts created and

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
@@ -183,11 +183,11 @@ func startTraefik(t testing.TB, bin, keygate, upstreamURL string) string {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "dynamic.yml"), string(b))
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "--entryPoints.web.address="+addr, "--providers.file.filename="+filepath.Join(dir, "dynamic.yml"),
 		"--log.level=ERROR")
 	cmd.Env = append(os.Environ(), "KEYGATE_ADDR="+keygate, "UPSTREAM_URL="+upstreamURL, "PROTECTED_HOST=api.example.test")
-	var out strings.Builder
+	var out testenv.LockedBuffer // read below while traefik still writes
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,35 +4,29 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
-	"github.com/keygate/keygate/migrations"
 )
 
 var ctx = context.Background()
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// newClock returns a settable test clock.
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 }
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // env is an Authorizer over a real SQLite keystore and a real Memory
 // limiter, both on a test clock.
 type env struct {
-	clock   *clock
+	clock   *testenv.Clock
 	store   *keystore.Store
 	limiter *limiter.Memory
 	auth    *authz.Authorizer
@@ -45,8 +39,8 @@ type envOption func(*authz.Config)
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	e := &env{clock: newClock(), queries: new(atomic.Int64), uses: &usageLog{}}
-	e.store = openStore(t, keystore.Config{
-		URL: "sqlite://" + filepath.Join(t.TempDir(), "keygate.db"), Now: e.clock.Now,
+	e.store = storetest.Open(t, keystore.Config{
+		URL: storetest.SQLiteURL(t), Now: e.clock.Now,
 		Compile: authz.Compile, ValidateScope: authz.ValidateScope,
 		OnQuery: func() { e.queries.Add(1) },
 	})
@@ -66,23 +60,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	e.auth = a
 	return e
-}
-
-func openStore(t testing.TB, cfg keystore.Config) *keystore.Store {
-	t.Helper()
-	s, err := keystore.Open(ctx, cfg)
-	if err != nil {
-		t.Fatalf("keystore.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	r, err := migrations.New(s.SQLDB(), s.Dialect())
-	if err != nil {
-		t.Fatalf("migrations.New: %v", err)
-	}
-	if _, err := r.Up(ctx); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	return s
 }
 
 // key creates a key and returns its record and plaintext.

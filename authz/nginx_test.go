@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
@@ -67,7 +67,7 @@ func startNginx(t testing.TB, keygateAddr, upstreamAddr string) string {
 	bin := nginxBinary(t)
 	var lastErr error
 	for range 3 {
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		dir := t.TempDir()
 		conf := renderTemplate(t, nginxTemplate, map[string]string{
 			"KEYGATE_ADDR": keygateAddr, "UPSTREAM_ADDR": upstreamAddr, "LISTEN_PORT": "127.0.0.1:" + strconv.Itoa(port),
@@ -130,16 +130,6 @@ func runNginx(t testing.TB, bin, dir string, port int) error {
 	_ = cmd.Process.Kill()
 	<-exited
 	return errors.New("nginx did not listen within 10s")
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -356,12 +346,7 @@ func runStep(t *testing.T, base string, up *upstream, st e2eStep) {
 		t.Fatal(err)
 	}
 	req.Header = st.header
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	res, body := testenv.Do(t, req)
 	if res.StatusCode != st.wantStatus {
 		t.Fatalf("status %d, want %d; body %s", res.StatusCode, st.wantStatus, body)
 	}

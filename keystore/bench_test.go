@@ -1,17 +1,17 @@
 package keystore_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
 
 // BenchmarkVerifyCached is the key step of /auth for a cached key: the
 // format check, the hash and the cache lookup.
 func BenchmarkVerifyCached(b *testing.B) {
-	s := openStore(b, "sqlite://"+filepath.Join(b.TempDir(), "keygate.db"), keystore.Config{})
+	s := openStore(b, storetest.SQLiteURL(b), keystore.Config{})
 	_, key, err := s.Create(ctx, "bench", keystore.Spec{Name: "bench", Scopes: []string{"route:GET:/api/**"}})
 	if err != nil {
 		b.Fatal(err)
@@ -31,7 +31,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 // TestCachedRecordsShareLists: keys with the same scopes and limits hold
 // one copy of each list in the cache, with their content unchanged.
 func TestCachedRecordsShareLists(t *testing.T) {
-	s := openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "keygate.db"), keystore.Config{})
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{})
 	spec := keystore.Spec{Name: "a", Owner: "partner-1", Scopes: []string{"route:GET:/api/**", "odoo:res.partner:read"}, RateLimits: []string{"10/1s"}}
 	var recs [2]*keystore.Record
 	for i := range recs {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -214,7 +215,7 @@ func TestCredentialChangeReachesOtherReplica(t *testing.T) {
 // same file) is noticed by the file watch, which announces every
 // credential.
 func TestCredentialChangeByOtherProcessSQLite(t *testing.T) {
-	url := "sqlite://" + t.TempDir() + "/k.db"
+	url := storetest.SQLiteURL(t)
 	a := openStore(t, url, keystore.Config{WatchInterval: 10 * time.Millisecond})
 	b := openStore(t, url, keystore.Config{WatchInterval: 10 * time.Millisecond})
 	c := newCredential(t, a.Vault(newSealer(t, testKey(7))), "shop")

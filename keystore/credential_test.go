@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -212,7 +213,7 @@ func textOf(v any) string {
 }
 
 func TestCredentialValidation(t *testing.T) {
-	s := openStore(t, "sqlite://"+t.TempDir()+"/v.db", keystore.Config{})
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{})
 	v := s.Vault(newSealer(t, testKey(1)))
 	ok := keystore.CredentialSpec{Name: "a", URL: "https://odoo.example.com", DB: "d", Login: "l"}
 	with := func(f func(*keystore.CredentialSpec)) keystore.CredentialSpec { c := ok; f(&c); return c }
@@ -259,7 +260,7 @@ func TestCredentialValidation(t *testing.T) {
 
 func TestCredentialPages(t *testing.T) {
 	clk := newClock()
-	s := openStore(t, "sqlite://"+t.TempDir()+"/p.db", keystore.Config{Now: clk.Now})
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{Now: clk.Now})
 	v := s.Vault(newSealer(t, testKey(1)))
 	var want []string
 	for i := range 5 {

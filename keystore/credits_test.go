@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -41,7 +42,7 @@ func credits(remaining int64, r *keystore.Refill) *keystore.Credits {
 }
 
 func TestCreditsValidation(t *testing.T) {
-	s := openStore(t, "sqlite://"+t.TempDir()+"/k.db", keystore.Config{})
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{})
 	cases := []struct {
 		name    string
 		credits *keystore.Credits
@@ -195,7 +196,7 @@ func TestAdjustCredits(t *testing.T) {
 
 func TestAdjustCreditsRefusals(t *testing.T) {
 	l := &leases{}
-	s := openStore(t, "sqlite://"+t.TempDir()+"/k.db", keystore.Config{Credits: l})
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{Credits: l})
 	plain, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "unlimited"})
 	rec, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "k", Credits: credits(10, nil)})
 	t.Run("key_without_credits_is_a_conflict", func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,27 +16,21 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/migrations"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// newClock returns a settable test clock.
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 }
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // backends returns one database URL per implementation: every test of the
 // suite runs against each.
 func backends(t *testing.T) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"sqlite":   "sqlite://" + filepath.Join(t.TempDir(), "keygate.db"),
+		"sqlite":   storetest.SQLiteURL(t),
 		"postgres": testenv.Postgres(t),
 	}
 }
@@ -45,19 +38,7 @@ func backends(t *testing.T) map[string]string {
 func openStore(t testing.TB, url string, cfg keystore.Config) *keystore.Store {
 	t.Helper()
 	cfg.URL = url
-	s, err := keystore.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	r, err := migrations.New(s.SQLDB(), s.Dialect())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Up(context.Background()); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	return s
+	return storetest.Open(t, cfg)
 }
 
 // forEachBackend runs fn as a parallel subtest against every backend.
@@ -374,7 +355,7 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	s := openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "v.db"), keystore.Config{
+	s := openStore(t, storetest.SQLiteURL(t), keystore.Config{
 		ValidateScope: func(s string) error {
 			if s == "bad" {
 				return errors.New("unknown scope")

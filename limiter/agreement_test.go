@@ -29,13 +29,13 @@ func checkAgreement(t *testing.T, rng *rand.Rand, n int) { checkAgreementSkewed(
 // keys of each request at the time plus skew.
 func checkAgreementSkewed(t *testing.T, rng *rand.Rand, n int, skew time.Duration) {
 	clock := newFakeClock()
-	clock.Advance(time.Duration(rng.Int64N(int64(MaxWindow))).Truncate(time.Millisecond))
+	clock.Add(time.Duration(rng.Int64N(int64(MaxWindow))).Truncate(time.Millisecond))
 	mem, red := newTestMemory(t, clock.Now), newTestRedis(t, clock.Now)
 	red.skew = skew.Milliseconds()
 	sets := randomLimitSets(rng)
 	var allowed, denied int
 	for i := range n {
-		clock.Advance(randomStep(rng))
+		clock.Add(randomStep(rng))
 		limits := sets[rng.IntN(len(sets))]
 		id, cost := fmt.Sprint("id-", rng.IntN(2)), randomCost(rng, limits)
 		md, merr := mem.Allow(context.Background(), id, limits, cost)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/keygate/keygate/internal/testenv"
 )
 
@@ -17,17 +17,8 @@ import (
 // epoch, so that it starts a fixed window of every limit up to 1d.
 var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// fakeClock is a clock that moves only when told, safe for concurrent use.
-type fakeClock struct{ ms atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ms.Store(epoch.UnixMilli())
-	return c
-}
-
-func (c *fakeClock) Now() time.Time          { return time.UnixMilli(c.ms.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+// newFakeClock returns a clock at epoch that moves only when told.
+func newFakeClock() *testenv.Clock { return testenv.NewClock(epoch) }
 
 // implementation builds one limiter under test on a given clock.
 type implementation struct {
@@ -116,9 +107,9 @@ type outcome struct {
 	Last     Decision
 }
 
-func run(tb testing.TB, l Allower, clock *fakeClock, limits []Limit, s step) outcome {
+func run(tb testing.TB, l Allower, clock *testenv.Clock, limits []Limit, s step) outcome {
 	tb.Helper()
-	clock.Advance(s.advance)
+	clock.Add(s.advance)
 	id, cost, times := stdcmp.Or(s.id, "a"), stdcmp.Or(s.cost, 1), stdcmp.Or(s.times, 1)
 	var o outcome
 	for range times {

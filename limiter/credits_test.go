@@ -216,8 +216,7 @@ func TestCreditsRefill(t *testing.T) {
 		for _, c := range cases {
 			t.Run(impl.name+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
-				clock := &fakeClock{}
-				clock.ms.Store(at(c.created).UnixMilli())
+				clock := testenv.NewClock(at(c.created))
 				pool := newTestPool()
 				pool.add("k", 3, c.refill, at(c.created))
 				s := impl.new(t, pool, 2, clock.Now)()
@@ -228,13 +227,13 @@ func TestCreditsRefill(t *testing.T) {
 				if diff := cmp.Diff([]bool{true, true, true, false}, got); diff != "" {
 					t.Fatalf("spends of 3 credits (-want +got):\n%s", diff)
 				}
-				clock.ms.Store(at(c.last).UnixMilli())
+				clock.Set(at(c.last))
 				before := spend(t, s, "k", c.refill)
 				wantBefore := Spend{Refill: c.refill, Next: at(c.boundary).Sub(at(c.last)), Period: before.Period}
 				if diff := cmp.Diff(wantBefore, before); diff != "" {
 					t.Fatalf("just before the refill (-want +got):\n%s", diff)
 				}
-				clock.ms.Store(at(c.boundary).UnixMilli())
+				clock.Set(at(c.boundary))
 				after := spend(t, s, "k", c.refill)
 				wantAfter := Spend{Allowed: true, Remaining: 4, Refill: c.refill, Next: after.Next, Period: c.period}
 				if diff := cmp.Diff(wantAfter, after); diff != "" {
@@ -280,7 +279,7 @@ func TestCreditsExhaustedAsksThePoolOncePerRecheck(t *testing.T) {
 				spend(t, s, "k", Refill{})
 			}
 			first := pool.takes.Load()
-			clock.Advance(recheck)
+			clock.Add(recheck)
 			spend(t, s, "k", Refill{})
 			if diff := cmp.Diff([2]int64{1, 2}, [2]int64{first, pool.takes.Load()}); diff != "" {
 				t.Fatalf("takes after 20 refusals, then after the recheck (-want +got):\n%s", diff)
@@ -400,7 +399,7 @@ func TestFallbackCreditsSpendInThePoolWhileRedisIsDown(t *testing.T) {
 	}
 	srv.Start()
 	for i := 0; f.Down() && i < 50; i++ {
-		clock.Advance(ProbeInterval)
+		clock.Add(ProbeInterval)
 		spend(t, f, "k", Refill{})
 	}
 	// The restart lost the 9 credits of the lease (the documented bound):

@@ -26,8 +26,8 @@ type fallbackRun struct {
 // fallbackFixture is a Fallback with a fake clock and captured logs.
 type fallbackFixture struct {
 	f     *Fallback
-	clock *fakeClock
-	logs  *lockedBuffer
+	clock *testenv.Clock
+	logs  *testenv.LockedBuffer
 	run   fallbackRun
 }
 
@@ -39,7 +39,7 @@ func newFallbackFixture(tb testing.TB, url string) *fallbackFixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = r.Close() })
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	f := NewFallback(r, newTestMemory(tb, clock.Now), slog.New(slog.NewJSONHandler(logs, nil)))
 	return &fallbackFixture{f: f, clock: clock, logs: logs}
 }
@@ -58,16 +58,16 @@ func (x *fallbackFixture) allow(tb testing.TB) {
 func (x *fallbackFixture) result(tb testing.TB) fallbackRun {
 	tb.Helper()
 	x.run.Fallbacks = x.f.Fallbacks()
-	x.run.Logs = x.logs.messages(tb)
+	x.run.Logs = messages(tb, x.logs)
 	return x.run
 }
 
 func TestFallbackToMemoryWhenRedisIsUnreachable(t *testing.T) {
-	x := newFallbackFixture(t, "redis://"+closedPort(t)+"/0")
+	x := newFallbackFixture(t, "redis://"+testenv.FreeAddr(t)+"/0")
 	for range 3 {
 		x.allow(t)
 	}
-	x.clock.Advance(ProbeInterval)
+	x.clock.Add(ProbeInterval)
 	x.allow(t) // tries Redis again, fails, answers from memory
 	want := fallbackRun{
 		Allowed:   []bool{true, true, false, false},
@@ -87,7 +87,7 @@ func TestFallbackWhenRedisDoesNotAnswer(t *testing.T) {
 	x := newFallbackFixture(t, "redis://"+silentServer(t)+"/0?dial_timeout=1h&read_timeout=1h&write_timeout=1h")
 	x.allow(t)
 	x.allow(t)
-	x.clock.Advance(ProbeInterval)
+	x.clock.Add(ProbeInterval)
 	x.allow(t) // tries Redis again, which again does not answer
 	want := fallbackRun{
 		Allowed:   []bool{true, true, false},
@@ -109,7 +109,7 @@ func TestFallbackFollowsRedisDownAndUp(t *testing.T) {
 	x.allow(t) // memory counts 2
 	srv.Start()
 	x.allow(t) // too early to try Redis: memory denies
-	x.clock.Advance(ProbeInterval)
+	x.clock.Add(ProbeInterval)
 	x.allow(t) // Redis (restarted empty) counts 1
 	x.allow(t) // Redis counts 2
 	x.allow(t) // Redis denies
@@ -125,7 +125,7 @@ func TestFallbackFollowsRedisDownAndUp(t *testing.T) {
 }
 
 func TestFallbackPassesOnInvalidRequestsAndDoneContexts(t *testing.T) {
-	x := newFallbackFixture(t, "redis://"+closedPort(t)+"/0")
+	x := newFallbackFixture(t, "redis://"+testenv.FreeAddr(t)+"/0")
 	limits := mustLimits(t, "2/1h")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -142,18 +142,6 @@ func TestStateString(t *testing.T) {
 	if diff := cmp.Diff([]string{"redis", "memory"}, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-}
-
-// closedPort returns a loopback address where nothing listens.
-func closedPort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // silentServer returns the address of a TCP server that reads everything
@@ -189,25 +177,11 @@ func silentServer(tb testing.TB) string {
 	return l.Addr().String()
 }
 
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// messages returns the msg of every JSON log line.
-func (b *lockedBuffer) messages(tb testing.TB) []string {
+// messages returns the msg of every JSON log line written to b so far.
+func messages(tb testing.TB, b *testenv.LockedBuffer) []string {
 	tb.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var msgs []string
-	dec := json.NewDecoder(bytes.NewReader(b.buf.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(b.Bytes()))
 	for dec.More() {
 		var line struct{ Msg string }
 		if err := dec.Decode(&line); err != nil {

@@ -54,7 +54,7 @@ func TestMemorySweepShrinksMaps(t *testing.T) {
 	for i := range 4 * shrinkBelow {
 		allow(t, m, fmt.Sprint(i), "1/1s")
 	}
-	clock.Advance(time.Minute)
+	clock.Add(time.Minute)
 	allow(t, m, "fresh", "1/1s")
 	m.sweep(clock.Now().UnixMilli())
 	got := [2]int{m.Len(), m.shards[0].peak}

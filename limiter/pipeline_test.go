@@ -40,7 +40,7 @@ func TestRedisRunsBatchedRequestsInTurn(t *testing.T) {
 						p := reqs[len(reqs)-1]
 						q = batchedRequest{limits: p.limits, id: p.id, cost: p.cost, guess: p.guess}
 					} else {
-						clock.Advance(randomBatchStep(rng))
+						clock.Add(randomBatchStep(rng))
 						q = batchedRequest{limits: sets[rng.IntN(len(sets))], id: fmt.Sprint("id-", rng.IntN(3))}
 						q.cost = randomCost(rng, q.limits)
 						q.guess = clock.Now().UnixMilli() + randomSkew(rng)

@@ -11,11 +11,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,19 +22,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/migrations"
 	"github.com/keygate/keygate/secretscan"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // signer is one of GitHub's signing keys, as the keys document names it.
 type signer struct {
@@ -128,7 +118,7 @@ type env struct {
 	store   *keystore.Store
 	gh      *github
 	signer  *signer
-	clock   *clock
+	clock   *testenv.Clock
 	handler *secretscan.Handler
 	url     string
 	logs    *bytes.Buffer
@@ -137,18 +127,11 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	s, err := keystore.Open(context.Background(), keystore.Config{URL: "sqlite://" + filepath.Join(tb.TempDir(), "k.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	r, _ := migrations.New(s.SQLDB(), s.Dialect())
-	if _, err := r.Up(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	s := storetest.SQLite(tb)
 	e := &env{store: s, signer: newSigner(tb, "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"),
-		clock: &clock{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}}
+		clock: testenv.NewClock(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
 	e.gh = newGitHub(tb, e.signer)
+	var err error
 	e.handler, err = secretscan.New(secretscan.Config{Keys: s, KeysURL: e.gh.url, Now: e.clock.Now,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), MaxBody: 64 << 10})
 	if err != nil {
@@ -185,12 +168,7 @@ func (e *env) post(tb testing.TB, body, id, sig string) (int, string) {
 	if sig != "" {
 		req.Header.Set(secretscan.HeaderKeySignature, sig)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testenv.Do(tb, req)
 	return resp.StatusCode, string(b)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -26,12 +26,7 @@ func adminGET(t testing.TB, k *instance, cred, xff string) (int, http.Header) {
 	if xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	res, raw := testenv.Do(t, req)
 	audit.secretsIn(raw)
 	return res.StatusCode, res.Header
 }

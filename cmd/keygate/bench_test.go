@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 )
 
@@ -62,27 +63,15 @@ func nginxCheck(key string) *http.Request {
 	return r
 }
 
-// recorder is a ResponseWriter that keeps its header map between requests,
-// so that the benchmark measures keygate, not the recorder.
-type recorder struct {
-	h    http.Header
-	code int
-}
-
-func (w *recorder) Header() http.Header         { return w.h }
-func (w *recorder) Write(b []byte) (int, error) { return len(b), nil }
-func (w *recorder) WriteHeader(code int)        { w.code = code }
-
 func serveLoop(b *testing.B, h http.Handler, r *http.Request, want int) {
 	b.Helper()
-	w := &recorder{h: http.Header{}}
+	w := testenv.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
-		clear(w.h)
-		w.code = 0
+		w.Reset()
 		h.ServeHTTP(w, r)
-		if w.code != want {
-			b.Fatalf("status %d, want %d", w.code, want)
+		if w.Code != want {
+			b.Fatalf("status %d, want %d", w.Code, want)
 		}
 	}
 }

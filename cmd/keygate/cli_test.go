@@ -13,6 +13,8 @@ import (
 
 	_ "github.com/glebarez/go-sqlite"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // cli runs one keygate command and returns what it printed.
@@ -23,7 +25,7 @@ func cli(t testing.TB, env []string, args ...string) (string, string) {
 		t.Fatalf("keygate %s: %v\n%s", strings.Join(args, " "), err, errs.String())
 	}
 	audit.secretsIn(out.Bytes())
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	logs.Write(errs.Bytes())
 	audit.logs(logs)
 	return out.String(), errs.String()

@@ -24,7 +24,7 @@ func cliIn(t testing.TB, env []string, stdin string, args ...string) (string, er
 	t.Helper()
 	var out, errs bytes.Buffer
 	err := run(context.Background(), args, env, strings.NewReader(stdin), &out, &errs)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	logs.Write(out.Bytes())
 	logs.Write(errs.Bytes())
 	audit.logs(logs)

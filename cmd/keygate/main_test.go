@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,25 +12,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
-
-// syncBuffer is a log sink that tests can read while keygate writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // instance is a keygate started by run on loopback ports.
 type instance struct {
 	public, admin string
-	logs          *syncBuffer
+	logs          *testenv.LockedBuffer
 	env           []string
 }
 
@@ -45,7 +33,7 @@ func start(t testing.TB, env ...string) *instance {
 	t.Helper()
 	env = append([]string{"KEYGATE_LISTEN=127.0.0.1:0", "KEYGATE_ADMIN_LISTEN=127.0.0.1:0",
 		"KEYGATE_ADMIN_TOKEN=" + testToken}, env...)
-	inst := &instance{logs: &syncBuffer{}, env: env}
+	inst := &instance{logs: &testenv.LockedBuffer{}, env: env}
 	audit.logs(inst.logs)
 	for _, kv := range env {
 		if k, v, _ := strings.Cut(kv, "="); strings.Contains(k, "PASSWORD") || strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") {
@@ -86,12 +74,7 @@ func call(t testing.TB, method, url, token, body string) (int, map[string]any, h
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := testenv.Do(t, req)
 	audit.secretsIn(raw)
 	var m map[string]any
 	if len(raw) > 0 {
@@ -110,7 +93,7 @@ var audit secretAudit
 type secretAudit struct {
 	mu      sync.Mutex
 	secrets map[string]bool
-	sinks   []*syncBuffer
+	sinks   []*testenv.LockedBuffer
 }
 
 func (a *secretAudit) secret(s string) {
@@ -125,7 +108,11 @@ func (a *secretAudit) secret(s string) {
 	a.secrets[s] = true
 }
 
-func (a *secretAudit) logs(b *syncBuffer) { a.mu.Lock(); a.sinks = append(a.sinks, b); a.mu.Unlock() }
+func (a *secretAudit) logs(b *testenv.LockedBuffer) {
+	a.mu.Lock()
+	a.sinks = append(a.sinks, b)
+	a.mu.Unlock()
+}
 
 // secretsIn records the plaintext keys of create and rotate answers.
 func (a *secretAudit) secretsIn(raw []byte) {

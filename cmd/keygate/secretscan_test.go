@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // The wired binary takes a signed GitHub alert on the public listener,
@@ -42,12 +43,7 @@ func TestSecretScanningThroughServe(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Github-Public-Key-Identifier", "gh-test-1")
 		req.Header.Set("Github-Public-Key-Signature", sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := testenv.Do(t, req)
 		return resp.StatusCode, string(b)
 	}
 	if s, b := post(base64.StdEncoding.EncodeToString([]byte("forged"))); s != 401 {

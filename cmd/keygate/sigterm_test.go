@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // buildBinary compiles keygate once for tests that run it as a process.
@@ -27,28 +28,18 @@ func buildBinary(t testing.TB) string {
 	return bin
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // SIGTERM under load: the process stops accepting, finishes every request
 // it accepted, writes the usage it counted, and exits 0. Every 200 a client
 // received is in the usage table afterwards.
 func TestSIGTERMUnderLoad(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	pub, adm := freeAddr(t), freeAddr(t)
+	pub, adm := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	db := "sqlite://" + filepath.Join(dir, "keygate.db")
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "KEYGATE_LISTEN="+pub, "KEYGATE_ADMIN_LISTEN="+adm, "KEYGATE_DATABASE_URL="+db,
 		"KEYGATE_ADMIN_TOKEN="+testToken, "KEYGATE_USAGE_FLUSH_INTERVAL=1h", "KEYGATE_LOG_LEVEL=warn")
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	audit.logs(logs)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -157,7 +157,7 @@ func startServer(tb testing.TB, s *RedisServer) *RedisServer {
 	tb.Helper()
 	tb.Cleanup(s.Stop)
 	for try := 0; ; try++ {
-		s.port = freePort(tb)
+		s.port = FreePort(tb)
 		err := s.start()
 		if err == nil {
 			return s
@@ -279,15 +279,4 @@ func follow(cmd *exec.Cmd, r, log *os.File, marker string, ready, exited chan st
 	r.Close()
 	_ = cmd.Wait()
 	log.Close()
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("testenv: free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
