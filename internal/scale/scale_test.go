@@ -15,9 +15,9 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/internal/testenv"
+	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
-	"github.com/keygate/keygate/migrations"
 )
 
 // The figures these tests hold (README, "Running many replicas").
@@ -53,16 +53,6 @@ type replica struct {
 	credits *limiter.FallbackCredits
 }
 
-func openStore(tb testing.TB, url string) *keystore.Store {
-	tb.Helper()
-	s, err := keystore.Open(context.Background(), keystore.Config{URL: url})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
 func newReplica(tb testing.TB, redisURL, dbURL string) *replica {
 	tb.Helper()
 	r, err := limiter.NewRedis(limiter.RedisConfig{URL: redisURL})
@@ -71,7 +61,7 @@ func newReplica(tb testing.TB, redisURL, dbURL string) *replica {
 	}
 	mem := limiter.NewMemory(limiter.MemoryConfig{})
 	tb.Cleanup(func() { _ = r.Close(); mem.Close() })
-	pool := authz.CreditPool{Store: openStore(tb, dbURL)}
+	pool := authz.CreditPool{Store: storetest.Open(tb, keystore.Config{URL: dbURL})}
 	rc, err := limiter.NewRedisCredits(r, limiter.CreditsConfig{Pool: pool, Lease: lease})
 	if err != nil {
 		tb.Fatal(err)
@@ -90,14 +80,7 @@ type fixture struct {
 func newFixture(tb testing.TB, redisURL string) *fixture {
 	tb.Helper()
 	dbURL := testenv.Postgres(tb)
-	store := openStore(tb, dbURL)
-	m, err := migrations.New(store.SQLDB(), store.Dialect())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	store := storetest.Store(tb, dbURL)
 	rec, _, err := store.Create(context.Background(), "scale", keystore.Spec{Name: "plan", Credits: &keystore.Credits{Remaining: credits}})
 	if err != nil {
 		tb.Fatal(err)
