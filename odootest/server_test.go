@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 const versionCall = `{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version", "args": []}, "id": 1}`

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // Frames above dispatch_rpc of an XML-RPC call, on /xmlrpc/2/* and on the

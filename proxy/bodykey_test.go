@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 func TestJSONPassword(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 	"github.com/keygate/keygate/odootest"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 // fixture is one recorded Odoo exchange (odootest/testdata/odoo/README.md).

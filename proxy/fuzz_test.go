@@ -16,8 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 	"github.com/keygate/keygate/proxy"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 const fuzzPassword = "service-account-password"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // Exception classes that keygate's own answers name, as Odoo would.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 const traceback = "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/odoo/http.py\", line 1954, in _transactioning\n" +

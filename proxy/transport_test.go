@@ -18,9 +18,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 // searchCount is an execute_kw call of res.partner.search_count.
