@@ -15,14 +15,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/proxy"
 )
 
 // recordedAnswer is the response body of a fixture, as Odoo sent it.
 func recordedAnswer(tb testing.TB, file string) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "odootest", "testdata", "odoo", "18.0", file))
+	data, err := os.ReadFile(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", file))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -49,7 +49,7 @@ var json2Status = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: 
 // JSON-2 answer with a known status and never carries a traceback.
 func FuzzJSON2Gateway(f *testing.F) {
 	e, key, _ := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
 	for _, p := range paths {
 		var jc json2Case
 		data, _ := os.ReadFile(p)
@@ -78,7 +78,7 @@ func FuzzJSON2Gateway(f *testing.F) {
 // is Odoo-shaped and never carries a traceback.
 func FuzzWebCallKW(f *testing.F) {
 	e, _, session := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "*", "web", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "*", "web", "*.json"))
 	for _, p := range paths {
 		var wc webCase
 		data, _ := os.ReadFile(p)

@@ -105,7 +105,7 @@ func fuzzGateway(tb testing.TB) (*echo.Echo, *recorder, string) {
 // key as the password where there is one.
 func fixtureBodies(tb testing.TB, dir, key string) [][]byte {
 	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
 	var out [][]byte
 	for _, p := range paths {
 		data, err := os.ReadFile(p)

@@ -18,10 +18,10 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/migrations"
-	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy"
 )
 

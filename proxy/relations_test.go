@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/internal/callgen"
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/odoo/xmlrpc"
-	"github.com/keygate/keygate/odootest"
 )
 
 // The attacks of issue 11, tried through keygate against the double with

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/limiter"
-	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy"
 )
 

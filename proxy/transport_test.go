@@ -17,9 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo/xmlrpc"
-	"github.com/keygate/keygate/odootest"
 	"github.com/keygate/keygate/proxy"
 )
 

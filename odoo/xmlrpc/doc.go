@@ -9,7 +9,7 @@
 // layout of Python's xmlrpc.client (allow_none=True), and EncodeResponse and
 // EncodeFault write the layout of Odoo's server (odoo/addons/base/
 // controllers/rpc.py). Every recorded Odoo exchange in
-// odootest/testdata/odoo survives a decode and encode unchanged.
+// internal/odootest/testdata/odoo survives a decode and encode unchanged.
 //
 // # Types
 //

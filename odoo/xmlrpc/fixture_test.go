@@ -13,7 +13,7 @@ import (
 )
 
 // fixtureGlob finds the recorded Odoo XML-RPC exchanges.
-const fixtureGlob = "../../odootest/testdata/odoo/*/xmlrpc/*.json"
+const fixtureGlob = "../../internal/odootest/testdata/odoo/*/xmlrpc/*.json"
 
 // fixture is one recorded exchange; bodies are XML strings, or absent.
 type fixture struct {

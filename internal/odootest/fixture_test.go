@@ -183,7 +183,7 @@ func compareBody(t *testing.T, want json.RawMessage, got []byte) {
 // holds only the repository) there is nothing to compare with: the test
 // says so and passes.
 func TestFixturesInSync(t *testing.T) {
-	shared := filepath.Join("..", "..", "shared", "odoo")
+	shared := filepath.Join("..", "..", "..", "shared", "odoo")
 	if _, err := os.Stat(shared); err != nil {
 		t.Logf("%s not found: nothing to compare testdata/odoo with", shared)
 		return

@@ -290,7 +290,7 @@
 //     Odoo describes but the double does not model raise
 //     NotImplementedError. Authentication costs nothing (Odoo spends ~0.4 s on
 //     pbkdf2): use SetDelay to make the double slow.
-//   - The XML-RPC codec (package proxy/xmlrpc) is stricter than Python's:
+//   - The XML-RPC codec (package odoo/xmlrpc) is stricter than Python's:
 //     well-formed documents it refuses (comments, DOCTYPE, unknown types)
 //     answer fault 1 with a NotImplementedError.
 //

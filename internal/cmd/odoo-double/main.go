@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 )
 
 func main() {
