@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/internal/odootest"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -45,7 +46,7 @@ func staticGateway(b *testing.B, answer []byte) (*echo.Echo, string) {
 	b.Helper()
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(b, log)
-	def := proxy.Account{Name: "default", URL: "http://odoo.invalid", DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal}
+	def := odoo.Account{Name: "default", URL: "http://odoo.invalid", DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -60,18 +59,6 @@ func encodeMembers(ms []member) json.RawMessage {
 		b = append(b, m.value...)
 	}
 	return append(b, '}')
-}
-
-// marshal encodes v as JSON without escaping <, > and &, so that values
-// reach Odoo as the client wrote them.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("proxy: encode: %w", err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func writeBlob(c echo.Context, status int, contentType string, body []byte) error {

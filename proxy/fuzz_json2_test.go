@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -24,7 +25,7 @@ func sessionFuzzGateway(tb testing.TB) (*echo.Echo, string, string) {
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(tb, log)
 	sessions := store.Sessions(keystore.SessionConfig{})
-	def := proxy.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
+	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)

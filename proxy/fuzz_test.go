@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 	"github.com/keygate/keygate/proxy"
 )
@@ -86,7 +87,7 @@ func fuzzGateway(tb testing.TB) (*echo.Echo, *recorder, string) {
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(tb, log)
 	rec := &recorder{}
-	def := proxy.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
+	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/migrations"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -60,8 +61,8 @@ type harness struct {
 	gw      *proxy.Gateway
 	url     string
 	logs    *logBuffer
-	accts   map[string]proxy.Account // by name: default, demo, portal
-	credIDs map[string]*string       // credential id of each account
+	accts   map[string]odoo.Account // by name: default, demo, portal
+	credIDs map[string]*string      // credential id of each account
 }
 
 // options changes what newHarness builds.
@@ -165,7 +166,7 @@ func (p creditPool) Take(ctx context.Context, id string, period, max int64) (lim
 // demo and portal, logging in with their passwords.
 func (h *harness) addAccounts(tb testing.TB, version string) {
 	tb.Helper()
-	h.accts = map[string]proxy.Account{
+	h.accts = map[string]odoo.Account{
 		"default": {Name: "default", URL: h.odooURL, DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal},
 	}
 	h.credIDs = map[string]*string{"default": nil}
@@ -182,7 +183,7 @@ func (h *harness) addAccounts(tb testing.TB, version string) {
 			tb.Fatal(err)
 		}
 		h.credIDs[login] = &c.ID
-		h.accts[login] = proxy.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: proxy.Secret(password)}
+		h.accts[login] = odoo.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: odoo.Secret(password)}
 	}
 }
 

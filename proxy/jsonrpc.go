@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keygate/keygate/odoo"
 )
 
 const jsonContentType = "application/json; charset=utf-8"
@@ -139,7 +141,7 @@ func (j *jsonCall) refuse(c echo.Context, r *refusal) error {
 }
 
 func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
-	b, err := marshal(a)
+	b, err := odoo.Marshal(a)
 	if err != nil {
 		return err
 	}
@@ -148,7 +150,7 @@ func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
 
 // forward sends the call with the account's database, uid and password
 // instead of the client's, and relays Odoo's answer without data.debug.
-func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
+func (j *jsonCall) forward(c echo.Context, a odoo.Account, uid int64) error {
 	if yes, err := j.g.speaksJSON2(c, a); err != nil {
 		return j.refuse(c, upstreamRefusal(err))
 	} else if yes {
@@ -159,7 +161,7 @@ func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
 		return j.refuse(c, badCall(err.Error()))
 	}
 	ctx := c.Request().Context()
-	answer, err := j.g.client.up.post(ctx, a.endpoint("/jsonrpc"), "application/json", body)
+	answer, err := j.g.client.Post(ctx, a.Endpoint("/jsonrpc"), "application/json", body)
 	var denied bool
 	if err == nil {
 		answer, denied, err = relayJSON(answer)
@@ -169,7 +171,7 @@ func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
 		return j.refuse(c, upstreamRefusal(err))
 	}
 	if denied {
-		j.g.client.uids.forget(keyOf(a))
+		j.g.client.ForgetAccount(a)
 	}
 	return writeBlob(c, http.StatusOK, jsonContentType, answer)
 }
@@ -190,7 +192,7 @@ type outgoingParams struct {
 
 // rewrite builds the request for Odoo: the client's call with args 0-2
 // (db, uid, password) replaced and everything else kept as sent.
-func (j *jsonCall) rewrite(a Account, uid int64) ([]byte, error) {
+func (j *jsonCall) rewrite(a odoo.Account, uid int64) ([]byte, error) {
 	if len(j.args) < 3 {
 		return nil, fmt.Errorf("%s.%s needs db, uid and password", j.svc, j.meth)
 	}
@@ -202,7 +204,7 @@ func (j *jsonCall) rewrite(a Account, uid int64) ([]byte, error) {
 	if e := errors.Join(err[:]...); e != nil {
 		return nil, e
 	}
-	return marshal(outgoing{JSONRPC: "2.0", Method: "call", ID: j.id,
+	return odoo.Marshal(outgoing{JSONRPC: "2.0", Method: "call", ID: j.id,
 		Params: outgoingParams{Service: j.svc, Method: j.meth, Args: args}})
 }
 
@@ -230,7 +232,7 @@ func (j *jsonCall) version(c echo.Context) error {
 func relayJSON(answer []byte) (out []byte, denied bool, err error) {
 	top, err := members(answer)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: the answer is not JSON-RPC: %w", ErrBadGateway, err)
+		return nil, false, fmt.Errorf("%w: the answer is not JSON-RPC: %w", odoo.ErrBadGateway, err)
 	}
 	seen := false
 	for i := range top {
@@ -239,7 +241,7 @@ func relayJSON(answer []byte) (out []byte, denied bool, err error) {
 		}
 		e, err := members(top[i].value)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: the error is not an object: %w", ErrBadGateway, err)
+			return nil, false, fmt.Errorf("%w: the error is not an object: %w", odoo.ErrBadGateway, err)
 		}
 		denied = stripDebug(e) || denied
 		top[i].value, seen = encodeMembers(e), true
@@ -279,7 +281,7 @@ func jsonrpcGET(c echo.Context) error {
 }
 
 // cutDataSQL cuts data.message and data.arguments to their first line,
-// in place, when the error quotes the SQL Odoo generated (cutSQL).
+// in place, when the error quotes the SQL Odoo generated (odoo.CutSQL).
 func cutDataSQL(data []member) {
 	var name string
 	for _, m := range data {
@@ -291,8 +293,8 @@ func cutDataSQL(data []member) {
 		switch data[i].key {
 		case "message":
 			var msg string
-			if json.Unmarshal(data[i].value, &msg) == nil && quotesSQL(name, msg) {
-				data[i].value, _ = json.Marshal(cutSQL(name, msg))
+			if json.Unmarshal(data[i].value, &msg) == nil && odoo.QuotesSQL(name, msg) {
+				data[i].value, _ = json.Marshal(odoo.CutSQL(name, msg))
 			}
 		case "arguments":
 			var args []any
@@ -301,8 +303,8 @@ func cutDataSQL(data []member) {
 			}
 			changed := false
 			for j, a := range args {
-				if s, ok := a.(string); ok && quotesSQL(name, s) {
-					args[j], changed = cutSQL(name, s), true
+				if s, ok := a.(string); ok && odoo.QuotesSQL(name, s) {
+					args[j], changed = odoo.CutSQL(name, s), true
 				}
 			}
 			if changed {

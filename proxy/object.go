@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
@@ -30,7 +31,7 @@ type decider func(c echo.Context, need authz.Need) authz.Decision
 // refusal, or by running the call as the key's service account.
 type carrier interface {
 	refuse(c echo.Context, r *refusal) error
-	forward(c echo.Context, a Account, uid int64) error
+	forward(c echo.Context, a odoo.Account, uid int64) error
 }
 
 // callObject is the one way every entry point calls a model's method: it
@@ -116,9 +117,9 @@ func holdsXMLScalar(v any) bool {
 // run runs an object call as account a in the protocol a's Odoo speaks
 // best (JSON-2 from Odoo 19, else JSON-RPC's execute_kw) and returns the
 // result in execute_kw's form, or Odoo's exception as an *OdooError.
-func (g *Gateway) run(c echo.Context, a Account, oc *objectCall) (json.RawMessage, error) {
+func (g *Gateway) run(c echo.Context, a odoo.Account, oc *objectCall) (json.RawMessage, error) {
 	raw, err := g.client.ExecuteKW(c.Request().Context(), a, oc.model, oc.method, oc.args, oc.kwargs)
-	var oe *OdooError
+	var oe *odoo.OdooError
 	if err != nil && !errors.As(err, &oe) {
 		g.failed(c.Request().Context(), a, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odoo"
 )
 
 // The OpenAPI 3.1 document of the REST facade, generated from the
@@ -52,7 +53,7 @@ func openAPIDocument(rs *Resources) ([]byte, error) {
 func orderedDocument(pairs []any) ([]byte, error) {
 	var doc object
 	for i := 0; i+1 < len(pairs); i += 2 {
-		v, err := marshal(pairs[i+1])
+		v, err := odoo.Marshal(pairs[i+1])
 		if err != nil {
 			return nil, fmt.Errorf("proxy: openapi document: %w", err)
 		}

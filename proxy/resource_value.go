@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/keygate/keygate/odoo"
 )
 
 // Values between Odoo and the REST API. Reads: Odoo's false is null but
@@ -28,7 +30,7 @@ func (o object) MarshalJSON() ([]byte, error) { return encodeMembers(o), nil }
 var jsonNull = json.RawMessage("null")
 
 // errBadAnswer: Odoo answered with a shape keygate does not read.
-var errBadAnswer = fmt.Errorf("%w: unexpected answer", ErrBadGateway)
+var errBadAnswer = fmt.Errorf("%w: unexpected answer", odoo.ErrBadGateway)
 
 // object converts one record as Odoo answers it to the API's object of
 // fields, in that order.

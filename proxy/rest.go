@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/odoo"
 )
 
 // The REST facade: /api/<version>/<resource> over Odoo's external API, for
@@ -38,7 +39,7 @@ type RESTConfig struct {
 	Accounts AccountResolver
 	// Client calls Odoo: share the gateway's (Gateway.Client), and with
 	// it the connections and the uid of each service account.
-	Client *Client
+	Client *odoo.Client
 	// Resources are the resources served (default DefaultResources()).
 	Resources *Resources
 	// MaxBody bounds request bodies (default DefaultRESTMaxBody); larger
@@ -53,7 +54,7 @@ type RESTConfig struct {
 type REST struct {
 	auth      Authorizer
 	accounts  AccountResolver
-	client    *Client
+	client    *odoo.Client
 	resources *Resources
 	maxBody   int64
 	log       *slog.Logger

@@ -40,7 +40,7 @@ func (ep *endpoint) authorize(c echo.Context, method string) (*authz.Decision, e
 // caller is the service account a request calls Odoo as, and the
 // decision that allowed the request, which every call is checked against.
 type caller struct {
-	Account
+	odoo.Account
 	d *authz.Decision
 }
 
@@ -50,10 +50,10 @@ type caller struct {
 func (ep *endpoint) execute(ctx context.Context, acct caller, method string, args []any, kwargs map[string]any) (json.RawMessage, error) {
 	call, err := restCall(ep.res.model, method, args, kwargs)
 	if err == nil {
-		err = ep.rest.client.CheckCall(ctx, acct.d, acct.Account, call)
+		err = CheckCall(ctx, ep.rest.client, acct.d, acct.Account, call)
 	}
 	var r *authz.Refusal
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &r):
 		return nil, &httpapi.Error{Status: http.StatusForbidden, Message: r.Error(), Cause: err}
@@ -84,7 +84,7 @@ func (ep *endpoint) account(c echo.Context, d *authz.Decision) (caller, error) {
 	return caller{Account: acct, d: d}, err
 }
 
-func (ep *endpoint) accountOf(c echo.Context, key *keystore.Record) (Account, error) {
+func (ep *endpoint) accountOf(c echo.Context, key *keystore.Record) (odoo.Account, error) {
 	acct, err := ep.rest.accounts.Account(c.Request().Context(), key)
 	switch {
 	case err == nil:
@@ -155,12 +155,12 @@ func (ep *endpoint) notFound(id int64) error {
 // AccessError and AccessDenied 403, MissingError 404, ValidationError and
 // UserError 422 with Odoo's message (never its traceback), a timeout 504,
 // anything else 502.
-func (ep *endpoint) odooError(c echo.Context, acct Account, err error, id int64) error {
+func (ep *endpoint) odooError(c echo.Context, acct odoo.Account, err error, id int64) error {
 	if he := (*httpapi.Error)(nil); errors.As(err, &he) {
 		return he // keygate's own refusal (execute)
 	}
-	e := &httpapi.Error{Status: Status(err), Cause: err}
-	var oe *OdooError
+	e := &httpapi.Error{Status: odoo.Status(err), Cause: err}
+	var oe *odoo.OdooError
 	switch {
 	case e.Status == http.StatusNotFound:
 		e.Message = fmt.Sprintf("%s %d not found", ep.res.name, id)
@@ -170,7 +170,7 @@ func (ep *endpoint) odooError(c echo.Context, acct Account, err error, id int64)
 		e.Message = "Odoo refused this operation to the key's service account"
 	case e.Status == http.StatusGatewayTimeout:
 		e.Message = "Odoo did not answer in time"
-	case errors.Is(err, ErrAccountRejected):
+	case errors.Is(err, odoo.ErrAccountRejected):
 		e.Message = "Odoo refused keygate's service account"
 	default:
 		e.Message = "Odoo could not be reached or answered badly"
@@ -184,9 +184,9 @@ func (ep *endpoint) odooError(c echo.Context, acct Account, err error, id int64)
 // failed logs a call to Odoo that failed, without keys or passwords: a
 // refusal of the service account (403) as a warning, what the client
 // caused (404, 422) for debugging.
-func (ep *endpoint) failed(ctx context.Context, acct Account, op string, err error) {
+func (ep *endpoint) failed(ctx context.Context, acct odoo.Account, op string, err error) {
 	level := slog.LevelDebug
-	if Status(err) == http.StatusForbidden || Status(err) >= 500 {
+	if odoo.Status(err) == http.StatusForbidden || odoo.Status(err) >= 500 {
 		level = slog.LevelWarn
 	}
 	ep.rest.log.LogAttrs(ctx, level, "odoo call failed", slog.Any("account", acct), slog.String("resource", ep.res.name),

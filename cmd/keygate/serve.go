@@ -21,6 +21,7 @@ import (
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -334,7 +335,7 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 		return err
 	}
 	a.gateway, err = proxy.New(proxy.Config{Authorizer: a.authz, Accounts: accounts,
-		Transport: odooTransport{next: proxy.NewTransport(), m: a.metrics},
+		Transport: odooTransport{next: odoo.NewTransport(), m: a.metrics},
 		Timeout:   a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log,
 		Sessions: a.store.Sessions(a.cfg.sessionConfig())})
 	if err != nil {

@@ -1,4 +1,4 @@
-package proxy
+package odoo
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// json2Major is the first Odoo version that serves JSON-2
+// JSON2Major is the first Odoo version that serves JSON-2
 // (POST /json/2/<model>/<method>): keygate calls such an Odoo with it.
-const json2Major = 19
+const JSON2Major = 19
 
 // majorCache keeps the major version of each Odoo, by base URL, learned
 // once from common.version. Errors are never kept.
@@ -85,11 +85,11 @@ func parseMajor(raw json.RawMessage) (int, error) {
 	return 0, fmt.Errorf("%w: common.version answered %.60s", ErrBadGateway, raw)
 }
 
-// json2Answer is what Odoo's JSON-2 endpoint answered: its HTTP status and
+// JSON2Answer is what Odoo's JSON-2 endpoint answered: its HTTP status and
 // its JSON body.
-type json2Answer struct {
-	status int
-	body   []byte
+type JSON2Answer struct {
+	Status int
+	Body   []byte
 }
 
 // json2Error is the body of a JSON-2 error.
@@ -101,38 +101,38 @@ type json2Error struct {
 	Debug     string          `json:"debug,omitempty"`
 }
 
-// json2 posts named arguments to the account's
+// JSON2 posts named arguments to the account's
 // /json/2/<model>/<method>, with its API key as the bearer token and its
 // database in X-Odoo-Database. Any JSON answer is returned with its
 // status; a 401 is ErrAccountRejected (the account's key no longer works),
 // and anything that is not JSON ErrBadGateway.
-func (c *Client) json2(ctx context.Context, a Account, model, method string, body []byte) (json2Answer, error) {
+func (c *Client) JSON2(ctx context.Context, a Account, model, method string, body []byte) (JSON2Answer, error) {
 	h := http.Header{}
 	h.Set("Authorization", "bearer "+a.Password.Reveal())
 	h.Set("X-Odoo-Database", a.DB)
-	u := a.endpoint("/json/2/" + url.PathEscape(model) + "/" + url.PathEscape(method))
+	u := a.Endpoint("/json/2/" + url.PathEscape(model) + "/" + url.PathEscape(method))
 	status, answer, err := c.up.send(ctx, u, "application/json", body, h)
 	if err != nil {
-		return json2Answer{}, err
+		return JSON2Answer{}, err
 	}
 	if status == http.StatusUnauthorized {
 		c.uids.forget(keyOf(a))
-		return json2Answer{}, fmt.Errorf("%w (%s): JSON-2 answered 401", ErrAccountRejected, a.Name)
+		return JSON2Answer{}, fmt.Errorf("%w (%s): JSON-2 answered 401", ErrAccountRejected, a.Name)
 	}
-	return json2Answer{status: status, body: answer}, nil
+	return JSON2Answer{Status: status, Body: answer}, nil
 }
 
 // json2Result returns a JSON-2 call's result, or its error as an
 // *OdooError.
-func json2Result(ans json2Answer) (json.RawMessage, error) {
-	if ans.status == http.StatusOK {
-		return ans.body, nil
+func json2Result(ans JSON2Answer) (json.RawMessage, error) {
+	if ans.Status == http.StatusOK {
+		return ans.Body, nil
 	}
 	var e json2Error
-	if err := json.Unmarshal(ans.body, &e); err != nil || e.Name == "" {
-		return nil, fmt.Errorf("%w: JSON-2 answered %d %.60s", ErrBadGateway, ans.status, ans.body)
+	if err := json.Unmarshal(ans.Body, &e); err != nil || e.Name == "" {
+		return nil, fmt.Errorf("%w: JSON-2 answered %d %.60s", ErrBadGateway, ans.Status, ans.Body)
 	}
-	return nil, &OdooError{Name: e.Name, Message: e.Message, status: ans.status}
+	return nil, &OdooError{Name: e.Name, Message: e.Message, status: ans.Status}
 }
 
 // send posts body with extra headers and returns any answer whose body is
@@ -170,7 +170,7 @@ func (u *upstream) send(ctx context.Context, url, contentType string, body []byt
 
 // errNotNamed: the call's positional arguments cannot be named for JSON-2
 // (a method whose parameters keygate does not know).
-var errNotNamed = errors.New("proxy: positional arguments of an unknown method")
+var errNotNamed = errors.New("odoo: positional arguments of an unknown method")
 
 // authenticateCall answers the account's uid (false when refused):
 // common.authenticate, or on Odoo 19 and later the uid of
@@ -180,10 +180,10 @@ func (c *Client) authenticateCall(ctx context.Context, a Account) (json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	if major < json2Major {
-		return c.call(ctx, a.endpoint("/jsonrpc"), "common", "authenticate", a.DB, a.Login, a.Password.Reveal(), map[string]any{})
+	if major < JSON2Major {
+		return c.call(ctx, a.Endpoint("/jsonrpc"), "common", "authenticate", a.DB, a.Login, a.Password.Reveal(), map[string]any{})
 	}
-	ans, err := c.json2(ctx, a, "res.users", "context_get", []byte("{}"))
+	ans, err := c.JSON2(ctx, a, "res.users", "context_get", []byte("{}"))
 	if err != nil {
 		return nil, err
 	}
@@ -208,11 +208,11 @@ func (c *Client) executeJSON2(ctx context.Context, a Account, model, method stri
 	if err != nil {
 		return nil, err
 	}
-	b, err := marshal(body)
+	b, err := Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	ans, err := c.json2(ctx, a, model, method, b)
+	ans, err := c.JSON2(ctx, a, model, method, b)
 	if err != nil {
 		return nil, err
 	}
@@ -221,4 +221,16 @@ func (c *Client) executeJSON2(ctx context.Context, a Account, model, method stri
 		raw = firstID(raw)
 	}
 	return raw, err
+}
+
+// Marshal encodes v as JSON without escaping <, > and &, so that values
+// reach Odoo as the client wrote them.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("odoo: encode: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

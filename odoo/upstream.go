@@ -1,4 +1,4 @@
-package proxy
+package odoo
 
 import (
 	"bytes"
@@ -98,7 +98,7 @@ func (u *upstream) classify(ctx context.Context, err error) error {
 	var ne net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
-		return fmt.Errorf("proxy: call to Odoo abandoned: %w", ctx.Err())
+		return fmt.Errorf("odoo: call to Odoo abandoned: %w", ctx.Err())
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("%w: after %s: %w", ErrGatewayTimeout, u.timeout, err)
 	case errors.As(err, &ne) && ne.Timeout():

@@ -1,4 +1,4 @@
-package proxy
+package odoo
 
 import (
 	"encoding/json"
@@ -64,7 +64,7 @@ func named(model, method string, args []any, kwargs map[string]any) (map[string]
 		args = args[1:]
 	}
 	if len(args) > len(sig.params) {
-		return nil, &OdooError{Name: excTypeError, Message: fmt.Sprintf("%s.%s() takes %d positional arguments but %d were given",
+		return nil, &OdooError{Name: ExcTypeError, Message: fmt.Sprintf("%s.%s() takes %d positional arguments but %d were given",
 			model, method, len(sig.params), len(args))}
 	}
 	for i, v := range args {
@@ -72,7 +72,7 @@ func named(model, method string, args []any, kwargs map[string]any) (map[string]
 	}
 	for k, v := range kwargs {
 		if _, twice := out[k]; twice {
-			return nil, &OdooError{Name: excTypeError, Message: fmt.Sprintf("%s.%s() got multiple values for argument '%s'", model, method, k)}
+			return nil, &OdooError{Name: ExcTypeError, Message: fmt.Sprintf("%s.%s() got multiple values for argument '%s'", model, method, k)}
 		}
 		out[k] = v
 	}
@@ -88,9 +88,9 @@ func idList(v any) any {
 	return []any{v}
 }
 
-// createdIDs is what JSON-2's create answers: always a list of ids, where
+// CreatedIDs is what JSON-2's create answers: always a list of ids, where
 // execute_kw answers one id for one dict.
-func createdIDs(raw json.RawMessage) json.RawMessage {
+func CreatedIDs(raw json.RawMessage) json.RawMessage {
 	if len(raw) > 0 && raw[0] != '[' && string(raw) != "null" {
 		return json.RawMessage("[" + string(raw) + "]")
 	}

@@ -1,4 +1,4 @@
-package proxy
+package odoo
 
 import (
 	"errors"
@@ -8,15 +8,31 @@ import (
 
 // Errors of calls to Odoo. Compare with errors.Is; an error that Odoo
 // raised is an *OdooError (errors.As).
+// Exception classes of Odoo's catalogue that keygate's own answers
+// name, as Odoo would.
+const (
+	ExcAccessDenied  = "odoo.exceptions.AccessDenied"
+	ExcAccessError   = "odoo.exceptions.AccessError"
+	ExcTypeError     = "builtins.TypeError"
+	ExcValueError    = "builtins.ValueError"
+	ExcExpatError    = "xml.parsers.expat.ExpatError"
+	ExcTooLarge      = "werkzeug.exceptions.RequestEntityTooLarge"
+	ExcTooMany       = "werkzeug.exceptions.TooManyRequests"
+	ExcInternal      = "werkzeug.exceptions.InternalServerError"
+	ExcBadGateway    = "werkzeug.exceptions.BadGateway"
+	ExcUnavailable   = "werkzeug.exceptions.ServiceUnavailable"
+	ExcGatewayTimout = "werkzeug.exceptions.GatewayTimeout"
+)
+
 var (
 	// ErrBadGateway: Odoo could not be reached, or answered with an HTTP
 	// error or a body that is not a JSON-RPC or XML-RPC answer.
-	ErrBadGateway = errors.New("proxy: Odoo is unreachable or answered badly")
+	ErrBadGateway = errors.New("odoo: Odoo is unreachable or answered badly")
 	// ErrGatewayTimeout: Odoo did not answer within the timeout.
-	ErrGatewayTimeout = errors.New("proxy: Odoo did not answer in time")
+	ErrGatewayTimeout = errors.New("odoo: Odoo did not answer in time")
 	// ErrAccountRejected: Odoo refused the service account's login and
 	// password (common.authenticate answered false).
-	ErrAccountRejected = errors.New("proxy: Odoo refused the service account's credentials")
+	ErrAccountRejected = errors.New("odoo: Odoo refused the service account's credentials")
 )
 
 // Kind sorts Odoo's exceptions by what a client can do about them.
@@ -47,6 +63,9 @@ type OdooError struct {
 	// status is the HTTP status of a JSON-2 answer (0 over JSON-RPC).
 	status int
 }
+
+// HTTPStatus is the HTTP status of a JSON-2 answer (0 over JSON-RPC).
+func (e *OdooError) HTTPStatus() int { return e.status }
 
 func (e *OdooError) Error() string { return "odoo: " + e.Name + ": " + e.Message }
 
@@ -90,10 +109,10 @@ var kindStatus = map[Kind]int{
 	KindValidation:   http.StatusUnprocessableEntity,
 }
 
-// stripTraceback reduces a Python traceback to the exception it ends with
+// StripTraceback reduces a Python traceback to the exception it ends with
 // ("ValueError: Invalid field ..."), dropping the frames, file paths and
 // source lines. Text that holds no traceback is returned unchanged.
-func stripTraceback(s string) string {
+func StripTraceback(s string) string {
 	const header = "Traceback (most recent call last):"
 	i := strings.LastIndex(s, header)
 	if i < 0 {
@@ -112,10 +131,10 @@ func stripTraceback(s string) string {
 // Odoo generated, or the rows it touched.
 var sqlMarkers = []string{"\nLINE ", "\nDETAIL:", "\nHINT:", "\nCONTEXT:", "\nQUERY:", "\nWHERE:"}
 
-// quotesSQL reports whether an Odoo error message quotes the database:
+// QuotesSQL reports whether an Odoo error message quotes the database:
 // a psycopg2 exception (class name exc, or the message's own prefix in an
 // XML-RPC fault) or a message with PostgreSQL's LINE / DETAIL lines.
-func quotesSQL(exc, msg string) bool {
+func QuotesSQL(exc, msg string) bool {
 	if strings.HasPrefix(exc, "psycopg2.") || strings.HasPrefix(msg, "psycopg2.") {
 		return true
 	}
@@ -127,11 +146,11 @@ func quotesSQL(exc, msg string) bool {
 	return false
 }
 
-// cutSQL cuts an error message that quotes the database to its first
+// CutSQL cuts an error message that quotes the database to its first
 // line ("invalid input syntax for type integer: \"abc\""): the rest
 // shows fragments of the generated SQL, as tracebacks show code.
-func cutSQL(exc, msg string) string {
-	if !quotesSQL(exc, msg) {
+func CutSQL(exc, msg string) string {
+	if !QuotesSQL(exc, msg) {
 		return msg
 	}
 	first, _, _ := strings.Cut(msg, "\n")

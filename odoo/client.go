@@ -1,4 +1,4 @@
-package proxy
+package odoo
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-
-	"github.com/keygate/keygate/odoo"
 )
 
 // rejectTTL is how long a refused service account is not asked again:
@@ -51,7 +49,7 @@ type Client struct {
 	nextID atomic.Int64
 	uids   uidCache
 	majors majorCache
-	meta   *odoo.Metadata[Account]
+	meta   *Metadata[Account]
 }
 
 // NewClient returns a Client.
@@ -70,7 +68,7 @@ func NewClient(cfg ClientConfig) *Client {
 	}
 	c := &Client{up: newUpstream(cfg.Transport, cfg.Timeout, cfg.MaxResponse), log: cfg.Logger, now: cfg.Now,
 		uids: uidCache{m: map[uidKey]uidEntry{}}, majors: majorCache{m: map[string]int{}}}
-	meta, err := odoo.NewMetadata(odoo.MetadataConfig[Account]{Fetch: c.fetchFields, TTL: cfg.MetadataTTL,
+	meta, err := NewMetadata(MetadataConfig[Account]{Fetch: c.fetchFields, TTL: cfg.MetadataTTL,
 		MaxEntries: cfg.MetadataEntries, Timeout: cfg.Timeout})
 	if err != nil {
 		panic(err) // Fetch is set and the other settings defaulted: it cannot fail
@@ -95,7 +93,7 @@ func (c *Client) ExecuteKW(ctx context.Context, a Account, model, method string,
 	if err != nil {
 		return nil, err
 	}
-	if major >= json2Major {
+	if major >= JSON2Major {
 		raw, err := c.executeJSON2(ctx, a, model, method, args, kwargs)
 		if !errors.Is(err, errNotNamed) {
 			return raw, err
@@ -111,14 +109,14 @@ func (c *Client) ExecuteKW(ctx context.Context, a Account, model, method string,
 	if kwargs == nil {
 		kwargs = map[string]any{}
 	}
-	raw, err := c.call(ctx, a.endpoint("/jsonrpc"), "object", "execute_kw", a.DB, uid, a.Password.Reveal(), model, method, args, kwargs)
+	raw, err := c.call(ctx, a.Endpoint("/jsonrpc"), "object", "execute_kw", a.DB, uid, a.Password.Reveal(), model, method, args, kwargs)
 	c.checkDenied(a, err)
 	return raw, err
 }
 
 // Version returns common.version of the Odoo at baseURL.
 func (c *Client) Version(ctx context.Context, baseURL string) (json.RawMessage, error) {
-	return c.call(ctx, Account{URL: baseURL}.endpoint("/jsonrpc"), "common", "version")
+	return c.call(ctx, Account{URL: baseURL}.Endpoint("/jsonrpc"), "common", "version")
 }
 
 // checkDenied forgets the account's uid when Odoo no longer accepts its
@@ -161,7 +159,7 @@ func (c *Client) call(ctx context.Context, url, service, method string, args ...
 	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", Method: "call", ID: c.nextID.Add(1),
 		Params: rpcParams{Service: service, Method: method, Args: args}})
 	if err != nil {
-		return nil, fmt.Errorf("proxy: encode %s.%s: %w", service, method, err)
+		return nil, fmt.Errorf("odoo: encode %s.%s: %w", service, method, err)
 	}
 	answer, err := c.up.post(ctx, url, "application/json", body)
 	if err != nil {
@@ -178,7 +176,7 @@ func decodeAnswer(b []byte) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: the answer is not JSON-RPC: %w", ErrBadGateway, err)
 	}
 	if r.Error != nil {
-		e := &OdooError{Name: r.Error.Data.Name, Message: cutSQL(r.Error.Data.Name, r.Error.Data.Message)}
+		e := &OdooError{Name: r.Error.Data.Name, Message: CutSQL(r.Error.Data.Name, r.Error.Data.Message)}
 		if e.Name == "" && e.Message == "" {
 			e.Message = r.Error.Message
 		}
@@ -214,7 +212,7 @@ func (c *Client) authenticate(ctx context.Context, a Account, k uidKey) (uidEntr
 		raw, err = json.RawMessage("false"), nil
 	}
 	if err != nil {
-		return uidEntry{}, fmt.Errorf("proxy: authenticate %s: %w", a.Name, err)
+		return uidEntry{}, fmt.Errorf("odoo: authenticate %s: %w", a.Name, err)
 	}
 	var uid int64
 	if json.Unmarshal(raw, &uid) != nil || uid <= 0 {
@@ -284,3 +282,30 @@ func (c *uidCache) forget(k uidKey) {
 	defer c.mu.Unlock()
 	delete(c.m, k)
 }
+
+// Fields returns model's fields as account a sees them: fields_get,
+// cached per account and model (Metadata).
+func (c *Client) Fields(ctx context.Context, a Account, model string) (Fields, error) {
+	return c.meta.Fields(ctx, a, model)
+}
+
+// fetchFields is the Client's FetchFunc: fields_get with the
+// attributes the check needs.
+func (c *Client) fetchFields(ctx context.Context, a Account, model string) (Fields, error) {
+	raw, err := c.ExecuteKW(ctx, a, model, "fields_get", nil, map[string]any{"attributes": Attributes})
+	if err != nil {
+		return nil, err
+	}
+	return ParseFields(raw)
+}
+
+// Post sends body to url (an Odoo endpoint of an account) and returns
+// its answer as it came: the gateway relays a partner's call this way.
+// Errors are ErrBadGateway and ErrGatewayTimeout.
+func (c *Client) Post(ctx context.Context, url, contentType string, body []byte) ([]byte, error) {
+	return c.up.post(ctx, url, contentType, body)
+}
+
+// ForgetAccount drops the uid resolved for account a: the next call
+// authenticates it again.
+func (c *Client) ForgetAccount(a Account) { c.uids.forget(keyOf(a)) }
