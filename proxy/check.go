@@ -146,7 +146,7 @@ func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
 }
 
 // plainXML turns decoded XML-RPC values into the plain values authz
-// reads: structs into maps (a repeated member's last value wins, as in
+// reads: structs into maps (a repeated odoo.Member's last value wins, as in
 // Python), dates and binaries into strings.
 func plainXML(v any) any {
 	switch v := v.(type) {
@@ -170,9 +170,10 @@ func plainXML(v any) any {
 	return v
 }
 
-// restCall is a call the REST facade makes, as authz checks it: its
-// arguments as Odoo will receive them (JSON, decoded as a partner's).
-func restCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
+// ObjectCall is a call the REST facade makes, as authz checks it: its
+// arguments as Odoo will receive them (JSON, decoded as a partner's call
+// to the gateway is).
+func ObjectCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
 	raw, err := json.Marshal([]any{args, kwargs})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: encode %s.%s: %w", model, method, err)

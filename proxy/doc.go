@@ -41,6 +41,11 @@
 // JSON-2, the web client's call_kw) goes through one function,
 // Gateway.callObject, which asks authz and only then forwards.
 //
+// The REST facade (package rest) uses the same pieces rather than its
+// own: AccountResolver (Accounts) for the key's service account,
+// ObjectCall and CheckCall for the check across relations, NoteDecision
+// for the access log and rate-limit headers.
+//
 // # JSON-2, web sessions and path forms
 //
 //   - POST /json/2/<model>/<method> (Odoo 19's API): the key as the bearer

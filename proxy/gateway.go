@@ -244,16 +244,17 @@ func (g *Gateway) check(c echo.Context, rc rpcCall, need authz.Need) authz.Decis
 		req.Credential, _ = rc.arg(2)
 	}
 	d := g.auth.Check(r.Context(), req, need)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return d
 }
 
 // rateHeaders are the decision's response fields a partner sees.
 var rateHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "Retry-After"}
 
-// note records the key's identity and the decision for the access log,
-// and copies the decision's fields named in headers to the answer.
-func note(c echo.Context, d *authz.Decision, headers []string) {
+// NoteDecision records the key's identity and the decision for the
+// access log, and copies the decision's fields named in headers to the
+// answer.
+func NoteDecision(c echo.Context, d *authz.Decision, headers []string) {
 	if d.Key != nil {
 		c.Set(httpapi.KeyIDKey, d.Key.ID)
 		c.Set(httpapi.OwnerKey, d.Key.Owner)

@@ -58,7 +58,7 @@ func (g *Gateway) serveJSON2(c echo.Context) error {
 	}
 	decide := func(c echo.Context, need authz.Need) authz.Decision {
 		d := g.auth.Check(r.Context(), req, need)
-		note(c, &d, rateHeaders)
+		NoteDecision(c, &d, rateHeaders)
 		return d
 	}
 	return g.callObject(c, &jc.oc, decide, jc)
@@ -226,11 +226,11 @@ func (jc *json2Call) writeError(c echo.Context, status int, name, msg string) er
 // stripJSON2Debug removes the traceback from a JSON-2 error, keeping the
 // rest as Odoo wrote it.
 func stripJSON2Debug(body []byte) ([]byte, error) {
-	ms, err := members(body)
+	ms, err := odoo.Members(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the JSON-2 error is not an object: %w", odoo.ErrBadGateway, err)
 	}
-	return encodeMembers(slices.DeleteFunc(ms, func(m member) bool { return m.key == "debug" })), nil
+	return odoo.EncodeMembers(slices.DeleteFunc(ms, func(m odoo.Member) bool { return m.Key == "debug" })), nil
 }
 
 // json2Other answers any other method or path under /json/2 as Odoo does.

@@ -63,7 +63,7 @@ func isJSONRequest(r *http.Request) bool {
 }
 
 // envelope is the part of a JSON-RPC request the gateway reads. The
-// method member ("call") is ignored, as Odoo ignores it.
+// method odoo.Member ("call") is ignored, as Odoo ignores it.
 type envelope struct {
 	ID     json.RawMessage `json:"id"`
 	Params json.RawMessage `json:"params"`
@@ -230,46 +230,46 @@ func (j *jsonCall) version(c echo.Context) error {
 // and its order. denied reports an AccessDenied: the service account's
 // credentials no longer work.
 func relayJSON(answer []byte) (out []byte, denied bool, err error) {
-	top, err := members(answer)
+	top, err := odoo.Members(answer)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: the answer is not JSON-RPC: %w", odoo.ErrBadGateway, err)
 	}
 	seen := false
 	for i := range top {
-		if top[i].key != "error" {
+		if top[i].Key != "error" {
 			continue
 		}
-		e, err := members(top[i].value)
+		e, err := odoo.Members(top[i].Value)
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: the error is not an object: %w", odoo.ErrBadGateway, err)
 		}
 		denied = stripDebug(e) || denied
-		top[i].value, seen = encodeMembers(e), true
+		top[i].Value, seen = odoo.EncodeMembers(e), true
 	}
 	if !seen {
 		return answer, false, nil
 	}
-	return encodeMembers(top), denied, nil
+	return odoo.EncodeMembers(top), denied, nil
 }
 
 // stripDebug removes debug from the error's data, in place, and reports
 // whether the error is an AccessDenied.
-func stripDebug(e []member) (denied bool) {
+func stripDebug(e []odoo.Member) (denied bool) {
 	for i := range e {
-		if e[i].key != "data" {
+		if e[i].Key != "data" {
 			continue
 		}
-		data, err := members(e[i].value)
+		data, err := odoo.Members(e[i].Value)
 		if err != nil {
-			e[i].value = json.RawMessage("{}") // not Odoo's shape: keep nothing of it
+			e[i].Value = json.RawMessage("{}") // not Odoo's shape: keep nothing of it
 			continue
 		}
-		data = slices.DeleteFunc(data, func(m member) bool { return m.key == "debug" })
-		denied = denied || slices.ContainsFunc(data, func(m member) bool {
-			return m.key == "name" && string(m.value) == `"odoo.exceptions.AccessDenied"`
+		data = slices.DeleteFunc(data, func(m odoo.Member) bool { return m.Key == "debug" })
+		denied = denied || slices.ContainsFunc(data, func(m odoo.Member) bool {
+			return m.Key == "name" && string(m.Value) == `"odoo.exceptions.AccessDenied"`
 		})
 		cutDataSQL(data)
-		e[i].value = encodeMembers(data)
+		e[i].Value = odoo.EncodeMembers(data)
 	}
 	return denied
 }
@@ -282,23 +282,23 @@ func jsonrpcGET(c echo.Context) error {
 
 // cutDataSQL cuts data.message and data.arguments to their first line,
 // in place, when the error quotes the SQL Odoo generated (odoo.CutSQL).
-func cutDataSQL(data []member) {
+func cutDataSQL(data []odoo.Member) {
 	var name string
 	for _, m := range data {
-		if m.key == "name" {
-			_ = json.Unmarshal(m.value, &name)
+		if m.Key == "name" {
+			_ = json.Unmarshal(m.Value, &name)
 		}
 	}
 	for i := range data {
-		switch data[i].key {
+		switch data[i].Key {
 		case "message":
 			var msg string
-			if json.Unmarshal(data[i].value, &msg) == nil && odoo.QuotesSQL(name, msg) {
-				data[i].value, _ = json.Marshal(odoo.CutSQL(name, msg))
+			if json.Unmarshal(data[i].Value, &msg) == nil && odoo.QuotesSQL(name, msg) {
+				data[i].Value, _ = json.Marshal(odoo.CutSQL(name, msg))
 			}
 		case "arguments":
 			var args []any
-			if json.Unmarshal(data[i].value, &args) != nil {
+			if json.Unmarshal(data[i].Value, &args) != nil {
 				continue
 			}
 			changed := false
@@ -308,7 +308,7 @@ func cutDataSQL(data []member) {
 				}
 			}
 			if changed {
-				data[i].value, _ = json.Marshal(args)
+				data[i].Value, _ = json.Marshal(args)
 			}
 		}
 	}

@@ -54,7 +54,7 @@ func (g *Gateway) callObject(c echo.Context, oc *objectCall, decide decider, out
 	// The credit is spent last, once every check passed: a call refused
 	// for a model it reaches spends nothing.
 	g.auth.SpendCredit(c.Request().Context(), &d)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	if !d.Allowed() {
 		return out.refuse(c, decisionRefusal(&d, need, oc.method))
 	}

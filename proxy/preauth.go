@@ -41,7 +41,7 @@ func (g *Gateway) preauthenticate(c echo.Context) *refusal {
 		httpapi.Authenticated(r)
 		return nil
 	}
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return decisionRefusal(&d, authz.NeedKey(), "")
 }
 

@@ -119,16 +119,16 @@ func FuzzRelayJSON(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("relayJSON(%q) = %q: not JSON", in, out)
 		}
-		top, _ := members(out)
+		top, _ := odoo.Members(out)
 		for _, m := range top {
-			if m.key != "error" {
+			if m.Key != "error" {
 				continue
 			}
-			e, _ := members(m.value)
+			e, _ := odoo.Members(m.Value)
 			for _, em := range e {
-				data, _ := members(em.value)
+				data, _ := odoo.Members(em.Value)
 				for _, d := range data {
-					if em.key == "data" && d.key == "debug" {
+					if em.Key == "data" && d.Key == "debug" {
 						t.Fatalf("relayJSON(%q) kept debug: %s", in, out)
 					}
 				}

@@ -114,11 +114,11 @@ func writeResult(c echo.Context, id, raw json.RawMessage) error {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
-	ms := []member{{"jsonrpc", json.RawMessage(`"2.0"`)}, {"id", id}}
+	ms := []odoo.Member{{Key: "jsonrpc", Value: json.RawMessage(`"2.0"`)}, {Key: "id", Value: id}}
 	if string(raw) != "null" {
-		ms = append(ms, member{"result", raw})
+		ms = append(ms, odoo.Member{Key: "result", Value: raw})
 	}
-	return writeBlob(c, http.StatusOK, jsonContentType, encodeMembers(ms))
+	return writeBlob(c, http.StatusOK, jsonContentType, odoo.EncodeMembers(ms))
 }
 
 // odooRPCError is the exception as a JSON-RPC error of Odoo (code 200 on

@@ -122,7 +122,7 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 		req.Credential = p.Password
 	}
 	d := g.auth.Check(r.Context(), req, authz.NeedKey())
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	if !d.Allowed() {
 		return wc.refuse(c, decisionRefusal(&d, authz.NeedKey(), "authenticate"))
 	}
@@ -200,7 +200,7 @@ func (wc *webCall) session(c echo.Context) (*keystore.Record, string, error) {
 func (wc *webCall) checkKey(c echo.Context, key *keystore.Record, need authz.Need) authz.Decision {
 	r := c.Request()
 	d := wc.g.keys.CheckKey(r.Context(), wc.g.auth.Request(r), key, need)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return d
 }
 

@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ type ResourcesError struct {
 }
 
 func (e *ResourcesError) Error() string {
-	return fmt.Sprintf("proxy: resources %s: %d problem(s):\n  - %s", e.Source, len(e.Problems), strings.Join(e.Problems, "\n  - "))
+	return fmt.Sprintf("rest: resources %s: %d problem(s):\n  - %s", e.Source, len(e.Problems), strings.Join(e.Problems, "\n  - "))
 }
 
 // DefaultResources returns the built-in resources (resources.yaml):
@@ -62,7 +62,7 @@ func LoadResources(path string) (*Resources, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: resources: %w", err)
+		return nil, fmt.Errorf("rest: resources: %w", err)
 	}
 	return ParseResources(path, data)
 }

@@ -1,4 +1,4 @@
-package proxy_test
+package rest_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/keygate/keygate/proxy"
+	"github.com/keygate/keygate/rest"
 )
 
 // TestResourcesErrors: a resources file is checked whole, and every
@@ -95,8 +95,8 @@ resources:
 			if filepath.Ext(tc.yaml) == ".yaml" {
 				data = readFile(t, filepath.Join("testdata", tc.yaml))
 			}
-			rs, err := proxy.ParseResources("test.yaml", data)
-			var re *proxy.ResourcesError
+			rs, err := rest.ParseResources("test.yaml", data)
+			var re *rest.ResourcesError
 			if !errors.As(err, &re) {
 				t.Fatalf("got %v, %v; want a *ResourcesError", rs, err)
 			}
@@ -120,7 +120,7 @@ func readFile(tb testing.TB, path string) []byte {
 }
 
 func TestLoadResourcesMissingFile(t *testing.T) {
-	if _, err := proxy.LoadResources(filepath.Join(t.TempDir(), "nope.yaml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := rest.LoadResources(filepath.Join(t.TempDir(), "nope.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("got %v, want a not-exist error", err)
 	}
 }

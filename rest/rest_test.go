@@ -1,4 +1,4 @@
-package proxy_test
+package rest_test
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/limiter"
-	"github.com/keygate/keygate/proxy"
+	"github.com/keygate/keygate/rest"
 )
 
 // restHarness is the REST facade in front of the Odoo double, wired as cmd
@@ -50,13 +50,13 @@ func newRESTHarness(tb testing.TB, opts restOptions) *restHarness {
 	h := &restHarness{harness: newHarness(tb, opts.options), keys: map[string]string{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	az := newAuthorizer(tb, h.store, log, opts.limits)
-	rest, err := proxy.NewREST(proxy.RESTConfig{Authorizer: az, Accounts: h.accounts(tb), Client: h.gw.Client(),
+	facade, err := rest.New(rest.Config{Authorizer: az, Accounts: h.accounts(tb), Client: h.gw.Client(),
 		Resources: loadResources(tb, opts.resources), MaxBody: opts.maxBody, Logger: log})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e := newEcho(log)
-	rest.Register(e.Group(""))
+	facade.Register(e.Group(""))
 	for _, r := range e.Routes() {
 		h.routes = append(h.routes, [2]string{r.Method, r.Path})
 	}
@@ -69,13 +69,13 @@ func newRESTHarness(tb testing.TB, opts restOptions) *restHarness {
 	return h
 }
 
-func loadResources(tb testing.TB, file string) *proxy.Resources {
+func loadResources(tb testing.TB, file string) *rest.Resources {
 	tb.Helper()
 	path := ""
 	if file != "" {
 		path = filepath.Join("testdata", file)
 	}
-	rs, err := proxy.LoadResources(path)
+	rs, err := rest.LoadResources(path)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"bytes"
@@ -22,10 +22,10 @@ import (
 // field's type and validation, null clears a field (Odoo's false).
 
 // object is a JSON object whose members keep their order.
-type object []member
+type object []odoo.Member
 
 // MarshalJSON writes the members in order.
-func (o object) MarshalJSON() ([]byte, error) { return encodeMembers(o), nil }
+func (o object) MarshalJSON() ([]byte, error) { return odoo.EncodeMembers(o), nil }
 
 var jsonNull = json.RawMessage("null")
 
@@ -45,7 +45,7 @@ func (v *version) object(raw json.RawMessage, fields []string) (object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: field %s: %w", errBadAnswer, name, err)
 		}
-		out = append(out, member{key: name, value: val})
+		out = append(out, odoo.Member{Key: name, Value: val})
 	}
 	return out, nil
 }

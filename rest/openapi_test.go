@@ -1,4 +1,4 @@
-package proxy_test
+package rest_test
 
 import (
 	"bytes"

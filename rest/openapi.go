@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"bytes"
@@ -55,13 +55,13 @@ func orderedDocument(pairs []any) ([]byte, error) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v, err := odoo.Marshal(pairs[i+1])
 		if err != nil {
-			return nil, fmt.Errorf("proxy: openapi document: %w", err)
+			return nil, fmt.Errorf("rest: openapi document: %w", err)
 		}
-		doc = append(doc, member{key: pairs[i].(string), value: v})
+		doc = append(doc, odoo.Member{Key: pairs[i].(string), Value: v})
 	}
 	var out bytes.Buffer
-	if err := json.Indent(&out, encodeMembers(doc), "", "  "); err != nil {
-		return nil, fmt.Errorf("proxy: openapi document: %w", err)
+	if err := json.Indent(&out, odoo.EncodeMembers(doc), "", "  "); err != nil {
+		return nil, fmt.Errorf("rest: openapi document: %w", err)
 	}
 	return out.Bytes(), nil
 }

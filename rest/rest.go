@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/proxy"
 )
 
 // The REST facade: /api/<version>/<resource> over Odoo's external API, for
@@ -28,32 +29,32 @@ import (
 // page past the end costs a second call (search_count), because Odoo
 // answers such a page with a length of 0.
 
-// DefaultRESTMaxBody is RESTConfig.MaxBody's default: 1 MiB.
-const DefaultRESTMaxBody = 1 << 20
+// DefaultMaxBody is Config.MaxBody's default: 1 MiB.
+const DefaultMaxBody = 1 << 20
 
-// RESTConfig configures a REST facade. Authorizer, Accounts and Client are
+// Config configures a REST facade. Authorizer, Accounts and Client are
 // required; the zero values of the others take the documented defaults.
-type RESTConfig struct {
-	Authorizer Authorizer
+type Config struct {
+	Authorizer proxy.Authorizer
 	// Accounts maps each key to its Odoo service account.
-	Accounts AccountResolver
+	Accounts proxy.AccountResolver
 	// Client calls Odoo: share the gateway's (Gateway.Client), and with
 	// it the connections and the uid of each service account.
 	Client *odoo.Client
 	// Resources are the resources served (default DefaultResources()).
 	Resources *Resources
-	// MaxBody bounds request bodies (default DefaultRESTMaxBody); larger
+	// MaxBody bounds request bodies (default DefaultMaxBody); larger
 	// ones are refused with 413.
 	MaxBody int64
 	// Logger receives the failed calls to Odoo (default: discard).
 	Logger *slog.Logger
 }
 
-// REST serves the REST facade. It is safe for concurrent use and starts
+// Facade serves the REST facade. It is safe for concurrent use and starts
 // no goroutine.
-type REST struct {
-	auth      Authorizer
-	accounts  AccountResolver
+type Facade struct {
+	auth      proxy.Authorizer
+	accounts  proxy.AccountResolver
 	client    *odoo.Client
 	resources *Resources
 	maxBody   int64
@@ -61,17 +62,17 @@ type REST struct {
 	openapi   []byte
 }
 
-// NewREST validates cfg and returns the REST facade.
-func NewREST(cfg RESTConfig) (*REST, error) {
+// New validates cfg and returns the REST facade.
+func New(cfg Config) (*Facade, error) {
 	var errs []error
 	if cfg.Authorizer == nil {
-		errs = append(errs, errors.New("proxy: RESTConfig.Authorizer is required"))
+		errs = append(errs, errors.New("rest: Config.Authorizer is required"))
 	}
 	if cfg.Accounts == nil {
-		errs = append(errs, errors.New("proxy: RESTConfig.Accounts is required"))
+		errs = append(errs, errors.New("rest: Config.Accounts is required"))
 	}
 	if cfg.Client == nil {
-		errs = append(errs, errors.New("proxy: RESTConfig.Client is required"))
+		errs = append(errs, errors.New("rest: Config.Client is required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -82,16 +83,16 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 		return nil, err
 	}
 	cfg.Logger.Info("rest resources", "routes", cfg.Resources.routes())
-	return &REST{auth: cfg.Authorizer, accounts: cfg.Accounts, client: cfg.Client, resources: cfg.Resources,
+	return &Facade{auth: cfg.Authorizer, accounts: cfg.Accounts, client: cfg.Client, resources: cfg.Resources,
 		maxBody: cfg.MaxBody, log: cfg.Logger, openapi: doc}, nil
 }
 
-func (cfg *RESTConfig) setDefaults() {
+func (cfg *Config) setDefaults() {
 	if cfg.Resources == nil {
 		cfg.Resources = DefaultResources()
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultRESTMaxBody
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -108,7 +109,7 @@ func (cfg *RESTConfig) setDefaults() {
 //	PUT    /api/<version>/<resource>/:id   replace the writable fields
 //	PATCH  /api/<version>/<resource>/:id   change the fields given
 //	DELETE /api/<version>/<resource>/:id   delete: 204
-func (r *REST) Register(g *echo.Group) {
+func (r *Facade) Register(g *echo.Group) {
 	g.GET("/api/openapi.json", r.serveOpenAPI)
 	for _, res := range r.resources.list {
 		for _, v := range res.versions {
@@ -146,14 +147,14 @@ func (ep *endpoint) routes() []route {
 	return out
 }
 
-func (r *REST) serveOpenAPI(c echo.Context) error {
+func (r *Facade) serveOpenAPI(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderAccessControlAllowOrigin, "*")
 	return c.JSONBlob(http.StatusOK, r.openapi)
 }
 
 // endpoint serves one version of one resource.
 type endpoint struct {
-	rest *REST
+	rest *Facade
 	res  *resource
 	ver  *version
 }
@@ -252,7 +253,7 @@ func (ep *endpoint) created(ctx context.Context, acct caller, id int64, fields [
 	}
 	if err != nil {
 		ep.failed(ctx, acct.Account, "read", fmt.Errorf("read back created record %d: %w", id, err))
-		return object{{key: "id", value: json.RawMessage(strconv.FormatInt(id, 10))}}
+		return object{{Key: "id", Value: json.RawMessage(strconv.FormatInt(id, 10))}}
 	}
 	return obj
 }

@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/proxy"
 )
 
 // restHeaders are the decision's response fields a REST client sees.
@@ -30,7 +31,7 @@ func (ep *endpoint) authorize(c echo.Context, method string) (*authz.Decision, e
 	r := c.Request()
 	need := authz.NeedOdoo(ep.res.model, method)
 	d := ep.rest.auth.Check(r.Context(), ep.rest.auth.Request(r), need)
-	note(c, &d, restHeaders)
+	proxy.NoteDecision(c, &d, restHeaders)
 	if d.Allowed() {
 		return &d, nil
 	}
@@ -48,9 +49,9 @@ type caller struct {
 // (Client.CheckCall), then makes it. A refusal is a 403 *httpapi.Error
 // naming the missing scope; the call never reaches Odoo.
 func (ep *endpoint) execute(ctx context.Context, acct caller, method string, args []any, kwargs map[string]any) (json.RawMessage, error) {
-	call, err := restCall(ep.res.model, method, args, kwargs)
+	call, err := proxy.ObjectCall(ep.res.model, method, args, kwargs)
 	if err == nil {
-		err = CheckCall(ctx, ep.rest.client, acct.d, acct.Account, call)
+		err = proxy.CheckCall(ctx, ep.rest.client, acct.d, acct.Account, call)
 	}
 	var r *authz.Refusal
 	var oe *odoo.OdooError
@@ -89,7 +90,7 @@ func (ep *endpoint) accountOf(c echo.Context, key *keystore.Record) (odoo.Accoun
 	switch {
 	case err == nil:
 		return acct, nil
-	case errors.Is(err, ErrNoAccount):
+	case errors.Is(err, proxy.ErrNoAccount):
 		return acct, &httpapi.Error{Status: http.StatusInternalServerError, Message: "no Odoo service account is configured for this key", Cause: err}
 	case errors.Is(err, keystore.ErrUnavailable):
 		return acct, &httpapi.Error{Status: http.StatusServiceUnavailable, Message: "key storage unavailable, try again", Cause: err}
