@@ -1,27 +1,22 @@
 package odoo_test
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
-// TestDeps fails when odoo depends on what it must not: it serves no HTTP
-// and takes no access decision, and the client that feeds it lives in
-// proxy, which imports odoo, never the other way.
+// TestDeps keeps odoo the client it is: it serves no HTTP (no Echo),
+// takes no access decision (no authz), knows nothing of the keys or
+// the limits (no keystore, no limiter, no database or Redis driver), and
+// never depends on the packages that use it.
 func TestDeps(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		for _, bad := range []string{
-			"github.com/keygate/keygate/proxy", "github.com/keygate/keygate/authz", "github.com/keygate/keygate/cmd",
-			"github.com/labstack/echo",
-		} {
-			if strings.HasPrefix(p, bad) {
-				t.Errorf("odoo depends on %s", p)
-			}
-		}
-	}
+	testenv.CheckDeps(t,
+		testenv.DepRule{Forbidden: []string{
+			"github.com/labstack/echo", "gorm.io", "github.com/redis/go-redis", "github.com/jackc",
+			"github.com/keygate/keygate/authz", "github.com/keygate/keygate/keystore", "github.com/keygate/keygate/limiter",
+			"github.com/keygate/keygate/proxy", "github.com/keygate/keygate/rest", "github.com/keygate/keygate/admin",
+			"github.com/keygate/keygate/cmd", "github.com/keygate/keygate/httpapi",
+		}},
+	)
 }

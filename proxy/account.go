@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 )
 
 // ErrNoAccount reports a key that no configured service account serves: it
@@ -18,61 +16,10 @@ import (
 // is gone or does not open.
 var ErrNoAccount = errors.New("proxy: no service account for this key")
 
-// Secret is a service account's password (an Odoo API key). It never
-// prints, logs or marshals itself; Reveal returns it for the call upstream.
-type Secret string
-
-func (s Secret) String() string               { return "[redacted]" }
-func (s Secret) GoString() string             { return `proxy.Secret("[redacted]")` }
-func (s Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
-func (s Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the password, for the call to Odoo only.
-func (s Secret) Reveal() string { return string(s) }
-
-// Account is an Odoo service account: the user that keygate calls Odoo as
-// on behalf of the keys mapped to it. Its uid is resolved by the Client.
-type Account struct {
-	// Name identifies the account in logs: "default" or "credential:<id>".
-	Name string
-	// URL is Odoo's base URL, such as https://odoo.example.com.
-	URL string
-	// DB is the database every call is pinned to.
-	DB string
-	// Login is the Odoo user's login.
-	Login string
-	// Password is the user's Odoo API key (or password).
-	Password Secret
-}
-
-// LogValue shows the account without its password.
-func (a Account) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("name", a.Name), slog.String("url", a.URL),
-		slog.String("db", a.DB), slog.String("login", a.Login))
-}
-
-// Validate reports every missing or malformed field at once.
-func (a Account) Validate() error {
-	var errs []error
-	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		errs = append(errs, fmt.Errorf("odoo url %q: want an absolute http:// or https:// URL without credentials", keystore.RedactURL(a.URL)))
-	}
-	for _, f := range []struct{ name, v string }{{"db", a.DB}, {"login", a.Login}, {"password", a.Password.Reveal()}} {
-		if strings.TrimSpace(f.v) == "" {
-			errs = append(errs, fmt.Errorf("odoo %s: required", f.name))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// endpoint joins the account's base URL and an Odoo path.
-func (a Account) endpoint(path string) string { return strings.TrimRight(a.URL, "/") + path }
-
 // AccountResolver maps a verified key to its service account. A nil key
 // asks for the default account, which answers common.version.
 type AccountResolver interface {
-	Account(ctx context.Context, key *keystore.Record) (Account, error)
+	Account(ctx context.Context, key *keystore.Record) (odoo.Account, error)
 }
 
 // Vault is what Accounts needs of keystore's credential vault
@@ -87,7 +34,7 @@ type Vault interface {
 type AccountsConfig struct {
 	// Default serves keys without a credential_id (KEYGATE_ODOO_URL, _DB,
 	// _LOGIN, _PASSWORD). Nil: such keys have no account.
-	Default *Account
+	Default *odoo.Account
 	// Vault holds the other accounts, by credential id. Nil: keys with a
 	// credential_id have no account.
 	Vault Vault
@@ -105,7 +52,7 @@ const maxCachedAccounts = 10_000
 // name no credential, the vault's credential for the others. It is safe
 // for concurrent use.
 type Accounts struct {
-	def   *Account
+	def   *odoo.Account
 	vault Vault
 	ttl   time.Duration
 	now   func() time.Time
@@ -116,7 +63,7 @@ type Accounts struct {
 }
 
 type cachedAccount struct {
-	acct  Account
+	acct  odoo.Account
 	until time.Time
 }
 
@@ -143,10 +90,10 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 
 // Account returns the key's service account: the vault's credential named
 // by key.CredentialID, else the default one.
-func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (Account, error) {
+func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (odoo.Account, error) {
 	if key == nil || key.CredentialID == nil {
 		if a.def == nil {
-			return Account{}, fmt.Errorf("%w: no default account configured", ErrNoAccount)
+			return odoo.Account{}, fmt.Errorf("%w: no default account configured", ErrNoAccount)
 		}
 		return *a.def, nil
 	}
@@ -157,25 +104,25 @@ func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (Account, 
 	}
 	acct, err := a.load(ctx, id)
 	if err != nil {
-		return Account{}, err
+		return odoo.Account{}, err
 	}
 	a.keep(id, acct, gen)
 	return acct, nil
 }
 
-func (a *Accounts) load(ctx context.Context, id string) (Account, error) {
+func (a *Accounts) load(ctx context.Context, id string) (odoo.Account, error) {
 	if a.vault == nil {
-		return Account{}, fmt.Errorf("%w: credential %s: no vault configured", ErrNoAccount, id)
+		return odoo.Account{}, fmt.Errorf("%w: credential %s: no vault configured", ErrNoAccount, id)
 	}
 	cred, err := a.vault.GetCredential(ctx, id)
 	if err != nil {
-		return Account{}, accountErr(id, err)
+		return odoo.Account{}, accountErr(id, err)
 	}
 	secret, err := a.vault.CredentialSecret(ctx, id)
 	if err != nil {
-		return Account{}, accountErr(id, err)
+		return odoo.Account{}, accountErr(id, err)
 	}
-	return Account{Name: "credential:" + id, URL: cred.URL, DB: cred.DB, Login: cred.Login, Password: Secret(secret)}, nil
+	return odoo.Account{Name: "credential:" + id, URL: cred.URL, DB: cred.DB, Login: cred.Login, Password: odoo.Secret(secret)}, nil
 }
 
 // accountErr keeps storage outages apart (they are retried) from a missing
@@ -187,18 +134,18 @@ func accountErr(id string, err error) error {
 	return fmt.Errorf("%w: credential %s: %w", ErrNoAccount, id, err)
 }
 
-func (a *Accounts) cached(id string) (Account, uint64, bool) {
+func (a *Accounts) cached(id string) (odoo.Account, uint64, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.cache[id]
 	if !ok || !a.now().Before(e.until) {
-		return Account{}, a.gen, false
+		return odoo.Account{}, a.gen, false
 	}
 	return e.acct, a.gen, true
 }
 
 // keep caches acct unless a Forget came since gen was read.
-func (a *Accounts) keep(id string, acct Account, gen uint64) {
+func (a *Accounts) keep(id string, acct odoo.Account, gen uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if gen != a.gen {

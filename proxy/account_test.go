@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -51,13 +52,13 @@ func TestAccounts(t *testing.T) {
 	cases := []struct {
 		name string
 		key  *keystore.Record
-		want proxy.Account
+		want odoo.Account
 		err  error
 	}{
 		{"nil_key_is_the_default", nil, def, nil},
 		{"key_without_credential_is_the_default", &keystore.Record{}, def, nil},
 		{"credential_from_the_vault", &keystore.Record{CredentialID: h.credIDs["demo"]}, h.accts["demo"], nil},
-		{"missing_credential", &keystore.Record{CredentialID: &missing}, proxy.Account{}, proxy.ErrNoAccount},
+		{"missing_credential", &keystore.Record{CredentialID: &missing}, odoo.Account{}, proxy.ErrNoAccount},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,7 +92,7 @@ func TestAccountsWithout(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNoAccount", name, err)
 		}
 	}
-	_, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &proxy.Account{URL: "ftp://u:p@odoo"}})
+	_, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &odoo.Account{URL: "ftp://u:p@odoo"}})
 	for _, want := range []string{"odoo url", "odoo db", "odoo login", "odoo password"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("invalid default account: %v, want it to name %s", err, want)
@@ -109,32 +110,32 @@ func TestClientErrors(t *testing.T) {
 	admin, portal := h.accts["default"], h.accts["portal"]
 	cases := []struct {
 		name    string
-		acct    proxy.Account
+		acct    odoo.Account
 		method  string
 		args    []any
-		kind    proxy.Kind
+		kind    odoo.Kind
 		errName string
 		status  int
 	}{
-		{"missing_record_is_404", admin, "write", []any{[]any{999999}, map[string]any{"name": "x"}}, proxy.KindMissing, "odoo.exceptions.MissingError", http.StatusNotFound},
-		{"acl_is_403", portal, "create", []any{map[string]any{"name": "x"}}, proxy.KindAccessError, "odoo.exceptions.AccessError", http.StatusForbidden},
-		{"constraint_is_422", admin, "create", []any{map[string]any{"email": "x@example.com"}}, proxy.KindValidation, "odoo.exceptions.ValidationError", http.StatusUnprocessableEntity},
-		{"private_method_is_403", admin, "_read_group", []any{[]any{}}, proxy.KindAccessError, "odoo.exceptions.AccessError", http.StatusForbidden},
-		{"bad_field_is_502", admin, "search_read", []any{[]any{}, []any{"no_such_field"}}, proxy.KindOther, "builtins.ValueError", http.StatusBadGateway},
+		{"missing_record_is_404", admin, "write", []any{[]any{999999}, map[string]any{"name": "x"}}, odoo.KindMissing, "odoo.exceptions.MissingError", http.StatusNotFound},
+		{"acl_is_403", portal, "create", []any{map[string]any{"name": "x"}}, odoo.KindAccessError, "odoo.exceptions.AccessError", http.StatusForbidden},
+		{"constraint_is_422", admin, "create", []any{map[string]any{"email": "x@example.com"}}, odoo.KindValidation, "odoo.exceptions.ValidationError", http.StatusUnprocessableEntity},
+		{"private_method_is_403", admin, "_read_group", []any{[]any{}}, odoo.KindAccessError, "odoo.exceptions.AccessError", http.StatusForbidden},
+		{"bad_field_is_502", admin, "search_read", []any{[]any{}, []any{"no_such_field"}}, odoo.KindOther, "builtins.ValueError", http.StatusBadGateway},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.ExecuteKW(ctx, tc.acct, "res.partner", tc.method, tc.args, nil)
-			var oe *proxy.OdooError
+			var oe *odoo.OdooError
 			if !errors.As(err, &oe) {
 				t.Fatalf("err = %v, want an *OdooError", err)
 			}
 			type got struct {
-				Kind   proxy.Kind
+				Kind   odoo.Kind
 				Name   string
 				Status int
 			}
-			if diff := cmp.Diff(got{tc.kind, tc.errName, tc.status}, got{oe.Kind(), oe.Name, proxy.Status(err)}); diff != "" {
+			if diff := cmp.Diff(got{tc.kind, tc.errName, tc.status}, got{oe.Kind(), oe.Name, odoo.Status(err)}); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			if strings.Contains(oe.Message, "Traceback") || oe.Message == "" {
@@ -158,14 +159,14 @@ func TestStatusOfOtherErrors(t *testing.T) {
 		want int
 	}{
 		"nil":              {nil, 200},
-		"timeout":          {fmt.Errorf("x: %w", proxy.ErrGatewayTimeout), 504},
-		"unreachable":      {fmt.Errorf("x: %w", proxy.ErrBadGateway), 502},
-		"account_rejected": {proxy.ErrAccountRejected, 502},
-		"access_denied":    {&proxy.OdooError{Name: "odoo.exceptions.AccessDenied"}, 403},
-		"user_error":       {&proxy.OdooError{Name: "odoo.exceptions.UserError"}, 422},
+		"timeout":          {fmt.Errorf("x: %w", odoo.ErrGatewayTimeout), 504},
+		"unreachable":      {fmt.Errorf("x: %w", odoo.ErrBadGateway), 502},
+		"account_rejected": {odoo.ErrAccountRejected, 502},
+		"access_denied":    {&odoo.OdooError{Name: "odoo.exceptions.AccessDenied"}, 403},
+		"user_error":       {&odoo.OdooError{Name: "odoo.exceptions.UserError"}, 422},
 	}
 	for name, c := range cases {
-		if got := proxy.Status(c.err); got != c.want {
+		if got := odoo.Status(c.err); got != c.want {
 			t.Errorf("%s: Status = %d, want %d", name, got, c.want)
 		}
 	}
@@ -190,10 +191,10 @@ func TestUIDForgottenOnAccessDenied(t *testing.T) {
 		_ = json.Unmarshal(body, &req)
 		return []byte(fmt.Sprintf(`{"jsonrpc": "2.0", "id": 1, "result": %v}`, req.Params.Args[1]))
 	})
-	c := proxy.NewClient(proxy.ClientConfig{Transport: denyOnce})
-	a := proxy.Account{URL: "http://odoo", DB: "d", Login: "l", Password: "p"}
+	c := odoo.NewClient(odoo.ClientConfig{Transport: denyOnce})
+	a := odoo.Account{URL: "http://odoo", DB: "d", Login: "l", Password: "p"}
 	_, err := c.ExecuteKW(ctx, a, "m", "read", nil, nil)
-	if proxy.Status(err) != http.StatusForbidden {
+	if odoo.Status(err) != http.StatusForbidden {
 		t.Fatalf("first call: %v, want AccessDenied", err)
 	}
 	uid, err := c.ExecuteKW(ctx, a, "m", "read", nil, nil)

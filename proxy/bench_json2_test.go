@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 )
 
 // BenchmarkJSON2AddedLatency measures what keygate adds to a JSON-2 call:

@@ -15,14 +15,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
 // recordedAnswer is the response body of a fixture, as Odoo sent it.
 func recordedAnswer(tb testing.TB, file string) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "odootest", "testdata", "odoo", "18.0", file))
+	data, err := os.ReadFile(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", file))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func staticGateway(b *testing.B, answer []byte) (*echo.Echo, string) {
 	b.Helper()
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(b, log)
-	def := proxy.Account{Name: "default", URL: "http://odoo.invalid", DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal}
+	def := odoo.Account{Name: "default", URL: "http://odoo.invalid", DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		b.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 func TestJSONPassword(t *testing.T) {
@@ -54,7 +54,7 @@ func TestXMLPassword(t *testing.T) {
 		{"untyped_value", call("<value>db</value>", "<value><int>2</int></value>", "<value>kg_key</value>"), "kg_key", true},
 		{"whitespace_around_the_string", call("<value>db</value>", "<value>u</value>", "<value>\n  <string>kg_key</string>\n</value>"), "kg_key", true},
 		{"entity", call("<value>db</value>", "<value>u</value>", "<value><string>kg&amp;key</string></value>"), "kg&key", true},
-		{"nested_values_before", call("<value><array><data><value>x</value></data></array></value>", "<value><struct><member><name>a</name><value>b</value></member></struct></value>", "<value>kg_key</value>"), "kg_key", true},
+		{"nested_values_before", call("<value><array><data><value>x</value></data></array></value>", "<value><struct><odoo.Member><name>a</name><value>b</value></odoo.Member></struct></value>", "<value>kg_key</value>"), "kg_key", true},
 		{"third_param_not_a_string", call("<value>db</value>", "<value>u</value>", "<value><int>3</int></value>"), "", false},
 		{"two_params", call("<value>db</value>", "<value>u</value>"), "", false},
 		{"not_xml_rpc", `<foo><params><param><value>a</value></param><param/><param><value>k</value></param></params></foo>`, "", false},

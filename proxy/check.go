@@ -17,36 +17,26 @@ import (
 // the key's service account sees them (fields_get, cached by the
 // Client). A refused call never reaches Odoo.
 
-// Fields returns model's fields as account a sees them: fields_get,
-// cached per account and model (odoo.Metadata).
-func (c *Client) Fields(ctx context.Context, a Account, model string) (odoo.Fields, error) {
-	return c.meta.Fields(ctx, a, model)
-}
-
-// fetchFields is the Client's odoo.FetchFunc: fields_get with the
-// attributes the check needs.
-func (c *Client) fetchFields(ctx context.Context, a Account, model string) (odoo.Fields, error) {
-	raw, err := c.ExecuteKW(ctx, a, model, "fields_get", nil, map[string]any{"attributes": odoo.Attributes})
-	if err != nil {
-		return nil, err
-	}
-	return odoo.ParseFields(raw)
+// FieldSource gives a model's fields as an account sees them:
+// *odoo.Client (fields_get, cached) or an *odoo.Metadata.
+type FieldSource interface {
+	Fields(ctx context.Context, a odoo.Account, model string) (odoo.Fields, error)
 }
 
 // CheckCall asks authz whether the key of d (an allowed decision) may
-// make call, as account a: nil, an *authz.Refusal, or the error of
-// learning a model's fields.
-func (c *Client) CheckCall(ctx context.Context, d *authz.Decision, a Account, call *authz.Call) error {
-	return d.CheckCall(call, &schema{ctx: ctx, c: c, acct: a})
+// make call, as account a, with the fields of each model from fields:
+// nil, an *authz.Refusal, or the error of learning a model's fields.
+func CheckCall(ctx context.Context, fields FieldSource, d *authz.Decision, a odoo.Account, call *authz.Call) error {
+	return d.CheckCall(call, &schema{ctx: ctx, c: fields, acct: a})
 }
 
-// schema is authz.Schema over the Client's cache for one account and one
+// schema is authz.Schema over a FieldSource for one account and one
 // call. It keeps the last model's fields: a call's lookups mostly follow
 // one model at a time.
 type schema struct {
 	ctx    context.Context
-	c      *Client
-	acct   Account
+	c      FieldSource
+	acct   odoo.Account
 	model  string
 	fields odoo.Fields
 }
@@ -72,7 +62,7 @@ func (s *schema) Field(model, name string) (authz.Field, error) {
 // unreachable as for any call.
 func checkRefusal(err error) *refusal {
 	var r *authz.Refusal
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &r):
 		return accessError(r.Error())
@@ -124,9 +114,10 @@ func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
 	return nil
 }
 
-// restCall is a call the REST facade makes, as authz checks it: its
-// arguments as Odoo will receive them (JSON, decoded as a partner's).
-func restCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
+// ObjectCall is a call the REST facade makes, as authz checks it: its
+// arguments as Odoo will receive them (JSON, decoded as a partner's call
+// to the gateway is).
+func ObjectCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
 	raw, err := json.Marshal([]any{args, kwargs})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: encode %s.%s: %w", model, method, err)

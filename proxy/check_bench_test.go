@@ -13,12 +13,11 @@ import (
 
 // BenchmarkCheckCreate is what the check adds to a realistic partner
 // create on the gateway, its fields cached: decoding execute_kw's
-// arguments (jsonCall.objectCall) and authz's CheckCall over the Client's
-// metadata cache (real Odoo 18.0 fields_get answers).
+// arguments (jsonCall.objectCall) and authz's CheckCall over the metadata
+// cache the Client uses (odoo.Metadata; real Odoo 18.0 fields_get
+// answers).
 func BenchmarkCheckCreate(b *testing.B) {
-	c := NewClient(ClientConfig{})
-	b.Cleanup(c.Close)
-	meta, err := odoo.NewMetadata(odoo.MetadataConfig[Account]{Fetch: func(_ context.Context, _ Account, model string) (odoo.Fields, error) {
+	meta, err := odoo.NewMetadata(odoo.MetadataConfig[odoo.Account]{Fetch: func(_ context.Context, _ odoo.Account, model string) (odoo.Fields, error) {
 		raw, err := os.ReadFile("../odoo/testdata/fields_get-18.0-" + model + ".json")
 		if err != nil {
 			return nil, err
@@ -28,7 +27,7 @@ func BenchmarkCheckCreate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c.meta = meta
+	b.Cleanup(meta.Close)
 	d := allowed(b, "odoo:res.partner:create", "odoo:res.partner:read", "odoo:res.partner:write")
 	var args []json.RawMessage
 	body := `["odoo_test", 2, "kg_key", "res.partner", "create", [{"name": "Acme", "is_company": true,
@@ -40,11 +39,11 @@ func BenchmarkCheckCreate(b *testing.B) {
 		b.Fatal(err)
 	}
 	j := &jsonCall{meth: "execute_kw", args: args}
-	acct := Account{Name: "default", URL: "http://odoo", DB: "odoo_test", Login: "keygate"}
+	acct := odoo.Account{Name: "default", URL: "http://odoo", DB: "odoo_test", Login: "keygate"}
 	check := func() {
 		oc, err := j.objectCall()
 		if err == nil {
-			err = c.CheckCall(context.Background(), d, acct, oc.checked())
+			err = CheckCall(context.Background(), meta, d, acct, oc.checked())
 		}
 		if err != nil {
 			b.Fatal(err)

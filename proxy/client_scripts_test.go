@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
 )
 
 // partnerScopes are what the seed code needs.

@@ -1,8 +1,20 @@
-// Package proxy is keygate's way to Odoo: a Client that calls Odoo's
-// JSON-RPC API as service accounts, and a Gateway that speaks Odoo's own
-// JSON-RPC (/jsonrpc) and XML-RPC (/xmlrpc/2/*, legacy /xmlrpc/*)
-// protocols to partners, so that their existing Odoo clients work with a
-// keygate key as the password and nothing else changed but the URL.
+// Package proxy speaks Odoo's own protocols to partners: a Gateway that
+// answers JSON-RPC (/jsonrpc), XML-RPC (/xmlrpc/2/*, legacy /xmlrpc/*),
+// JSON-2 (/json/2/*) and the web client's session API, so that their
+// existing Odoo clients work with a keygate key as the password and
+// nothing else changed but the URL. It calls Odoo through an odoo.Client
+// and never decides access itself: it asks authz for every call.
+//
+// # Why it re-encodes calls instead of relaying them
+//
+// The gateway is not an httputil.ReverseProxy, and cannot be one: it must
+// read and check every argument of a call (the models its values,
+// domains and specifications reach, against the key's scopes), replace
+// the credentials inside the body (the partner's key is the password
+// argument; Odoo gets the service account's database, uid and password),
+// and take tracebacks and quoted SQL out of Odoo's answers. So it decodes
+// each call, checks what it decoded, and encodes what it checked for
+// Odoo; a reverse proxy passes bytes it never reads.
 //
 // # What the gateway does with each call
 //
@@ -15,8 +27,9 @@
 //   - object.execute_kw, object.execute: checked by the Authorizer against
 //     the key's odoo:<model>:<op> scopes (methods starting with "_" are
 //     never allowed), then everything the call reaches across relations
-//     (authz.Decision.CheckCall, with the fields of each model as the
-//     service account's fields_get describes them, cached by the Client),
+//     (authz.Decision.CheckCall through CheckCall, with the fields of
+//     each model as the service account's fields_get describes them,
+//     cached by the odoo.Client),
 //     then forwarded with the service account's database, uid and
 //     password instead of the client's; every other argument is sent on
 //     as the client wrote it, and Odoo's answer comes back as Odoo wrote
@@ -27,6 +40,11 @@
 // Every entry point that calls a model's method (execute_kw, execute,
 // JSON-2, the web client's call_kw) goes through one function,
 // Gateway.callObject, which asks authz and only then forwards.
+//
+// The REST facade (package rest) uses the same pieces rather than its
+// own: AccountResolver (Accounts) for the key's service account,
+// ObjectCall and CheckCall for the check across relations, NoteDecision
+// for the access log and rate-limit headers.
 //
 // # JSON-2, web sessions and path forms
 //
@@ -45,12 +63,10 @@
 //
 // # Odoo 19+ service accounts
 //
-// The Client learns each Odoo's major version once, from common.version,
-// and calls Odoo 19 and later over JSON-2 (bearer = the account's API key,
-// X-Odoo-Database = its database): the gateway's object calls (named by
-// the method's signature; methods keygate has no signature for, with
-// positional arguments, go over /jsonrpc), the REST facade, and the uid
-// (res.users/context_get instead of common.authenticate).
+// To Odoo 19 and later the odoo.Client calls over JSON-2 (see package
+// odoo): the gateway's object calls named by the method's signature
+// (others, with positional arguments, go over /jsonrpc), and the REST
+// facade's.
 //
 // The key is the password argument, or the Authorization header (Bearer
 // or ApiKey) or X-API-Key, which win when present. A missing, unknown,
@@ -74,21 +90,16 @@
 //
 // # Service accounts
 //
-// An AccountResolver maps each key to an Account: the default one
+// An AccountResolver maps each key to an odoo.Account: the default one
 // (KEYGATE_ODOO_URL, _DB, _LOGIN, _PASSWORD) or a credential of keystore's
-// vault named by the key's credential_id (Accounts does both). The Client
-// resolves each account's uid once with common.authenticate (which costs
-// Odoo ~0.45 s) and keeps it until Odoo answers AccessDenied for it; a
-// refused account is not asked again for 10 s. Passwords are a Secret,
-// which never prints or logs itself.
+// vault named by the key's credential_id (Accounts does both).
+// ForgetCredential keeps Accounts and the Client's uids in step with the
+// vault.
 //
 // # Concurrency and errors
 //
-// Gateway, Client and Accounts are safe for concurrent use. A Client's
-// metadata cache (odoo.Metadata) runs one maintenance goroutine, which
-// Client.Close (and Gateway.Close, for a Client it made) stops. Client calls return *OdooError for Odoo's exceptions (Kind
-// sorts them; Status maps them to HTTP statuses), ErrBadGateway,
-// ErrGatewayTimeout and ErrAccountRejected for the rest; Accounts returns
-// ErrNoAccount. The gateway asks authz for every decision and never
-// decides access itself.
+// Gateway and Accounts are safe for concurrent use; Gateway.Close closes
+// a Client it made. Odoo's exceptions (*odoo.OdooError) reach partners
+// in their protocol's shape; Accounts returns ErrNoAccount. The gateway
+// asks authz for every decision and never decides access itself.
 package proxy

@@ -15,11 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/authz"
-	"github.com/keygate/keygate/odootest"
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/internal/odootest"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
-// fixture is one recorded Odoo exchange (odootest/testdata/odoo/README.md).
+// fixture is one recorded Odoo exchange (internal/odootest/testdata/odoo/README.md).
 type fixture struct {
 	name    string
 	Request struct {
@@ -32,7 +32,7 @@ type fixture struct {
 
 func loadFixtures(tb testing.TB, dir string) []fixture {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
+	paths, err := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
 	if err != nil || len(paths) == 0 {
 		tb.Fatalf("no fixtures in %s: %v", dir, err)
 	}

@@ -1,14 +1,16 @@
 package proxy
 
+import "github.com/keygate/keygate/odoo"
+
 // Forget drops what Accounts keeps of the service account of credential id
 // (every credential when id is "", keystore.AllCredentials) and returns the
 // accounts it held, so that what was derived from them (their uids) can be
 // dropped too. A load that began before Forget is not kept.
-func (a *Accounts) Forget(id string) []Account {
+func (a *Accounts) Forget(id string) []odoo.Account {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.gen++
-	var out []Account
+	var out []odoo.Account
 	for cid, e := range a.cache {
 		if id == "" || cid == id {
 			out = append(out, e.acct)
@@ -18,16 +20,12 @@ func (a *Accounts) Forget(id string) []Account {
 	return out
 }
 
-// ForgetAccount drops the uid resolved for account a: the next call
-// authenticates it again.
-func (c *Client) ForgetAccount(a Account) { c.uids.forget(keyOf(a)) }
-
 // ForgetCredential returns the callback that keeps the gateway's caches in
 // step with the credential vault: subscribe it to
 // keystore.Store.OnCredentialChange, and a changed or deleted service
 // account is read again (or refused) on its next use, its uid resolved
 // again.
-func ForgetCredential(accounts *Accounts, client *Client) func(id string) {
+func ForgetCredential(accounts *Accounts, client *odoo.Client) func(id string) {
 	return func(id string) {
 		for _, acct := range accounts.Forget(id) {
 			client.ForgetAccount(acct)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestForgetCredential(t *testing.T) {
 	h := newHarness(t, options{})
 	var auths atomic.Int64
-	client := proxy.NewClient(proxy.ClientConfig{Transport: fakeFunc(func(body []byte) []byte {
+	client := odoo.NewClient(odoo.ClientConfig{Transport: fakeFunc(func(body []byte) []byte {
 		if isVersionCall(body) {
 			return version18
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -24,7 +25,7 @@ func sessionFuzzGateway(tb testing.TB) (*echo.Echo, string, string) {
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(tb, log)
 	sessions := store.Sessions(keystore.SessionConfig{})
-	def := proxy.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
+	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)
@@ -49,7 +50,7 @@ var json2Status = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: 
 // JSON-2 answer with a known status and never carries a traceback.
 func FuzzJSON2Gateway(f *testing.F) {
 	e, key, _ := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
 	for _, p := range paths {
 		var jc json2Case
 		data, _ := os.ReadFile(p)
@@ -78,7 +79,7 @@ func FuzzJSON2Gateway(f *testing.F) {
 // is Odoo-shaped and never carries a traceback.
 func FuzzWebCallKW(f *testing.F) {
 	e, _, session := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "*", "web", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "*", "web", "*.json"))
 	for _, p := range paths {
 		var wc webCase
 		data, _ := os.ReadFile(p)

@@ -16,8 +16,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 	"github.com/keygate/keygate/proxy"
-	"github.com/keygate/keygate/proxy/xmlrpc"
 )
 
 const fuzzPassword = "service-account-password"
@@ -86,7 +87,7 @@ func fuzzGateway(tb testing.TB) (*echo.Echo, *recorder, string) {
 	log := slog.New(slog.DiscardHandler)
 	store := openStore(tb, log)
 	rec := &recorder{}
-	def := proxy.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
+	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)
@@ -105,7 +106,7 @@ func fuzzGateway(tb testing.TB) (*echo.Echo, *recorder, string) {
 // key as the password where there is one.
 func fixtureBodies(tb testing.TB, dir, key string) [][]byte {
 	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
 	var out [][]byte
 	for _, p := range paths {
 		data, err := os.ReadFile(p)

@@ -13,6 +13,7 @@ import (
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 )
 
 // DefaultMaxBody is Config.MaxBody's default: the largest request body
@@ -37,7 +38,7 @@ type Config struct {
 	Accounts AccountResolver
 	// Client calls Odoo. Nil: a Client of Transport and Timeout, which
 	// Close closes.
-	Client *Client
+	Client *odoo.Client
 	// Transport carries calls to Odoo (default NewTransport()), Timeout
 	// bounds each (default DefaultTimeout, sized for Odoo's ~30 s of
 	// retries on contended writes). Both are ignored when Client is set.
@@ -64,7 +65,7 @@ type Config struct {
 type Gateway struct {
 	auth      Authorizer
 	accounts  AccountResolver
-	client    *Client
+	client    *odoo.Client
 	ownClient bool
 	maxBody   int64
 	log       *slog.Logger
@@ -93,7 +94,7 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{auth: cfg.Authorizer, accounts: cfg.Accounts, client: cfg.Client, maxBody: cfg.MaxBody, log: cfg.Logger,
 		sessions: cfg.Sessions, keys: keys}
 	if g.client == nil {
-		g.client = NewClient(ClientConfig{Transport: cfg.Transport, Timeout: cfg.Timeout, Logger: cfg.Logger, Now: cfg.Now})
+		g.client = odoo.NewClient(odoo.ClientConfig{Transport: cfg.Transport, Timeout: cfg.Timeout, Logger: cfg.Logger, Now: cfg.Now})
 		g.ownClient = true
 	}
 	g.versions = versionCache{m: map[string]versionEntry{}, now: cfg.Now}
@@ -114,7 +115,7 @@ func (cfg *Config) setDefaults() {
 
 // Client returns the Client the gateway calls Odoo with, for the REST
 // facade to share its connections and uid cache.
-func (g *Gateway) Client() *Client { return g.client }
+func (g *Gateway) Client() *odoo.Client { return g.client }
 
 // Close releases the idle connections of a Client the gateway made.
 func (g *Gateway) Close() error {
@@ -156,7 +157,7 @@ type rpcCall interface {
 	refuse(c echo.Context, r *refusal) error
 	// forward sends the call to Odoo as account a (uid) and relays the
 	// answer without its traceback.
-	forward(c echo.Context, a Account, uid int64) error
+	forward(c echo.Context, a odoo.Account, uid int64) error
 	// version answers common.version from the default account's Odoo.
 	version(c echo.Context) error
 	// objectCall reads an execute_kw or execute call.
@@ -218,9 +219,9 @@ func (g *Gateway) object(c echo.Context, rc rpcCall) error {
 // checkCall checks everything the call reaches beyond its model and
 // method (authz.Decision.CheckCall), as account acct sees the models'
 // fields; nil lets it through.
-func (g *Gateway) checkCall(c echo.Context, d *authz.Decision, acct Account, oc *objectCall) *refusal {
+func (g *Gateway) checkCall(c echo.Context, d *authz.Decision, acct odoo.Account, oc *objectCall) *refusal {
 	ctx := c.Request().Context()
-	err := g.client.CheckCall(ctx, d, acct, oc.checked())
+	err := CheckCall(ctx, g.client, d, acct, oc.checked())
 	if err == nil {
 		return nil
 	}
@@ -243,16 +244,17 @@ func (g *Gateway) check(c echo.Context, rc rpcCall, need authz.Need) authz.Decis
 		req.Credential, _ = rc.arg(2)
 	}
 	d := g.auth.Check(r.Context(), req, need)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return d
 }
 
 // rateHeaders are the decision's response fields a partner sees.
 var rateHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "Retry-After"}
 
-// note records the key's identity and the decision for the access log,
-// and copies the decision's fields named in headers to the answer.
-func note(c echo.Context, d *authz.Decision, headers []string) {
+// NoteDecision records the key's identity and the decision for the
+// access log, and copies the decision's fields named in headers to the
+// answer.
+func NoteDecision(c echo.Context, d *authz.Decision, headers []string) {
 	if d.Key != nil {
 		c.Set(httpapi.KeyIDKey, d.Key.ID)
 		c.Set(httpapi.OwnerKey, d.Key.Owner)
@@ -275,7 +277,7 @@ func note(c echo.Context, d *authz.Decision, headers []string) {
 }
 
 // resolve finds the key's service account and its uid.
-func (g *Gateway) resolve(c echo.Context, key *keystore.Record) (Account, int64, error) {
+func (g *Gateway) resolve(c echo.Context, key *keystore.Record) (odoo.Account, int64, error) {
 	ctx := c.Request().Context()
 	acct, err := g.accounts.Account(ctx, key)
 	if err != nil {
@@ -291,9 +293,9 @@ func (g *Gateway) resolve(c echo.Context, key *keystore.Record) (Account, int64,
 
 // failed logs a call that could not be made or answered, without keys or
 // passwords (Account hides its password).
-func (g *Gateway) failed(ctx context.Context, a Account, err error) {
+func (g *Gateway) failed(ctx context.Context, a odoo.Account, err error) {
 	level := slog.LevelWarn
-	if errors.Is(err, ErrNoAccount) || errors.Is(err, ErrAccountRejected) {
+	if errors.Is(err, ErrNoAccount) || errors.Is(err, odoo.ErrAccountRejected) {
 		level = slog.LevelError
 	}
 	if errors.Is(err, context.Canceled) {

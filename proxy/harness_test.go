@@ -17,10 +17,11 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/migrations"
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
 )
 
@@ -59,8 +60,8 @@ type harness struct {
 	gw      *proxy.Gateway
 	url     string
 	logs    *logBuffer
-	accts   map[string]proxy.Account // by name: default, demo, portal
-	credIDs map[string]*string       // credential id of each account
+	accts   map[string]odoo.Account // by name: default, demo, portal
+	credIDs map[string]*string      // credential id of each account
 }
 
 // options changes what newHarness builds.
@@ -153,7 +154,7 @@ func newAuthorizer(tb testing.TB, store *keystore.Store, log *slog.Logger, limit
 // demo and portal, logging in with their passwords.
 func (h *harness) addAccounts(tb testing.TB, version string) {
 	tb.Helper()
-	h.accts = map[string]proxy.Account{
+	h.accts = map[string]odoo.Account{
 		"default": {Name: "default", URL: h.odooURL, DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal},
 	}
 	h.credIDs = map[string]*string{"default": nil}
@@ -170,7 +171,7 @@ func (h *harness) addAccounts(tb testing.TB, version string) {
 			tb.Fatal(err)
 		}
 		h.credIDs[login] = &c.ID
-		h.accts[login] = proxy.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: proxy.Secret(password)}
+		h.accts[login] = odoo.Account{Name: "credential:" + c.ID, URL: h.odooURL, DB: "odoo_test", Login: login, Password: odoo.Secret(password)}
 	}
 }
 

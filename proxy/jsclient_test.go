@@ -60,7 +60,7 @@ func TestJSPasswordMode(t *testing.T) {
 // recordedBody is the request body of a 19.0/web fixture, as sent.
 func recordedBody(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "odootest", "testdata", "odoo", "19.0", "web", name))
+	data, err := os.ReadFile(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "web", name))
 	if err != nil {
 		t.Fatal(err)
 	}

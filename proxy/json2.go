@@ -11,6 +11,7 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/odoo"
 )
 
 // Odoo 19's JSON-2 API for partners: POST /json/2/<model>/<method> with
@@ -57,7 +58,7 @@ func (g *Gateway) serveJSON2(c echo.Context) error {
 	}
 	decide := func(c echo.Context, need authz.Need) authz.Decision {
 		d := g.auth.Check(r.Context(), req, need)
-		note(c, &d, rateHeaders)
+		NoteDecision(c, &d, rateHeaders)
 		return d
 	}
 	return g.callObject(c, &jc.oc, decide, jc)
@@ -87,7 +88,7 @@ func (jc *json2Call) parse(body []byte) error {
 
 // forward runs the call: over JSON-2 as sent for an Odoo that speaks it,
 // else as execute_kw.
-func (jc *json2Call) forward(c echo.Context, a Account, _ int64) error {
+func (jc *json2Call) forward(c echo.Context, a odoo.Account, _ int64) error {
 	yes, err := jc.g.speaksJSON2(c, a)
 	if err != nil {
 		return jc.refuse(c, upstreamRefusal(err))
@@ -100,15 +101,15 @@ func (jc *json2Call) forward(c echo.Context, a Account, _ int64) error {
 	if err != nil {
 		return jc.refuse(c, badCall(err.Error()))
 	}
-	ans, err := jc.g.client.json2(ctx, a, jc.oc.model, jc.oc.method, body)
-	if err == nil && ans.status != http.StatusOK {
-		ans.body, err = stripJSON2Debug(ans.body)
+	ans, err := jc.g.client.JSON2(ctx, a, jc.oc.model, jc.oc.method, body)
+	if err == nil && ans.Status != http.StatusOK {
+		ans.Body, err = stripJSON2Debug(ans.Body)
 	}
 	if err != nil {
 		jc.g.failed(ctx, a, err)
 		return jc.refuse(c, upstreamRefusal(err))
 	}
-	return writeBlob(c, ans.status, jsonContentType, ans.body)
+	return writeBlob(c, ans.Status, jsonContentType, ans.Body)
 }
 
 // named is the call's named arguments, from the object call that was
@@ -122,15 +123,15 @@ func (jc *json2Call) named() ([]byte, error) {
 	if len(jc.oc.args) > 0 {
 		named["ids"] = jc.oc.args[0]
 	}
-	return marshal(named)
+	return odoo.Marshal(named)
 }
 
 // forwardKW runs the call as execute_kw on an Odoo without JSON-2 and
 // answers as JSON-2 would: create answers a list, exceptions an error
 // object with the status JSON-2 gives them.
-func (jc *json2Call) forwardKW(c echo.Context, a Account) error {
+func (jc *json2Call) forwardKW(c echo.Context, a odoo.Account) error {
 	raw, err := jc.g.run(c, a, &jc.oc)
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
 		status, name, msg := json2Exception(oe, &jc.oc)
@@ -139,7 +140,7 @@ func (jc *json2Call) forwardKW(c echo.Context, a Account) error {
 		return jc.refuse(c, upstreamRefusal(err))
 	}
 	if jc.oc.method == "create" {
-		raw = createdIDs(raw)
+		raw = odoo.CreatedIDs(raw)
 	}
 	return writeBlob(c, http.StatusOK, jsonContentType, raw)
 }
@@ -148,34 +149,34 @@ func (jc *json2Call) forwardKW(c echo.Context, a Account) error {
 // model or method is werkzeug's NotFound, arguments that do not bind are
 // UnprocessableEntity, in JSON-2's words; Odoo's own exceptions keep
 // their name and text.
-func json2Exception(oe *OdooError, oc *objectCall) (int, string, string) {
+func json2Exception(oe *odoo.OdooError, oc *objectCall) (int, string, string) {
 	switch {
 	case oe.Name == "odoo.exceptions.UserError" && oe.Message == "Object "+oc.model+" doesn't exist":
 		return http.StatusNotFound, excNotFound, fmt.Sprintf("the model '%s' does not exist", oc.model)
 	case oe.Name == "builtins.AttributeError" && strings.HasPrefix(oe.Message, "The method '"+oc.method+"' does not exist"):
 		return http.StatusNotFound, excNotFound, fmt.Sprintf("The method '%s.%s' does not exist", oc.model, oc.method)
-	case oe.Name == excTypeError:
+	case oe.Name == odoo.ExcTypeError:
 		return http.StatusUnprocessableEntity, excUnprocess, oe.Message
 	}
 	return json2Status(oe), oe.Name, oe.Message
 }
 
 // json2Status is the status JSON-2 answers an exception with.
-func json2Status(oe *OdooError) int {
-	if oe.status != 0 {
-		return oe.status
+func json2Status(oe *odoo.OdooError) int {
+	if oe.HTTPStatus() != 0 {
+		return oe.HTTPStatus()
 	}
 	switch oe.Kind() {
-	case KindAccessDenied:
+	case odoo.KindAccessDenied:
 		return http.StatusUnauthorized
-	case KindAccessError:
+	case odoo.KindAccessError:
 		return http.StatusForbidden
-	case KindMissing:
+	case odoo.KindMissing:
 		return http.StatusNotFound
-	case KindValidation:
+	case odoo.KindValidation:
 		return http.StatusUnprocessableEntity
 	}
-	if oe.Name == excTypeError {
+	if oe.Name == odoo.ExcTypeError {
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
@@ -186,11 +187,11 @@ func json2Status(oe *OdooError) int {
 func (jc *json2Call) refuse(c echo.Context, r *refusal) error {
 	status, name, msg := r.status, r.name, r.message
 	switch {
-	case name == excAccessDenied:
+	case name == odoo.ExcAccessDenied:
 		status, name, msg = http.StatusUnauthorized, excUnauthorized, json2BadKey
-	case status == http.StatusOK && name == excAccessError:
+	case status == http.StatusOK && name == odoo.ExcAccessError:
 		status = http.StatusForbidden
-	case status == http.StatusOK && name == excTypeError:
+	case status == http.StatusOK && name == odoo.ExcTypeError:
 		status, name = http.StatusUnprocessableEntity, excUnprocess
 	case status == http.StatusOK:
 		status = http.StatusInternalServerError
@@ -215,7 +216,7 @@ func (jc *json2Call) writeError(c echo.Context, status int, name, msg string) er
 	if strings.HasPrefix(name, "werkzeug.") {
 		args = append(args, status)
 	}
-	b, err := marshal(json2ErrorBody{Name: name, Message: msg, Arguments: args})
+	b, err := odoo.Marshal(json2ErrorBody{Name: name, Message: msg, Arguments: args})
 	if err != nil {
 		return err
 	}
@@ -225,11 +226,11 @@ func (jc *json2Call) writeError(c echo.Context, status int, name, msg string) er
 // stripJSON2Debug removes the traceback from a JSON-2 error, keeping the
 // rest as Odoo wrote it.
 func stripJSON2Debug(body []byte) ([]byte, error) {
-	ms, err := members(body)
+	ms, err := odoo.Members(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the JSON-2 error is not an object: %w", ErrBadGateway, err)
+		return nil, fmt.Errorf("%w: the JSON-2 error is not an object: %w", odoo.ErrBadGateway, err)
 	}
-	return encodeMembers(slices.DeleteFunc(ms, func(m member) bool { return m.key == "debug" })), nil
+	return odoo.EncodeMembers(slices.DeleteFunc(ms, func(m odoo.Member) bool { return m.Key == "debug" })), nil
 }
 
 // json2Other answers any other method or path under /json/2 as Odoo does.

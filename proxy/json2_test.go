@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/authz"
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 )
 
 // json2Case is one recorded JSON-2 exchange (19.0/json2).
@@ -31,7 +31,7 @@ type json2Case struct {
 
 func loadJSON2(tb testing.TB) []json2Case {
 	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
 	if len(paths) == 0 {
 		tb.Fatal("no 19.0/json2 fixtures")
 	}

@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/keygate/keygate/odoo"
 )
 
 const jsonContentType = "application/json; charset=utf-8"
@@ -61,7 +63,7 @@ func isJSONRequest(r *http.Request) bool {
 }
 
 // envelope is the part of a JSON-RPC request the gateway reads. The
-// method member ("call") is ignored, as Odoo ignores it.
+// method odoo.Member ("call") is ignored, as Odoo ignores it.
 type envelope struct {
 	ID     json.RawMessage `json:"id"`
 	Params json.RawMessage `json:"params"`
@@ -139,7 +141,7 @@ func (j *jsonCall) refuse(c echo.Context, r *refusal) error {
 }
 
 func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
-	b, err := marshal(a)
+	b, err := odoo.Marshal(a)
 	if err != nil {
 		return err
 	}
@@ -148,7 +150,7 @@ func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
 
 // forward sends the call with the account's database, uid and password
 // instead of the client's, and relays Odoo's answer without data.debug.
-func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
+func (j *jsonCall) forward(c echo.Context, a odoo.Account, uid int64) error {
 	if yes, err := j.g.speaksJSON2(c, a); err != nil {
 		return j.refuse(c, upstreamRefusal(err))
 	} else if yes {
@@ -159,7 +161,7 @@ func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
 		return j.refuse(c, badCall(err.Error()))
 	}
 	ctx := c.Request().Context()
-	answer, err := j.g.client.up.post(ctx, a.endpoint("/jsonrpc"), "application/json", body)
+	answer, err := j.g.client.Post(ctx, a.Endpoint("/jsonrpc"), "application/json", body)
 	var denied bool
 	if err == nil {
 		answer, denied, err = relayJSON(answer)
@@ -169,7 +171,7 @@ func (j *jsonCall) forward(c echo.Context, a Account, uid int64) error {
 		return j.refuse(c, upstreamRefusal(err))
 	}
 	if denied {
-		j.g.client.uids.forget(keyOf(a))
+		j.g.client.ForgetAccount(a)
 	}
 	return writeBlob(c, http.StatusOK, jsonContentType, answer)
 }
@@ -190,7 +192,7 @@ type outgoingParams struct {
 
 // rewrite builds the request for Odoo: the client's call with args 0-2
 // (db, uid, password) replaced and everything else kept as sent.
-func (j *jsonCall) rewrite(a Account, uid int64) ([]byte, error) {
+func (j *jsonCall) rewrite(a odoo.Account, uid int64) ([]byte, error) {
 	if len(j.args) < 3 {
 		return nil, fmt.Errorf("%s.%s needs db, uid and password", j.svc, j.meth)
 	}
@@ -202,7 +204,7 @@ func (j *jsonCall) rewrite(a Account, uid int64) ([]byte, error) {
 	if e := errors.Join(err[:]...); e != nil {
 		return nil, e
 	}
-	return marshal(outgoing{JSONRPC: "2.0", Method: "call", ID: j.id,
+	return odoo.Marshal(outgoing{JSONRPC: "2.0", Method: "call", ID: j.id,
 		Params: outgoingParams{Service: j.svc, Method: j.meth, Args: args}})
 }
 
@@ -228,46 +230,46 @@ func (j *jsonCall) version(c echo.Context) error {
 // and its order. denied reports an AccessDenied: the service account's
 // credentials no longer work.
 func relayJSON(answer []byte) (out []byte, denied bool, err error) {
-	top, err := members(answer)
+	top, err := odoo.Members(answer)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: the answer is not JSON-RPC: %w", ErrBadGateway, err)
+		return nil, false, fmt.Errorf("%w: the answer is not JSON-RPC: %w", odoo.ErrBadGateway, err)
 	}
 	seen := false
 	for i := range top {
-		if top[i].key != "error" {
+		if top[i].Key != "error" {
 			continue
 		}
-		e, err := members(top[i].value)
+		e, err := odoo.Members(top[i].Value)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: the error is not an object: %w", ErrBadGateway, err)
+			return nil, false, fmt.Errorf("%w: the error is not an object: %w", odoo.ErrBadGateway, err)
 		}
 		denied = stripDebug(e) || denied
-		top[i].value, seen = encodeMembers(e), true
+		top[i].Value, seen = odoo.EncodeMembers(e), true
 	}
 	if !seen {
 		return answer, false, nil
 	}
-	return encodeMembers(top), denied, nil
+	return odoo.EncodeMembers(top), denied, nil
 }
 
 // stripDebug removes debug from the error's data, in place, and reports
 // whether the error is an AccessDenied.
-func stripDebug(e []member) (denied bool) {
+func stripDebug(e []odoo.Member) (denied bool) {
 	for i := range e {
-		if e[i].key != "data" {
+		if e[i].Key != "data" {
 			continue
 		}
-		data, err := members(e[i].value)
+		data, err := odoo.Members(e[i].Value)
 		if err != nil {
-			e[i].value = json.RawMessage("{}") // not Odoo's shape: keep nothing of it
+			e[i].Value = json.RawMessage("{}") // not Odoo's shape: keep nothing of it
 			continue
 		}
-		data = slices.DeleteFunc(data, func(m member) bool { return m.key == "debug" })
-		denied = denied || slices.ContainsFunc(data, func(m member) bool {
-			return m.key == "name" && string(m.value) == `"odoo.exceptions.AccessDenied"`
+		data = slices.DeleteFunc(data, func(m odoo.Member) bool { return m.Key == "debug" })
+		denied = denied || slices.ContainsFunc(data, func(m odoo.Member) bool {
+			return m.Key == "name" && string(m.Value) == `"odoo.exceptions.AccessDenied"`
 		})
 		cutDataSQL(data)
-		e[i].value = encodeMembers(data)
+		e[i].Value = odoo.EncodeMembers(data)
 	}
 	return denied
 }
@@ -279,34 +281,34 @@ func jsonrpcGET(c echo.Context) error {
 }
 
 // cutDataSQL cuts data.message and data.arguments to their first line,
-// in place, when the error quotes the SQL Odoo generated (cutSQL).
-func cutDataSQL(data []member) {
+// in place, when the error quotes the SQL Odoo generated (odoo.CutSQL).
+func cutDataSQL(data []odoo.Member) {
 	var name string
 	for _, m := range data {
-		if m.key == "name" {
-			_ = json.Unmarshal(m.value, &name)
+		if m.Key == "name" {
+			_ = json.Unmarshal(m.Value, &name)
 		}
 	}
 	for i := range data {
-		switch data[i].key {
+		switch data[i].Key {
 		case "message":
 			var msg string
-			if json.Unmarshal(data[i].value, &msg) == nil && quotesSQL(name, msg) {
-				data[i].value, _ = json.Marshal(cutSQL(name, msg))
+			if json.Unmarshal(data[i].Value, &msg) == nil && odoo.QuotesSQL(name, msg) {
+				data[i].Value, _ = json.Marshal(odoo.CutSQL(name, msg))
 			}
 		case "arguments":
 			var args []any
-			if json.Unmarshal(data[i].value, &args) != nil {
+			if json.Unmarshal(data[i].Value, &args) != nil {
 				continue
 			}
 			changed := false
 			for j, a := range args {
-				if s, ok := a.(string); ok && quotesSQL(name, s) {
-					args[j], changed = cutSQL(name, s), true
+				if s, ok := a.(string); ok && odoo.QuotesSQL(name, s) {
+					args[j], changed = odoo.CutSQL(name, s), true
 				}
 			}
 			if changed {
-				data[i].value, _ = json.Marshal(args)
+				data[i].Value, _ = json.Marshal(args)
 			}
 		}
 	}

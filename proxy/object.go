@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/odoo"
 )
 
 // objectCall is one call of a model's method, whichever endpoint carried
@@ -28,7 +29,7 @@ type decider func(c echo.Context, need authz.Need) authz.Decision
 // refusal, or by running the call as the key's service account.
 type carrier interface {
 	refuse(c echo.Context, r *refusal) error
-	forward(c echo.Context, a Account, uid int64) error
+	forward(c echo.Context, a odoo.Account, uid int64) error
 }
 
 // callObject is the one way every entry point calls a model's method: it
@@ -51,7 +52,7 @@ func (g *Gateway) callObject(c echo.Context, oc *objectCall, decide decider, out
 	// The credit is spent last, once every check passed: a call refused
 	// for a model it reaches spends nothing.
 	g.auth.SpendCredit(c.Request().Context(), &d)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	if !d.Allowed() {
 		return out.refuse(c, decisionRefusal(&d, need, oc.method))
 	}
@@ -66,9 +67,9 @@ func (oc *objectCall) checked() *authz.Call {
 // run runs an object call as account a in the protocol a's Odoo speaks
 // best (JSON-2 from Odoo 19, else JSON-RPC's execute_kw) and returns the
 // result in execute_kw's form, or Odoo's exception as an *OdooError.
-func (g *Gateway) run(c echo.Context, a Account, oc *objectCall) (json.RawMessage, error) {
+func (g *Gateway) run(c echo.Context, a odoo.Account, oc *objectCall) (json.RawMessage, error) {
 	raw, err := g.client.ExecuteKW(c.Request().Context(), a, oc.model, oc.method, oc.args, oc.kwargs)
-	var oe *OdooError
+	var oe *odoo.OdooError
 	if err != nil && !errors.As(err, &oe) {
 		g.failed(c.Request().Context(), a, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/odoo"
 )
 
 // authenticator is what the gateway's Authorizer may offer to check a key
@@ -40,7 +41,7 @@ func (g *Gateway) preauthenticate(c echo.Context) *refusal {
 		httpapi.Authenticated(r)
 		return nil
 	}
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return decisionRefusal(&d, authz.NeedKey(), "")
 }
 
@@ -52,6 +53,6 @@ func bodyRefusal(c echo.Context, err error) *refusal {
 		return nil
 	}
 	c.Response().Header().Set("Retry-After", httpapi.BusyRetryAfter)
-	return &refusal{http.StatusServiceUnavailable, excUnavailable,
+	return &refusal{http.StatusServiceUnavailable, odoo.ExcUnavailable,
 		"503 Service Unavailable: too many unauthenticated request bytes in flight, retry shortly."}
 }

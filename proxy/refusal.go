@@ -9,22 +9,8 @@ import (
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/proxy/xmlrpc"
-)
-
-// Exception classes that keygate's own answers name, as Odoo would.
-const (
-	excAccessDenied  = "odoo.exceptions.AccessDenied"
-	excAccessError   = "odoo.exceptions.AccessError"
-	excTypeError     = "builtins.TypeError"
-	excValueError    = "builtins.ValueError"
-	excExpatError    = "xml.parsers.expat.ExpatError"
-	excTooLarge      = "werkzeug.exceptions.RequestEntityTooLarge"
-	excTooMany       = "werkzeug.exceptions.TooManyRequests"
-	excInternal      = "werkzeug.exceptions.InternalServerError"
-	excBadGateway    = "werkzeug.exceptions.BadGateway"
-	excUnavailable   = "werkzeug.exceptions.ServiceUnavailable"
-	excGatewayTimout = "werkzeug.exceptions.GatewayTimeout"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // refusal is an answer keygate gives itself, shaped as Odoo shapes an
@@ -37,11 +23,11 @@ type refusal struct {
 	message string
 }
 
-func accessDenied() *refusal { return &refusal{http.StatusOK, excAccessDenied, "Access Denied"} }
+func accessDenied() *refusal { return &refusal{http.StatusOK, odoo.ExcAccessDenied, "Access Denied"} }
 
-func accessError(msg string) *refusal { return &refusal{http.StatusOK, excAccessError, msg} }
+func accessError(msg string) *refusal { return &refusal{http.StatusOK, odoo.ExcAccessError, msg} }
 
-func badCall(msg string) *refusal { return &refusal{http.StatusOK, excTypeError, msg} }
+func badCall(msg string) *refusal { return &refusal{http.StatusOK, odoo.ExcTypeError, msg} }
 
 // notAvailable refuses a service or method that keygate does not open.
 func notAvailable(service, method string) *refusal {
@@ -53,7 +39,7 @@ func notAvailable(service, method string) *refusal {
 }
 
 func tooLarge(limit int64) *refusal {
-	return &refusal{http.StatusRequestEntityTooLarge, excTooLarge,
+	return &refusal{http.StatusRequestEntityTooLarge, odoo.ExcTooLarge,
 		fmt.Sprintf("413 Request Entity Too Large: the request body is larger than %d bytes.", limit)}
 }
 
@@ -61,7 +47,7 @@ func tooLarge(limit int64) *refusal {
 // (reason says which).
 func rateLimited(reason string, retry time.Duration) *refusal {
 	secs := authz.RetrySeconds(retry)
-	return &refusal{http.StatusTooManyRequests, excTooMany,
+	return &refusal{http.StatusTooManyRequests, odoo.ExcTooMany,
 		fmt.Sprintf("429 Too Many Requests: %s, retry in %d s.", reason, secs)}
 }
 
@@ -75,9 +61,9 @@ func decisionRefusal(d *authz.Decision, need authz.Need, method string) *refusal
 	case http.StatusTooManyRequests:
 		return rateLimited(d.Reason, d.RetryAfter)
 	case http.StatusServiceUnavailable:
-		return &refusal{http.StatusServiceUnavailable, excUnavailable, "503 Service Unavailable: " + d.Reason + "."}
+		return &refusal{http.StatusServiceUnavailable, odoo.ExcUnavailable, "503 Service Unavailable: " + d.Reason + "."}
 	}
-	return &refusal{http.StatusInternalServerError, excInternal, "500 Internal Server Error: " + d.Reason + "."}
+	return &refusal{http.StatusInternalServerError, odoo.ExcInternal, "500 Internal Server Error: " + d.Reason + "."}
 }
 
 func forbidden(d *authz.Decision, need authz.Need, method string) *refusal {
@@ -99,15 +85,15 @@ func forbidden(d *authz.Decision, need authz.Need, method string) *refusal {
 func upstreamRefusal(err error) *refusal {
 	switch {
 	case errors.Is(err, ErrNoAccount):
-		return &refusal{http.StatusInternalServerError, excInternal, "500 Internal Server Error: no Odoo service account is configured for this key."}
+		return &refusal{http.StatusInternalServerError, odoo.ExcInternal, "500 Internal Server Error: no Odoo service account is configured for this key."}
 	case errors.Is(err, keystore.ErrUnavailable):
-		return &refusal{http.StatusServiceUnavailable, excUnavailable, "503 Service Unavailable: key storage unavailable."}
-	case errors.Is(err, ErrGatewayTimeout):
-		return &refusal{http.StatusGatewayTimeout, excGatewayTimout, "504 Gateway Timeout: Odoo did not answer in time."}
-	case errors.Is(err, ErrAccountRejected):
-		return &refusal{http.StatusBadGateway, excBadGateway, "502 Bad Gateway: Odoo refused keygate's service account."}
+		return &refusal{http.StatusServiceUnavailable, odoo.ExcUnavailable, "503 Service Unavailable: key storage unavailable."}
+	case errors.Is(err, odoo.ErrGatewayTimeout):
+		return &refusal{http.StatusGatewayTimeout, odoo.ExcGatewayTimout, "504 Gateway Timeout: Odoo did not answer in time."}
+	case errors.Is(err, odoo.ErrAccountRejected):
+		return &refusal{http.StatusBadGateway, odoo.ExcBadGateway, "502 Bad Gateway: Odoo refused keygate's service account."}
 	}
-	return &refusal{http.StatusBadGateway, excBadGateway, "502 Bad Gateway: Odoo could not be reached or answered badly."}
+	return &refusal{http.StatusBadGateway, odoo.ExcBadGateway, "502 Bad Gateway: Odoo could not be reached or answered badly."}
 }
 
 // rpcError is a JSON-RPC error object as Odoo writes it (data without the
@@ -140,13 +126,13 @@ func (r *refusal) jsonError() *rpcError {
 func (r *refusal) fault(legacy bool) xmlrpc.Fault {
 	line := strings.TrimPrefix(r.name, "builtins.") + ": " + r.message
 	switch {
-	case r.name == excAccessDenied && legacy:
+	case r.name == odoo.ExcAccessDenied && legacy:
 		return xmlrpc.Fault{Code: "AccessDenied", String: r.message}
-	case r.name == excAccessDenied:
+	case r.name == odoo.ExcAccessDenied:
 		return xmlrpc.Fault{Code: int64(3), String: r.message}
-	case r.name == excAccessError && legacy:
+	case r.name == odoo.ExcAccessError && legacy:
 		return xmlrpc.Fault{Code: "warning -- AccessError\n\n" + r.message, String: ""}
-	case r.name == excAccessError:
+	case r.name == odoo.ExcAccessError:
 		return xmlrpc.Fault{Code: int64(4), String: r.message}
 	case legacy:
 		return xmlrpc.Fault{Code: r.message, String: line}

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/internal/callgen"
-	"github.com/keygate/keygate/odootest"
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/internal/odootest"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // The attacks of issue 11, tried through keygate against the double with
@@ -327,48 +327,6 @@ func TestRelationsSQLErrorCut(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestRESTChecksEveryCall: the REST facade's calls go through the same
-// check: a resource naming a field Odoo does not describe is refused with
-// 403 before any call reaches Odoo; the built-in resource still works
-// with partner scopes only.
-func TestRESTChecksEveryCall(t *testing.T) {
-	h := newRESTHarness(t, restOptions{resources: "resources-unknown-field.yaml"})
-	h.warm(t)
-	for _, rq := range []struct {
-		method, path, key string
-		body              any
-	}{
-		{"GET", "/api/v1/partners?limit=5", "reader", nil},
-		{"GET", "/api/v1/partners/9", "reader", nil},
-		{"POST", "/api/v1/partners", "creator", map[string]any{"name": "p", "x_partner_rank": 3}},
-	} {
-		before := h.calls()
-		x := h.do(t, rq.method, rq.path, rq.key, rq.body)
-		var body struct {
-			Error string
-			Code  int
-		}
-		_ = json.Unmarshal(x.body, &body)
-		if x.status != 403 || body.Code != 403 || !strings.Contains(body.Error, `keygate does not know field "x_partner_rank" of res.partner`) {
-			t.Errorf("%s %s: %d %s, want 403 naming the unknown field", rq.method, rq.path, x.status, x.body)
-		}
-		for _, c := range h.odoo.Calls()[before:] {
-			if c.ModelMethod != "fields_get" {
-				t.Errorf("%s %s: %s reached Odoo", rq.method, rq.path, c.ModelMethod)
-			}
-		}
-	}
-	ok := newRESTHarness(t, restOptions{})
-	for _, rq := range []struct{ method, path, key string }{
-		{"GET", "/api/v2/partners?limit=5&country_id=20", "reader"},
-		{"GET", "/api/v2/partners/9", "reader"},
-	} {
-		if x := ok.do(t, rq.method, rq.path, rq.key, nil); x.status != 200 {
-			t.Errorf("%s %s with partner scopes: %d %s", rq.method, rq.path, x.status, x.body)
-		}
 	}
 }
 

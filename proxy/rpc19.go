@@ -12,7 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // The JSON-RPC and XML-RPC gateway in front of an Odoo that speaks JSON-2
@@ -20,9 +21,9 @@ import (
 // answers written back in the partner's protocol.
 
 // speaksJSON2 reports whether the account's Odoo takes JSON-2 calls.
-func (g *Gateway) speaksJSON2(c echo.Context, a Account) (bool, error) {
+func (g *Gateway) speaksJSON2(c echo.Context, a odoo.Account) (bool, error) {
 	major, err := g.client.Major(c.Request().Context(), a)
-	return major >= json2Major, err
+	return major >= odoo.JSON2Major, err
 }
 
 // objectCall reads execute_kw(db, uid, password, model, method, args,
@@ -91,16 +92,16 @@ func (x *xmlCall) objectCall() (*objectCall, error) {
 
 // forwardJSON2 runs a JSON-RPC object call over JSON-2 and answers it as
 // Odoo's /jsonrpc would.
-func (j *jsonCall) forwardJSON2(c echo.Context, a Account) error {
+func (j *jsonCall) forwardJSON2(c echo.Context, a odoo.Account) error {
 	oc, err := j.objectCall()
 	if err != nil {
 		return j.refuse(c, badCall(err.Error()))
 	}
 	raw, err := j.g.run(c, a, oc)
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return j.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: oe.rpcError(0)})
+		return j.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: odooRPCError(oe, 0)})
 	case err != nil:
 		return j.refuse(c, upstreamRefusal(err))
 	}
@@ -114,32 +115,32 @@ func writeResult(c echo.Context, id, raw json.RawMessage) error {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
-	ms := []member{{"jsonrpc", json.RawMessage(`"2.0"`)}, {"id", id}}
+	ms := []odoo.Member{{Key: "jsonrpc", Value: json.RawMessage(`"2.0"`)}, {Key: "id", Value: id}}
 	if string(raw) != "null" {
-		ms = append(ms, member{"result", raw})
+		ms = append(ms, odoo.Member{Key: "result", Value: raw})
 	}
-	return writeBlob(c, http.StatusOK, jsonContentType, encodeMembers(ms))
+	return writeBlob(c, http.StatusOK, jsonContentType, odoo.EncodeMembers(ms))
 }
 
-// rpcError is the exception as a JSON-RPC error of Odoo (code 200 on 16
-// to 18, 0 from 19), without traceback.
-func (e *OdooError) rpcError(code int) *rpcError {
+// odooRPCError is the exception as a JSON-RPC error of Odoo (code 200 on
+// 16 to 18, 0 from 19), without traceback.
+func odooRPCError(e *odoo.OdooError, code int) *rpcError {
 	return &rpcError{Code: code, Message: "Odoo Server Error",
 		Data: rpcErrorData{Name: e.Name, Message: e.Message, Arguments: []string{e.Message}}}
 }
 
 // forwardJSON2 runs an XML-RPC object call over JSON-2 and answers it as
 // Odoo's XML-RPC would.
-func (x *xmlCall) forwardJSON2(c echo.Context, a Account) error {
+func (x *xmlCall) forwardJSON2(c echo.Context, a odoo.Account) error {
 	oc, err := x.objectCall()
 	if err != nil {
 		return x.refuse(c, badCall(err.Error()))
 	}
 	raw, err := x.g.run(c, a, oc)
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return x.writeFault(c, oe.fault(x.legacy))
+		return x.writeFault(c, odooFault(oe, x.legacy))
 	case err != nil:
 		return x.refuse(c, upstreamRefusal(err))
 	case string(raw) == "null":
@@ -147,7 +148,7 @@ func (x *xmlCall) forwardJSON2(c echo.Context, a Account) error {
 	}
 	var v any
 	if err := decodeNumbers(raw, &v); err != nil {
-		return x.refuse(c, upstreamRefusal(fmt.Errorf("%w: %w", ErrBadGateway, err)))
+		return x.refuse(c, upstreamRefusal(fmt.Errorf("%w: %w", odoo.ErrBadGateway, err)))
 	}
 	return x.result(c, xmlValue(v))
 }
@@ -160,13 +161,13 @@ func (x *xmlCall) writeFault(c echo.Context, f xmlrpc.Fault) error {
 	return writeBlob(c, http.StatusOK, xmlContentType, buf.Bytes())
 }
 
-// fault is the exception as Odoo's XML-RPC writes it: 3 AccessDenied, 4
+// odooFault is the exception as Odoo's XML-RPC writes it: 3 AccessDenied, 4
 // AccessError, 2 UserError, MissingError and ValidationError, 1 the rest
 // (string codes on the legacy paths).
-func (e *OdooError) fault(legacy bool) xmlrpc.Fault {
+func odooFault(e *odoo.OdooError, legacy bool) xmlrpc.Fault {
 	short := e.Name[strings.LastIndexByte(e.Name, '.')+1:]
 	switch e.Kind() {
-	case KindMissing, KindValidation:
+	case odoo.KindMissing, odoo.KindValidation:
 		if legacy {
 			if short == "ValidationError" {
 				short = "UserError"

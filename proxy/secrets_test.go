@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
-	"github.com/keygate/keygate/proxy"
+	"github.com/keygate/keygate/odoo"
 )
 
 // TestSecretsNeverLogged drives the gateway through successes and every
@@ -61,7 +61,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 // printed, logged or marshalled, the password stays out.
 func TestAccountNeverPrintsItsPassword(t *testing.T) {
 	const pw = "the-odoo-api-key-0123456789"
-	a := proxy.Account{Name: "default", URL: "https://odoo.example.com", DB: "prod", Login: "api", Password: pw}
+	a := odoo.Account{Name: "default", URL: "https://odoo.example.com", DB: "prod", Login: "api", Password: pw}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "account", a, "password", a.Password)
 	js, _ := json.Marshal(a)

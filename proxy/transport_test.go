@@ -17,10 +17,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
-	"github.com/keygate/keygate/proxy"
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 // searchCount is an execute_kw call of res.partner.search_count.
@@ -142,7 +142,7 @@ func TestSlowOdooIs504(t *testing.T) {
 type countingDialer struct{ opened, closed atomic.Int64 }
 
 func (d *countingDialer) transport() *http.Transport {
-	t := proxy.NewTransport()
+	t := odoo.NewTransport()
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
@@ -240,8 +240,8 @@ func TestKeepAliveUpstreamIsClosedOnClose(t *testing.T) {
 	}))
 	defer ts.Close()
 	dialer := &countingDialer{}
-	c := proxy.NewClient(proxy.ClientConfig{Transport: dialer.transport()})
-	acct := proxy.Account{URL: ts.URL, DB: "d", Login: "l", Password: "p"}
+	c := odoo.NewClient(odoo.ClientConfig{Transport: dialer.transport()})
+	acct := odoo.Account{URL: ts.URL, DB: "d", Login: "l", Password: "p"}
 	for range 10 {
 		if _, err := c.ExecuteKW(ctx, acct, "res.partner", "search_count", []any{[]any{}}, nil); err != nil {
 			t.Fatal(err)
@@ -449,9 +449,9 @@ func TestBadUpstreamAnswers(t *testing.T) {
 					t.Errorf("%s: %d %s, want %d without the upstream's body", path, x.status, x.body, tc.want)
 				}
 			}
-			cl := proxy.NewClient(proxy.ClientConfig{Transport: tc.up})
-			_, err := cl.ExecuteKW(ctx, proxy.Account{URL: "http://odoo", DB: "d", Login: "l", Password: "p"}, "m", "read", nil, nil)
-			if got := proxy.Status(err); got != tc.want {
+			cl := odoo.NewClient(odoo.ClientConfig{Transport: tc.up})
+			_, err := cl.ExecuteKW(ctx, odoo.Account{URL: "http://odoo", DB: "d", Login: "l", Password: "p"}, "m", "read", nil, nil)
+			if got := odoo.Status(err); got != tc.want {
 				t.Errorf("Client: Status(%v) = %d, want %d", err, got, tc.want)
 			}
 		})

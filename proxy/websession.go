@@ -13,6 +13,7 @@ import (
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/odoo"
 )
 
 // The web client's session API, for session clients (OdooRPC, the
@@ -121,7 +122,7 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 		req.Credential = p.Password
 	}
 	d := g.auth.Check(r.Context(), req, authz.NeedKey())
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	if !d.Allowed() {
 		return wc.refuse(c, decisionRefusal(&d, authz.NeedKey(), "authenticate"))
 	}
@@ -155,7 +156,7 @@ func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Record) (map[string
 	}
 	var userCtx map[string]any
 	if err := decodeNumbers(raw, &userCtx); err != nil {
-		return nil, fmt.Errorf("%w: context_get answered %.60s", ErrBadGateway, raw)
+		return nil, fmt.Errorf("%w: context_get answered %.60s", odoo.ErrBadGateway, raw)
 	}
 	// Clients send user_context back with every call; uid there is
 	// ignored by Odoo and is not a context key partners may send.
@@ -199,7 +200,7 @@ func (wc *webCall) session(c echo.Context) (*keystore.Record, string, error) {
 func (wc *webCall) checkKey(c echo.Context, key *keystore.Record, need authz.Need) authz.Decision {
 	r := c.Request()
 	d := wc.g.keys.CheckKey(r.Context(), wc.g.auth.Request(r), key, need)
-	note(c, &d, rateHeaders)
+	NoteDecision(c, &d, rateHeaders)
 	return d
 }
 
@@ -276,15 +277,15 @@ func (g *Gateway) webCallKW(c echo.Context) error {
 // forward runs the call as the service account; Odoo's result or
 // exception comes back in the envelope, with the error code of that
 // Odoo's version.
-func (wc *webCall) forward(c echo.Context, a Account, _ int64) error {
+func (wc *webCall) forward(c echo.Context, a odoo.Account, _ int64) error {
 	raw, err := wc.g.run(c, a, &wc.oc)
 	if yes, _ := wc.g.speaksJSON2(c, a); yes {
 		wc.code = 0
 	}
-	var oe *OdooError
+	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: oe.rpcError(wc.code)})
+		return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: odooRPCError(oe, wc.code)})
 	case err != nil:
 		return wc.refuse(c, upstreamRefusal(err))
 	}
@@ -292,7 +293,7 @@ func (wc *webCall) forward(c echo.Context, a Account, _ int64) error {
 }
 
 func (wc *webCall) result(c echo.Context, v any) error {
-	raw, err := marshal(v)
+	raw, err := odoo.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -304,7 +305,7 @@ func (wc *webCall) refuse(c echo.Context, r *refusal) error {
 }
 
 func (wc *webCall) write(c echo.Context, status int, a rpcAnswer) error {
-	b, err := marshal(a)
+	b, err := odoo.Marshal(a)
 	if err != nil {
 		return err
 	}
@@ -324,7 +325,7 @@ func (wc *webCall) expired(c echo.Context) error {
 // sessionRefusal answers a session store that could not do its part.
 func sessionRefusal(err error) *refusal {
 	if errors.Is(err, keystore.ErrTooManySessions) {
-		return &refusal{http.StatusServiceUnavailable, excUnavailable, "503 Service Unavailable: too many web sessions, try again later."}
+		return &refusal{http.StatusServiceUnavailable, odoo.ExcUnavailable, "503 Service Unavailable: too many web sessions, try again later."}
 	}
 	return upstreamRefusal(err)
 }

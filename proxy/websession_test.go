@@ -27,7 +27,7 @@ type webCase struct {
 
 func loadWeb(tb testing.TB, version string) []webCase {
 	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "odootest", "testdata", "odoo", version, "web", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", version, "web", "*.json"))
 	if len(paths) == 0 {
 		tb.Fatalf("no %s/web fixtures", version)
 	}

@@ -11,7 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/keygate/keygate/proxy/xmlrpc"
+	"github.com/keygate/keygate/odoo"
+	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
 const xmlContentType = "text/xml; charset=utf-8"
@@ -31,7 +32,7 @@ func (g *Gateway) serveXMLRPC(c echo.Context, legacy bool) error {
 	xc := &xmlCall{g: g, legacy: legacy, svc: c.Param("service")}
 	if isFormRequest(c.Request()) {
 		// Odoo reads such a body as a form and finds no XML at all.
-		return xc.refuse(c, &refusal{http.StatusOK, excExpatError, "no element found: line 1, column 0"})
+		return xc.refuse(c, &refusal{http.StatusOK, odoo.ExcExpatError, "no element found: line 1, column 0"})
 	}
 	if r := g.preauthenticate(c); r != nil {
 		return xc.refuse(c, r)
@@ -44,7 +45,7 @@ func (g *Gateway) serveXMLRPC(c echo.Context, legacy bool) error {
 	case errors.Is(err, errTooLarge):
 		return xc.refuse(c, tooLarge(g.maxBody))
 	case err != nil:
-		return xc.refuse(c, &refusal{http.StatusBadRequest, excExpatError, "the request body could not be read"})
+		return xc.refuse(c, &refusal{http.StatusBadRequest, odoo.ExcExpatError, "the request body could not be read"})
 	}
 	if xc.call, err = xmlrpc.DecodeCall(bytes.NewReader(body)); err != nil {
 		return xc.refuse(c, decodeRefusal(err))
@@ -59,9 +60,9 @@ func isFormRequest(r *http.Request) bool {
 
 func decodeRefusal(err error) *refusal {
 	if errors.Is(err, xmlrpc.ErrLimit) {
-		return &refusal{http.StatusOK, excValueError, "the call nests too deeply or holds too many values"}
+		return &refusal{http.StatusOK, odoo.ExcValueError, "the call nests too deeply or holds too many values"}
 	}
-	return &refusal{http.StatusOK, excExpatError, "the request is not a well-formed XML-RPC call"}
+	return &refusal{http.StatusOK, odoo.ExcExpatError, "the request is not a well-formed XML-RPC call"}
 }
 
 // xmlCall is an XML-RPC call to one service path.
@@ -111,7 +112,7 @@ func (x *xmlCall) refuse(c echo.Context, r *refusal) error {
 // forward sends the call with the account's database, uid and password
 // instead of the client's, and relays Odoo's answer with each fault's
 // traceback cut down to its exception line.
-func (x *xmlCall) forward(c echo.Context, a Account, uid int64) error {
+func (x *xmlCall) forward(c echo.Context, a odoo.Account, uid int64) error {
 	if yes, err := x.g.speaksJSON2(c, a); err != nil {
 		return x.refuse(c, upstreamRefusal(err))
 	} else if yes {
@@ -121,10 +122,10 @@ func (x *xmlCall) forward(c echo.Context, a Account, uid int64) error {
 	params[0], params[1], params[2] = a.DB, uid, a.Password.Reveal()
 	var buf bytes.Buffer
 	if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: x.call.Method, Params: params}); err != nil {
-		return x.refuse(c, &refusal{http.StatusOK, excValueError, "the call holds a value XML-RPC cannot carry"})
+		return x.refuse(c, &refusal{http.StatusOK, odoo.ExcValueError, "the call holds a value XML-RPC cannot carry"})
 	}
 	ctx := c.Request().Context()
-	answer, err := x.g.client.up.post(ctx, a.endpoint(x.path()), "text/xml", buf.Bytes())
+	answer, err := x.g.client.Post(ctx, a.Endpoint(x.path()), "text/xml", buf.Bytes())
 	var denied bool
 	if err == nil {
 		answer, denied, err = relayXML(answer)
@@ -134,7 +135,7 @@ func (x *xmlCall) forward(c echo.Context, a Account, uid int64) error {
 		return x.refuse(c, upstreamRefusal(err))
 	}
 	if denied {
-		x.g.client.uids.forget(keyOf(a))
+		x.g.client.ForgetAccount(a)
 	}
 	return writeBlob(c, http.StatusOK, xmlContentType, answer)
 }
@@ -151,12 +152,12 @@ func (x *xmlCall) version(c echo.Context) error {
 		if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "version", Params: []any{}}); err != nil {
 			return nil, err
 		}
-		answer, err := x.g.client.up.post(ctx, acct.endpoint(x.path()), "text/xml", buf.Bytes())
+		answer, err := x.g.client.Post(ctx, acct.Endpoint(x.path()), "text/xml", buf.Bytes())
 		if err != nil {
 			return nil, err
 		}
 		if _, err := xmlrpc.DecodeResponse(bytes.NewReader(answer)); err != nil {
-			return nil, fmt.Errorf("%w: common.version: %w", ErrBadGateway, err)
+			return nil, fmt.Errorf("%w: common.version: %w", odoo.ErrBadGateway, err)
 		}
 		return answer, nil
 	})
@@ -176,18 +177,18 @@ func relayXML(answer []byte) (out []byte, denied bool, err error) {
 	switch {
 	case errors.As(err, &f):
 	case err != nil:
-		return nil, false, fmt.Errorf("%w: the answer is not XML-RPC: %w", ErrBadGateway, err)
+		return nil, false, fmt.Errorf("%w: the answer is not XML-RPC: %w", odoo.ErrBadGateway, err)
 	default:
 		return answer, false, nil
 	}
 	denied = f.Code == any(int64(3)) || f.Code == any("AccessDenied")
-	f.String = cutSQL("", stripTraceback(f.String))
+	f.String = odoo.CutSQL("", odoo.StripTraceback(f.String))
 	if code, ok := f.Code.(string); ok {
-		f.Code = cutSQL("", stripTraceback(code))
+		f.Code = odoo.CutSQL("", odoo.StripTraceback(code))
 	}
 	var buf bytes.Buffer
 	if err := xmlrpc.EncodeFault(&buf, *f); err != nil {
-		return nil, false, fmt.Errorf("%w: fault: %w", ErrBadGateway, err)
+		return nil, false, fmt.Errorf("%w: fault: %w", odoo.ErrBadGateway, err)
 	}
 	return buf.Bytes(), denied, nil
 }

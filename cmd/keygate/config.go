@@ -13,7 +13,7 @@ import (
 	"github.com/keygate/keygate/admin"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
-	"github.com/keygate/keygate/proxy"
+	"github.com/keygate/keygate/odoo"
 )
 
 // config is every setting of keygate. Each has a KEYGATE_* variable; the
@@ -69,11 +69,11 @@ func (c *config) sessionConfig() keystore.SessionConfig {
 }
 
 // odooAccount is the default service account, or nil without KEYGATE_ODOO_URL.
-func (c *config) odooAccount() *proxy.Account {
+func (c *config) odooAccount() *odoo.Account {
 	if c.OdooURL == "" {
 		return nil
 	}
-	return &proxy.Account{Name: "default", URL: c.OdooURL, DB: c.OdooDB, Login: c.OdooLogin, Password: proxy.Secret(c.OdooPassword)}
+	return &odoo.Account{Name: "default", URL: c.OdooURL, DB: c.OdooDB, Login: c.OdooLogin, Password: odoo.Secret(c.OdooPassword)}
 }
 
 // loadConfig reads the KEYGATE_* variables of environ.

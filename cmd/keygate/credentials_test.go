@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
 )
 
 // cliIn runs one keygate command with stdin and returns its output and

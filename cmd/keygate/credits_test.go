@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/internal/testenv"
-	"github.com/keygate/keygate/odootest"
 )
 
 // TestCreditsThroughServe: credits set at create, spent by /auth, refused

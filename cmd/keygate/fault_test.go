@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/odootest"
 )
 
 // readyzCheck returns /readyz's status code and one of its checks.

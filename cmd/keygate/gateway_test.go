@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 )
 
 // jsonrpc posts one Odoo JSON-RPC call and returns the decoded envelope.

@@ -21,7 +21,9 @@ import (
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
+	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
+	"github.com/keygate/keygate/rest"
 )
 
 // readyKey carries an optional callback that serve calls with the bound
@@ -334,7 +336,7 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 		return err
 	}
 	a.gateway, err = proxy.New(proxy.Config{Authorizer: a.authz, Accounts: accounts,
-		Transport: odooTransport{next: proxy.NewTransport(), m: a.metrics},
+		Transport: odooTransport{next: odoo.NewTransport(), m: a.metrics},
 		Timeout:   a.cfg.OdooTimeout, MaxBody: a.cfg.MaxBody, Logger: a.log,
 		Sessions: a.store.Sessions(a.cfg.sessionConfig())})
 	if err != nil {
@@ -350,15 +352,15 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 // /api/openapi.json) on the public listener, sharing the gateway's client
 // and so its cache of service-account uids.
 func (a *app) registerREST(accounts proxy.AccountResolver) error {
-	resources, err := proxy.LoadResources(a.cfg.Resources)
+	resources, err := rest.LoadResources(a.cfg.Resources)
 	if err != nil {
 		return err
 	}
-	rest, err := proxy.NewREST(proxy.RESTConfig{Authorizer: a.authz, Accounts: accounts,
+	facade, err := rest.New(rest.Config{Authorizer: a.authz, Accounts: accounts,
 		Client: a.gateway.Client(), Resources: resources, Logger: a.log})
 	if err != nil {
 		return err
 	}
-	rest.Register(a.public.Group(""))
+	facade.Register(a.public.Group(""))
 	return nil
 }

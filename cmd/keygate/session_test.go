@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/internal/testenv"
-	"github.com/keygate/keygate/odootest"
 )
 
 // webCall posts a session-API call with the cookie, and returns the

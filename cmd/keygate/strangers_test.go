@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/httpapi"
-	"github.com/keygate/keygate/odootest"
+	"github.com/keygate/keygate/internal/odootest"
 )
 
 // Bounds of TestStrangersCannotHoldMemory: a small budget, so that the
