@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/keygate/keygate/admin/console"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 func newServer(t testing.TB) *echo.Echo {
@@ -180,17 +180,8 @@ func TestClientScriptRules(t *testing.T) {
 // TestDeps: the console is static files and headers; it reaches keys only
 // through the admin API over HTTP, never by importing the store or the API.
 func TestDeps(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		for _, bad := range []string{"github.com/keygate/keygate/keystore", "github.com/keygate/keygate/admin", "gorm.io/", "github.com/redis/"} {
-			if p == bad || strings.HasPrefix(p, bad+"/") || (strings.HasSuffix(bad, "/") && strings.HasPrefix(p, bad)) {
-				if p != "github.com/keygate/keygate/admin/console" {
-					t.Errorf("console depends on %s", p)
-				}
-			}
-		}
-	}
+	testenv.CheckDeps(t, testenv.DepRule{
+		Forbidden: []string{"github.com/keygate/keygate/keystore", "github.com/keygate/keygate/admin", "gorm.io", "github.com/redis"},
+		Except:    []string{"github.com/keygate/keygate/admin/console"},
+	})
 }
