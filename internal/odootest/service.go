@@ -104,13 +104,14 @@ func arity(fn string, params []any, required int, names ...string) *exception {
 	return nil
 }
 
-// common is odoo.service.common: version, about, login, authenticate.
+// common is odoo.service.common: version, login, authenticate (about
+// is not modelled).
 func (s *Server) common(method string, params []any) (any, *exception) {
 	switch method {
 	case "version":
 		return s.versionInfo(), arity("exp_version", params, 0)
 	case "about":
-		return s.about(params)
+		return nil, notModelled("common.about")
 	case "login":
 		if err := arity("exp_login", params, 3, "db", "login", "password"); err != nil {
 			return nil, err
@@ -123,17 +124,6 @@ func (s *Server) common(method string, params []any) (any, *exception) {
 		return s.authenticate(params[0], params[1], params[2])
 	}
 	return nil, newException(clsException, "Method not found: "+method, frCommonDispatch60)
-}
-
-func (s *Server) about(params []any) (any, *exception) {
-	if err := arity("exp_about", params, 0, "extended"); err != nil {
-		return nil, err
-	}
-	const info = "See http://openerp.com"
-	if len(params) == 1 && truthy(params[0]) {
-		return []any{info, s.cfg.Version}, nil
-	}
-	return info, nil
 }
 
 // authenticate answers the user's uid, or false for a wrong login,
