@@ -77,7 +77,7 @@
 // answer Odoo's SessionExpiredException (error code 100, id null). The
 // session cookie is session_id=<84 characters of URL-safe base64>;
 // Expires=<now + 1 year>; Max-Age=604800; HttpOnly; Path=/. Sessions live
-// until destroy or Reset (Sessions counts them); they do not expire.
+// until destroy or Reset; they do not expire.
 //
 // Paths as werkzeug and Odoo's routing take them: a leading "//" is "/",
 // a trailing "/" is ignored (//jsonrpc, /jsonrpc/, //xmlrpc/2/common).
@@ -192,9 +192,8 @@
 // accounts and is refused while a user points to it; admin and OdooBot
 // cannot be deleted (UserError).
 //
-// For tests: Calls lists what reached the double; ModelCalls lists the
-// object calls that named a model, each a ModelCall with the model
-// method's Args and Kwargs as decoded (never the password); Records
+// For tests: Calls lists what reached the double (never a password or
+// the model method's arguments); Records
 // returns a model's records as stored, to prove what a call changed or
 // that nothing was created.
 //

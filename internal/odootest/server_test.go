@@ -101,13 +101,6 @@ func TestCallsRecordsWhatReachedOdoo(t *testing.T) {
 	if diff := cmp.Diff(want, s.Calls()); diff != "" {
 		t.Errorf("Calls (-want +got):\n%s", diff)
 	}
-	wantModel := []ModelCall{
-		{Call: want[1], Args: []any{[]any{}}, Kwargs: Object{}},
-		{Call: want[2], Args: []any{[]any{int64(1)}}, Kwargs: Object{}},
-	}
-	if diff := cmp.Diff(wantModel, s.ModelCalls()); diff != "" {
-		t.Errorf("ModelCalls (-want +got):\n%s", diff)
-	}
 }
 
 func TestRecordsShowsWhatIsStored(t *testing.T) {
