@@ -152,9 +152,9 @@
 //
 // Domains: prefix &, |, ! and implicit &; =, !=, <, >, <=, >=, =?, in,
 // not in, like, ilike, =like, =ilike, not like, not ilike, child_of,
-// parent_of, any, not any; dotted paths through many2ones and x2manys,
-// at any depth (country_id.code, user_ids.login,
-// user_ids.groups_id.name), an unknown field in the path a ValueError
+// parent_of (any and not any raise NotImplementedError); dotted paths
+// through many2ones and x2manys, at any depth (country_id.code,
+// user_ids.login, user_ids.groups_id.name), an unknown field in the path a ValueError
 // naming the rest of the path as Odoo does; many2one and x2many compared
 // with ids or names; NULL handled as Odoo's SQL does; archived records
 // hidden unless the domain names active or the context sets active_test
