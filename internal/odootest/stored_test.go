@@ -47,3 +47,48 @@ func TestWriteConvertsValuesAsOdoo(t *testing.T) {
 		})
 	}
 }
+
+// Branches of reached methods that no recording takes: each answer is
+// the one Odoo 18 gives (texts from its source).
+func TestUnrecordedBranchesAnswerAsOdoo(t *testing.T) {
+	fkText := "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\n" +
+		"Model: User (res.users)\nConstraint: res_users_partner_id_fkey\n"
+	tests := []struct {
+		name    string
+		uid     int64
+		pw      string
+		model   string
+		method  string
+		args    []any
+		kw      map[string]any
+		want    any
+		wantErr *rpcError
+	}{
+		{"unlink_of_a_partner_a_user_requires_is_a_foreign_key_violation", UIDAdmin, "admin",
+			"res.partner", "unlink", []any{[]any{3}}, nil, nil, &rpcError{"odoo.exceptions.ValidationError", fkText}},
+		{"export_data_needs_the_export_group", UIDDemo, "demo",
+			"res.partner", "export_data", []any{[]any{1}, []any{"name"}}, nil, nil,
+			&rpcError{"odoo.exceptions.UserError", "You don't have the rights to export data. Please contact an Administrator."}},
+		{"read_group_by_an_unknown_field_is_a_value_error", UIDAdmin, "admin",
+			"res.partner", "read_group", []any{[]any{}, []any{}, []any{"nope"}}, nil, nil,
+			&rpcError{"builtins.ValueError", "Invalid field 'nope' on model 'res.partner'"}},
+		{"order_by_a_boolean_puts_true_first_when_descending", UIDAdmin, "admin",
+			"res.partner", "search", []any{[]any{leaf("id", "<", 12)}}, map[string]any{"order": "is_company desc, id"},
+			[]any{int64(1), int64(9), int64(10), int64(11), int64(3), int64(7), int64(8)}, nil},
+		{"a_dict_in_a_leaf_is_quoted_as_python_repr", UIDAdmin, "admin",
+			"res.partner", "search", []any{[]any{leaf("nme", "=", map[string]any{"a": 1})}}, nil, nil,
+			&rpcError{"builtins.ValueError", "Invalid field res.partner.nme in leaf ('nme', '=', {'a': 1})"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := newClient(t)
+			got, rerr := c.as(tt.uid, tt.pw).exec(tt.model, tt.method, tt.args, tt.kw)
+			if diff := cmp.Diff(tt.wantErr, rerr); diff != "" {
+				t.Fatalf("error (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
