@@ -92,3 +92,13 @@ func TestUnrecordedBranchesAnswerAsOdoo(t *testing.T) {
 		})
 	}
 }
+
+// execute_kw's args must be a list: Python's TypeError for the * call.
+func TestExecuteKwArgsNotAListIsPythonsTypeError(t *testing.T) {
+	_, c := newClient(t)
+	_, rerr := c.call("object", "execute_kw", "odoo_test", int64(UIDAdmin), "admin", "res.partner", "search", 5)
+	want := &rpcError{"builtins.TypeError", "odoo.service.model.execute() argument after * must be an iterable, not int"}
+	if diff := cmp.Diff(want, rerr); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}
