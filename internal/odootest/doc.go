@@ -9,19 +9,15 @@
 // pages, checks credentials, access rights and record rules, runs each
 // call as a transaction, and raises Odoo's exceptions with Odoo's texts.
 // The proof is TestFixtures: every exchange recorded from a real Odoo
-// 18.0 in testdata/odoo/18.0 (51 JSON-RPC, 53 XML-RPC) is replayed in
-// order against one fresh double, and the answers must be Odoo's: status,
-// headers, JSON bodies key order included and byte for byte as Odoo's
-// json.dumps writes them, XML bodies byte for byte, tracebacks included.
-// TestFixturesWeb does the same for the web session API (18.0/web and
-// 19.0/web, 23 exchanges each) and TestFixturesJSON2 for JSON-2
-// (19.0/json2, 37 exchanges), with the exceptions listed below.
 // 18.0 in testdata/odoo/18.0 (51 JSON-RPC, 53 XML-RPC, 10 fields_get in
 // metadata) and the 10 fields_get of 19.0/metadata are replayed in order
 // against one fresh double per directory, and the answers must be Odoo's:
 // status, headers, JSON bodies key order included and byte for byte as
 // Odoo's json.dumps writes them, XML bodies byte for byte, tracebacks
-// included. TestFixturesRelations replays the 45 cases of 18.0/relations
+// included. TestFixturesWeb does the same for the web session API (18.0/web
+// and 19.0/web, 23 exchanges each) and TestFixturesJSON2 for JSON-2
+// (19.0/json2, 37 exchanges), with the exceptions listed below.
+// TestFixturesRelations replays the 45 cases of 18.0/relations
 // (x2many commands, dotted paths) the same way, tracebacks included.
 // TestFixturesRelations19 replays 30 of the 45 cases of 19.0/relations
 // against the 19.0 mode, a traceback compared by its exception (from the
@@ -43,8 +39,9 @@
 // is sent as a form. Every answer carries Connection: close, and
 // X-Content-Type-Options where Odoo sends it.
 //
-//   - common: version, about, login, authenticate (false, never an error,
-//     for bad credentials); other methods raise Exception.
+//   - common: version, login, authenticate (false, never an error,
+//     for bad credentials); about is not modelled (NotImplementedError);
+//     other methods raise Exception.
 //   - db: list, server_version, db_exist; the management methods answer
 //     AccessDenied (no master password is accepted).
 //   - object: execute and execute_kw, after res.users.check: a uid that
@@ -54,8 +51,8 @@
 // /json/2/<model>/<method> with Authorization: bearer <API key> (any
 // case), X-Odoo-Database optional (another database: Odoo's 404 page),
 // a JSON object of named arguments (ids for record methods, context, the
-// method's parameters). 200 with the bare result (create and copy: a list
-// of ids; None: null); errors as {"name", "message", "arguments",
+// method's parameters). 200 with the bare result (create: a list of
+// ids; None: null); errors as {"name", "message", "arguments",
 // "context", "debug"}: 401 Unauthorized (no bearer key, or a key that is
 // not a valid RPC key: passwords are not keys) with WWW-Authenticate, 403
 // AccessError (ACL, private method), 404 NotFound (unknown model or
@@ -80,7 +77,7 @@
 // answer Odoo's SessionExpiredException (error code 100, id null). The
 // session cookie is session_id=<84 characters of URL-safe base64>;
 // Expires=<now + 1 year>; Max-Age=604800; HttpOnly; Path=/. Sessions live
-// until destroy or Reset (Sessions counts them); they do not expire.
+// until destroy or Reset; they do not expire.
 //
 // Paths as werkzeug and Odoo's routing take them: a leading "//" is "/",
 // a trailing "/" is ignored (//jsonrpc, /jsonrpc/, //xmlrpc/2/common).
@@ -141,28 +138,23 @@
 // exists in Odoo: calls on it raise NotImplementedError, where a model
 // Odoo does not have raises UserError.
 //
-// Methods: search, search_count, search_read, read,
-// create (a dict gives an id, a list of dicts a list), write, unlink,
-// copy, name_create, name_search, fields_get, default_get,
-// web_search_read, web_read, check_access, check_access_rights,
-// check_access_rule, action_archive, action_unarchive,
-// toggle_active, and res.users' context_get. Private methods raise AccessError, unknown ones
-// copy, name_create, name_search (its domain is "args" on 18.0, "domain"
-// on 19.0, the other name a TypeError), fields_get, default_get,
-// web_search_read, web_read (a specification follows relations:
-// {"user_ids": {"fields": {"login": {}}}}), read_group (see below),
-// export_data (paths through relations, "user_ids/login"; modelled from
-// Odoo 18's source, not recorded: see export.go),
-// check_access, check_access_rights, check_access_rule, action_archive,
-// action_unarchive, toggle_active. Private methods raise AccessError, unknown ones
+// Methods: search, search_count, search_read, read, create (a dict
+// gives an id, a list of dicts a list), write, unlink, name_search (its
+// domain is "args" on 18.0, "domain" on 19.0, the other name a
+// TypeError), fields_get, web_search_read (a specification follows
+// relations: {"user_ids": {"fields": {"login": {}}}}), read_group (see
+// below), export_data (paths through relations, "user_ids/login";
+// modelled from Odoo 18's source, not recorded: see export.go),
+// check_access, check_access_rule, action_archive, action_unarchive, and
+// res.users' context_get. Private methods raise AccessError, unknown ones
 // AttributeError, unknown models UserError, bad fields and bad domains
 // ValueError, bad arguments TypeError with Python's message.
 //
 // Domains: prefix &, |, ! and implicit &; =, !=, <, >, <=, >=, =?, in,
 // not in, like, ilike, =like, =ilike, not like, not ilike, child_of,
-// parent_of, any, not any; dotted paths through many2ones and x2manys,
-// at any depth (country_id.code, user_ids.login,
-// user_ids.groups_id.name), an unknown field in the path a ValueError
+// parent_of (any and not any raise NotImplementedError); dotted paths
+// through many2ones and x2manys, at any depth (country_id.code,
+// user_ids.login, user_ids.groups_id.name), an unknown field in the path a ValueError
 // naming the rest of the path as Odoo does; many2one and x2many compared
 // with ids or names; NULL handled as Odoo's SQL does; archived records
 // hidden unless the domain names active or the context sets active_test
@@ -200,9 +192,8 @@
 // accounts and is refused while a user points to it; admin and OdooBot
 // cannot be deleted (UserError).
 //
-// For tests: Calls lists what reached the double; ModelCalls lists the
-// object calls that named a model, each a ModelCall with the model
-// method's Args and Kwargs as decoded (never the password); Records
+// For tests: Calls lists what reached the double (never a password or
+// the model method's arguments); Records
 // returns a model's records as stored, to prove what a call changed or
 // that nothing was created.
 //
@@ -220,8 +211,10 @@
 // It is not Odoo, and a test must not rely on what Odoo does beyond this:
 //
 //   - Only the models and fields above exist; others answer as a model
-//     that is not installed. read_group, onchange, export_data, load and a
-//     few other real methods raise NotImplementedError, saying so.
+//     that is not installed. onchange, load, copy, name_create, web_read,
+//     default_get, check_access_rights, toggle_active and a few other
+//     real methods raise NotImplementedError, saying so (no keygate test
+//     and no recording calls them).
 //   - No web client beyond the session API above: no /web/login, no
 //     assets, no other /web routes (404 page). JSON-2 takes a bearer key
 //     only (Odoo 19 also takes a session cookie there).

@@ -209,7 +209,7 @@ func resolveLeaf(e *env, m *model, leaf []any, path []string, op string, value a
 		return &leafNode{m: m, f: f, op: "any", sub: sub}, nil
 	}
 	if op == "any" || op == "not any" {
-		return anyLeaf(e, m, f, op, value)
+		return nil, notModelled("the " + pyRepr(op) + " operator")
 	}
 	if op == "=?" {
 		if !truthy(value) && value != int64(0) {
@@ -238,17 +238,6 @@ func normalizeLeaf(op string, value any) (string, any) {
 		return "!=", b
 	}
 	return op, value
-}
-
-func anyLeaf(e *env, m *model, f *field, op string, value any) (node, *exception) {
-	if !f.relational() {
-		return nil, valueError("Operator " + pyRepr(op) + " cannot be used with field " + pyRepr(f.name))
-	}
-	sub, err := parseDomain(e, registry[f.relation], value)
-	if err != nil {
-		return nil, err
-	}
-	return &leafNode{m: m, f: f, op: op, sub: sub}, nil
 }
 
 // activeFilter reports whether search must add ('active', '=', True):

@@ -11,7 +11,7 @@ func FuzzSearchDomain(f *testing.F) {
 	for _, seed := range []string{
 		`[["name", "ilike", "wood"]]`,
 		`["|", ["id", "child_of", [9, "Deco Addict"]], "!", ["country_id.code", "=", "BE"]]`,
-		`[["child_ids", "any", [["category_id", "in", [7, false]]]], ["write_date", ">", 3]]`,
+		`[["child_ids.category_id", "in", [7, false]], ["write_date", ">", 3]]`,
 		`[["parent_id", "parent_of", {"a": 1}], ["name", "=?", null], [1, "=", 1]]`,
 	} {
 		f.Add(seed, "name desc, id")

@@ -56,8 +56,6 @@ func newException(class string, msg string, frames ...frame) *exception {
 	return &exception{class: class, args: []any{msg}, frames: frames}
 }
 
-func (e *exception) Error() string { return e.class + ": " + e.message() }
-
 // under records that the exception passed through the given frames (the
 // outermost first).
 func (e *exception) under(fs ...frame) *exception {

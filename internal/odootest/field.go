@@ -106,8 +106,6 @@ func storedValue(f *field, v any, old any) (any, *exception) {
 		return storedSelection(f, v)
 	case tDate:
 		return storedTime(v, "2006-01-02", "%Y-%m-%d")
-	case tDatetime:
-		return storedDatetime(v)
 	case tMany2one:
 		return storedMany2one(f, v)
 	case tMany2many:
@@ -185,13 +183,6 @@ func storedTime(v any, layout, pyLayout string) (any, *exception) {
 		return nil, valueError("time data " + pyRepr(s) + " does not match format '" + pyLayout + "'")
 	}
 	return s, nil
-}
-
-func storedDatetime(v any) (any, *exception) {
-	if s, ok := v.(string); ok && len(s) == len("2006-01-02") {
-		v = s + " 00:00:00"
-	}
-	return storedTime(v, "2006-01-02 15:04:05", "%Y-%m-%d %H:%M:%S")
 }
 
 func storedMany2one(f *field, v any) (any, *exception) {

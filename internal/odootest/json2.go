@@ -79,7 +79,7 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request, path string)
 		call.Auth = "apikey"
 	}
 	if jerr != nil {
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.writeJSON2Error(w, jerr)
 		return
 	}
@@ -89,7 +89,7 @@ func (s *Server) serveJSON2(w http.ResponseWriter, r *http.Request, path string)
 	}
 	params, jerr := parseJSON2Body(body)
 	if jerr != nil {
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.writeJSON2Error(w, jerr)
 		return
 	}
@@ -157,7 +157,7 @@ func (s *Server) json2Call(c *Call, uid int64, modelName, name string, params Ob
 			res, jerr = nil, fromException(newException(clsException, fmt.Sprintf("odootest: internal error: %v", p)))
 		}
 	}()
-	s.record(ModelCall{Call: *c})
+	s.record(*c)
 	m := registry[modelName]
 	if m == nil {
 		return nil, werkzeugError(http.StatusNotFound, "the model "+pyRepr(modelName)+" does not exist")

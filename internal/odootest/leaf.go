@@ -12,7 +12,7 @@ type leafNode struct {
 	f     *field
 	op    string
 	value any
-	sub   node // any / not any (and dotted paths): condition on the comodel
+	sub   node // a dotted path: the condition on the comodel
 	// matching caches the comodel ids satisfying sub, computed once per
 	// search as the SQL subquery would be.
 	matching map[int64]bool
@@ -32,7 +32,8 @@ func (l *leafNode) match(e *env, r record) bool {
 	return matchScalar(l.f, l.m.rawValue(e, l.f, r), l.op, l.value)
 }
 
-// matchAny matches records whose related records satisfy the sub-domain.
+// matchAny matches records whose related records satisfy the sub-domain
+// (a dotted path, which Odoo turns into an "any" leaf).
 func (l *leafNode) matchAny(e *env, r record) bool {
 	if l.matching == nil {
 		l.matching = map[int64]bool{}
@@ -43,17 +44,12 @@ func (l *leafNode) matchAny(e *env, r record) bool {
 			}
 		}
 	}
-	found := false
 	for _, id := range l.relatedIDs(e, r) {
 		if l.matching[id] {
-			found = true
-			break
+			return true
 		}
 	}
-	if l.op == "not any" {
-		return !found
-	}
-	return found
+	return false
 }
 
 // relatedIDs returns the ids a relational field of r points to.

@@ -79,18 +79,6 @@ func runCheckAccess(c *call) (any, *exception) {
 	return nil, nil
 }
 
-func runCheckAccessRights(c *call) (any, *exception) {
-	op := c.str("operation")
-	if _, ok := aclVerbs[op]; !ok {
-		return nil, valueError("Invalid access mode " + pyRepr(c.args["operation"]))
-	}
-	err := checkModelAccess(c.e, c.m, op)
-	if err != nil && truthy(c.args["raise_exception"]) {
-		return nil, err
-	}
-	return err == nil, nil
-}
-
 // runNameSearch is name_search: the records whose _rec_names_search
 // fields match name, as [id, display_name] pairs in the model's order.
 func runNameSearch(c *call) (any, *exception) {
@@ -138,33 +126,4 @@ func nameSearchDomain(c *call) ([]any, *exception) {
 		terms = append(terms, []any{f, op, name})
 	}
 	return append(append([]any{}, extra...), terms...), nil
-}
-
-// runDefaultGet returns the defaults of the requested fields.
-func runDefaultGet(c *call) (any, *exception) {
-	names, err := stringList(c.args["fields_list"])
-	if err != nil {
-		return nil, err
-	}
-	r := record{}
-	if c.m.defaults != nil {
-		c.m.defaults(c.e, r)
-	}
-	out := Object{}
-	for _, n := range names {
-		if v, ok := r[n]; ok && c.m.byName[n] != nil {
-			out = append(out, Pair{n, defaultValue(c.m.byName[n], v)})
-		}
-	}
-	return out, nil
-}
-
-func defaultValue(f *field, v any) any {
-	if ids, ok := v.([]int64); ok {
-		return idsToList(ids)
-	}
-	if v == nil && f.typ != tBoolean {
-		return false
-	}
-	return v
 }

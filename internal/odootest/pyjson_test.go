@@ -78,6 +78,7 @@ func TestPyRepr(t *testing.T) {
 		{"tab\there", `'tab\there'`},
 		{[]any{true, nil, 1.5}, "[True, None, 1.5]"},
 		{Object{{"a", false}}, "{'a': False}"},
+		{"a\x01b", `'a\x01b'`},
 	}
 	for _, tt := range tests {
 		if got := pyRepr(tt.v); got != tt.want {

@@ -287,24 +287,3 @@ func TestSQLErrorQuotesTheQueryAsLibpq(t *testing.T) {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
 }
-
-// copy's default takes x2many commands as create does.
-func TestCopyDefaultRunsNestedCommands(t *testing.T) {
-	s, c := newClient(t)
-	id := c.must("res.partner", "copy", []any{[]any{9}, map[string]any{
-		"category_id": []any{cmd(0, 0, map[string]any{"name": "Copied Tag"})},
-		"child_ids":   []any{cmd(0, 0, map[string]any{"name": "New Contact"})},
-	}}, nil).(int64)
-	got := readOne(t, c, "res.partner", id, "name", "category_id", "child_ids")
-	want := Object{{"id", id}, {"name", "Wood Corner (copy)"}, {"category_id", []any{int64(8)}}, {"child_ids", []any{id + 1}}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the copy (-want +got):\n%s", diff)
-	}
-	tags, err := s.Records("res.partner.category")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(tags); n != 8 {
-		t.Errorf("%d tags, want 8 (the 7 demo tags and the new one)", n)
-	}
-}

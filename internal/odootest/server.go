@@ -40,7 +40,7 @@ type Server struct {
 	db *database
 
 	callsMu sync.Mutex
-	calls   []ModelCall // every call; Args and Kwargs set for object calls
+	calls   []Call // every call that reached the dispatcher
 
 	web webSessions // the web client's sessions (websession.go)
 
@@ -79,18 +79,6 @@ type Call struct {
 	Auth        string
 	Model       string // object, JSON-2 and call_kw calls: the model
 	ModelMethod string // object, JSON-2 and call_kw calls: the model method
-}
-
-// ModelCall is an object call (execute or execute_kw) that named a model,
-// with what it passed to the model method, as decoded: Args are
-// execute_kw's args (execute's arguments after the method name), Kwargs
-// execute_kw's kw (nil for execute). Dicts are Object, lists []any,
-// integers int64, as everywhere in the double. The password is not
-// recorded.
-type ModelCall struct {
-	Call
-	Args   []any
-	Kwargs Object
 }
 
 // New returns a Server holding the pristine demo database.
@@ -203,29 +191,11 @@ func (s *Server) Calls() []Call {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	out := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		out[i] = c.Call
-	}
+	copy(out, s.calls)
 	return out
 }
 
-// ModelCalls returns the object calls (execute and execute_kw) received
-// so far that name a model, oldest first, whatever their outcome (bad
-// credentials included), with their arguments: what a test checks to
-// prove that a call did or did not reach Odoo, and what it carried.
-func (s *Server) ModelCalls() []ModelCall {
-	s.callsMu.Lock()
-	defer s.callsMu.Unlock()
-	var out []ModelCall
-	for _, c := range s.calls {
-		if c.Service == "object" && c.Model != "" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (s *Server) record(c ModelCall) {
+func (s *Server) record(c Call) {
 	s.callsMu.Lock()
 	defer s.callsMu.Unlock()
 	s.calls = append(s.calls, c)

@@ -18,12 +18,11 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 			res, err = nil, newException(clsException, fmt.Sprintf("odootest: internal error: %v", p))
 		}
 	}()
-	mc := describeCall(c, params)
+	describeCall(c, params)
 	if c.Service == "object" && len(params) > 2 {
 		c.Auth = s.credentialKind(c.UID, params[2])
-		mc.Auth = c.Auth
 	}
-	s.record(mc)
+	s.record(*c)
 	switch c.Service {
 	case "common":
 		res, err = s.common(c.Method, params)
@@ -40,10 +39,9 @@ func (s *Server) dispatchRPC(c *Call, params []any) (res any, err *exception) {
 	return res, nil
 }
 
-// describeCall fills the call's uid, database, model and model method
-// from an object call's parameters, and returns it with the arguments of
-// the model method.
-func describeCall(c *Call, params []any) ModelCall {
+// describeCall fills the call's database, and for an object call its
+// uid, model and model method, from the call's parameters.
+func describeCall(c *Call, params []any) {
 	str := func(i int) string {
 		if i < len(params) {
 			s, _ := params[i].(string)
@@ -53,21 +51,10 @@ func describeCall(c *Call, params []any) ModelCall {
 	}
 	c.DB = str(0)
 	if c.Service != "object" || len(params) < 2 {
-		return ModelCall{Call: *c}
+		return
 	}
 	c.UID, _ = asInt(params[1])
 	c.Model, c.ModelMethod = str(3), str(4)
-	mc := ModelCall{Call: *c}
-	switch {
-	case c.Method == "execute_kw" && len(params) > 5:
-		mc.Args, _ = asList(params[5])
-		if len(params) > 6 {
-			mc.Kwargs, _ = params[6].(Object)
-		}
-	case c.Method == "execute" && len(params) > 5:
-		mc.Args = append([]any(nil), params[5:]...)
-	}
-	return mc
 }
 
 func (s *Server) versionInfo() Object {
@@ -104,13 +91,14 @@ func arity(fn string, params []any, required int, names ...string) *exception {
 	return nil
 }
 
-// common is odoo.service.common: version, about, login, authenticate.
+// common is odoo.service.common: version, login, authenticate (about
+// is not modelled).
 func (s *Server) common(method string, params []any) (any, *exception) {
 	switch method {
 	case "version":
 		return s.versionInfo(), arity("exp_version", params, 0)
 	case "about":
-		return s.about(params)
+		return nil, notModelled("common.about")
 	case "login":
 		if err := arity("exp_login", params, 3, "db", "login", "password"); err != nil {
 			return nil, err
@@ -123,17 +111,6 @@ func (s *Server) common(method string, params []any) (any, *exception) {
 		return s.authenticate(params[0], params[1], params[2])
 	}
 	return nil, newException(clsException, "Method not found: "+method, frCommonDispatch60)
-}
-
-func (s *Server) about(params []any) (any, *exception) {
-	if err := arity("exp_about", params, 0, "extended"); err != nil {
-		return nil, err
-	}
-	const info = "See http://openerp.com"
-	if len(params) == 1 && truthy(params[0]) {
-		return []any{info, s.cfg.Version}, nil
-	}
-	return info, nil
 }
 
 // authenticate answers the user's uid, or false for a wrong login,

@@ -30,15 +30,6 @@ func (o Object) Get(key string) (any, bool) {
 	return nil, false
 }
 
-// Keys returns the keys in order.
-func (o Object) Keys() []string {
-	keys := make([]string, len(o))
-	for i, p := range o {
-		keys[i] = p.Key
-	}
-	return keys
-}
-
 // set replaces the value of key in place, or appends it, as a Python dict
 // assignment does.
 func (o Object) set(key string, v any) Object {
@@ -49,12 +40,6 @@ func (o Object) set(key string, v any) Object {
 		}
 	}
 	return append(o, Pair{key, v})
-}
-
-// MarshalJSON encodes the object as Python's json.dumps does: keys in
-// order, ", " and ": " separators, non-ASCII escaped.
-func (o Object) MarshalJSON() ([]byte, error) {
-	return marshalPython(o)
 }
 
 // asInt returns v as an integer when it is one (Python's int, bool included).

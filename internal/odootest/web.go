@@ -38,26 +38,6 @@ func webLength(c *call, n int) int64 {
 	return current
 }
 
-func runWebRead(c *call) (any, *exception) {
-	spec, ok := c.args["specification"].(Object)
-	if !ok {
-		return nil, typeError("specification must be a dict, not " + pyTypeName(c.args["specification"]))
-	}
-	if err := checkSpec(c.e, c.m, spec); err != nil {
-		return nil, err
-	}
-	if err := checkModelAccess(c.e, c.m, opRead); err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for _, id := range uniqueIDs(c.ids) {
-		if c.e.get(c.m.name, id) != nil {
-			ids = append(ids, id)
-		}
-	}
-	return webRead(c.e, c.m, ids, spec), nil
-}
-
 // checkSpec checks the fields of a specification, and of the
 // sub-specifications of its relational fields on their comodels.
 func checkSpec(e *env, m *model, spec Object) *exception {

@@ -70,14 +70,6 @@ func (ws *webSessions) reset() {
 	ws.m = nil
 }
 
-// Sessions returns how many sessions the double holds, anonymous ones
-// included.
-func (s *Server) Sessions() int {
-	s.web.mu.Lock()
-	defer s.web.mu.Unlock()
-	return len(s.web.m)
-}
-
 // webRoutes are the session API's routes; call_kw also takes any
 // /<model>/<method> suffix, which Odoo ignores.
 var webRoutes = map[string]string{
@@ -165,7 +157,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 	call := Call{Protocol: "web", Path: r.URL.Path, Service: "web", Method: route}
 	if route != "version_info" && route != "authenticate" {
 		if !wr.live || wr.sess.uid == 0 {
-			s.record(ModelCall{Call: call})
+			s.record(call)
 			s.writeSessionExpired(w)
 			return true
 		}
@@ -173,7 +165,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 	}
 	switch route {
 	case "version_info":
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		if !wr.live {
 			s.setSessionCookie(w, s.web.create(0, ""), 1)
 		}
@@ -181,7 +173,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 	case "authenticate":
 		s.webAuthenticate(wr, call)
 	case "get_session_info":
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.mu.Lock()
 		info, exc := s.sessionInfo(wr.sess.uid, wr.sess.db)
 		s.mu.Unlock()
@@ -192,7 +184,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request, path string) b
 	case "call_kw":
 		s.webCallKW(wr, call)
 	case "destroy":
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.web.drop(wr.sid)
 		w.Header().Add("Set-Cookie", "cids=; Expires="+s.cookieExpires()+"; Max-Age=0; Path=/")
 		s.setSessionCookie(w, s.web.create(0, ""), 1)
@@ -298,13 +290,13 @@ func webParams(qual string, params Object, required ...string) (map[string]any, 
 func (s *Server) webAuthenticate(wr *webRequest, call Call) {
 	p, exc := webParams("Session.authenticate", wr.params, "db", "login", "password")
 	if exc != nil {
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.writeWebResult(wr, nil, exc)
 		return
 	}
 	call.DB, _ = p["db"].(string)
 	if call.DB != s.cfg.Database {
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		exc := newException(clsAccessError, "Database not found.")
 		exc.entry = append(append([]frame{}, webEntry...), frSessionAuthenticate36)
 		s.writeWebResult(wr, nil, exc)
@@ -319,7 +311,7 @@ func (s *Server) webAuthenticate(wr *webRequest, call Call) {
 	}
 	if u == nil {
 		s.mu.Unlock()
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		exc := accessDenied(frSessionAuthenticate38, frHttpAuthenticate1043, frSignupAuthenticate122,
 			frUsersAuthenticate963, frUsersLogin933, frUsersCheckCreds2268, frUsersCheckCreds498)
 		exc.entry = webEntry
@@ -332,7 +324,7 @@ func (s *Server) webAuthenticate(wr *webRequest, call Call) {
 	}
 	info, exc := s.sessionInfo(u.id, call.DB)
 	s.mu.Unlock()
-	s.record(ModelCall{Call: call})
+	s.record(call)
 	if exc == nil {
 		if wr.live {
 			s.web.drop(wr.sid) // the session is rotated: the old id dies
@@ -366,14 +358,14 @@ func (s *Server) setBaseURL(r *http.Request) {
 func (s *Server) webCallKW(wr *webRequest, call Call) {
 	p, exc := webParams("DataSet.call_kw", wr.params, "model", "method", "args", "kwargs")
 	if exc != nil {
-		s.record(ModelCall{Call: call})
+		s.record(call)
 		s.writeWebResult(wr, nil, exc)
 		return
 	}
 	call.Model, _ = p["model"].(string)
 	call.ModelMethod, _ = p["method"].(string)
 	s.mu.Lock()
-	s.record(ModelCall{Call: call})
+	s.record(call)
 	res, exc := s.webExecute(wr.sess.uid, p)
 	s.mu.Unlock()
 	if exc != nil {
