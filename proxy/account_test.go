@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
@@ -40,10 +41,10 @@ func (c *countingVault) CredentialSecret(ctx context.Context, id string) (string
 }
 
 func TestAccounts(t *testing.T) {
-	h := newHarness(t, options{})
+	h := newHarness(t, gatewaytest.Options{})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	vault := &countingVault{v: h.vault}
-	def := h.accts["default"]
+	vault := &countingVault{v: h.Vault}
+	def := h.Accts["default"]
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def, Vault: vault, TTL: time.Minute, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestAccounts(t *testing.T) {
 	}{
 		{"nil_key_is_the_default", nil, def, nil},
 		{"key_without_credential_is_the_default", &keystore.Record{}, def, nil},
-		{"credential_from_the_vault", &keystore.Record{CredentialID: h.credIDs["demo"]}, h.accts["demo"], nil},
+		{"credential_from_the_vault", &keystore.Record{CredentialID: h.CredIDs["demo"]}, h.Accts["demo"], nil},
 		{"missing_credential", &keystore.Record{CredentialID: &missing}, odoo.Account{}, proxy.ErrNoAccount},
 	}
 	for _, c := range cases {
@@ -71,7 +72,7 @@ func TestAccounts(t *testing.T) {
 			}
 		})
 	}
-	demo := &keystore.Record{CredentialID: h.credIDs["demo"]}
+	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
 	before := vault.reads.Load()
 	_, _ = accts.Account(ctx, demo)
 	if n := vault.reads.Load() - before; n != 0 {
@@ -105,9 +106,9 @@ func TestAccountsWithout(t *testing.T) {
 
 // TestClientErrors: the Client's errors as the REST facade maps them.
 func TestClientErrors(t *testing.T) {
-	h := newHarness(t, options{})
-	c := h.gw.Client()
-	admin, portal := h.accts["default"], h.accts["portal"]
+	h := newHarness(t, gatewaytest.Options{})
+	c := h.Gateway.Client()
+	admin, portal := h.Accts["default"], h.Accts["portal"]
 	cases := []struct {
 		name    string
 		acct    odoo.Account

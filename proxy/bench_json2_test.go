@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 )
 
@@ -17,9 +18,9 @@ import (
 // each and their differences, in microseconds. Run it alone on a quiet
 // machine for figures: both sides share the CPU.
 func BenchmarkJSON2AddedLatency(b *testing.B) {
-	h := newHarness(b, options{version: "19.0"})
-	h.warm(b)
-	key := h.key(b, "default", "odoo:res.partner:read")
+	h := newHarness(b, gatewaytest.Options{Version: "19.0"})
+	h.Warm(b)
+	key := h.Key(b, "default", "odoo:res.partner:read")
 	body := []byte(`{"domain": [["is_company", "=", true]], "fields": ["name", "email"], "limit": 5, "order": "id"}`)
 	client := &http.Client{}
 	timed := func(url, bearer string) time.Duration {
@@ -41,8 +42,8 @@ func BenchmarkJSON2AddedLatency(b *testing.B) {
 	b.ReportAllocs()
 	var d, k []time.Duration
 	for b.Loop() {
-		d = append(d, timed(h.odooURL, odootest.KeyGlobal))
-		k = append(k, timed(h.url, key))
+		d = append(d, timed(h.OdooURL, odootest.KeyGlobal))
+		k = append(k, timed(h.URL, key))
 	}
 	us := func(t time.Duration) float64 { return float64(t) / float64(time.Microsecond) }
 	b.ReportMetric(us(pct(d, 50)), "direct-p50-µs")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
@@ -45,13 +46,13 @@ func recordedAnswer(tb testing.TB, file string) []byte {
 func staticGateway(b *testing.B, answer []byte) (*echo.Echo, string) {
 	b.Helper()
 	log := slog.New(slog.DiscardHandler)
-	store := openStore(b, log)
+	store := gatewaytest.OpenStore(b, log)
 	def := odoo.Account{Name: "default", URL: "http://odoo.invalid", DB: "odoo_test", Login: "admin", Password: odootest.KeyGlobal}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		b.Fatal(err)
 	}
-	gw := newGateway(b, newAuthorizer(b, store, log, nil), accts, log, options{transport: fakeOdoo{200, answer}})
+	gw := gatewaytest.NewGateway(b, gatewaytest.NewAuthorizer(b, store, log, nil), accts, log, gatewaytest.Options{Transport: fakeOdoo{200, answer}})
 	e := echo.New()
 	gw.Register(e.Group(""))
 	_, k, err := store.Create(ctx, "bench", storeSpec("odoo:res.partner:read"))
@@ -100,9 +101,9 @@ func BenchmarkGateway(b *testing.B) {
 // the Odoo double and through keygate, both over loopback HTTP, and logs
 // the median and p99 of each and what keygate adds.
 func TestAddedLatency(t *testing.T) {
-	h := newHarness(t, options{})
-	h.warm(t)
-	key := h.key(t, "default", "odoo:res.partner:read")
+	h := newHarness(t, gatewaytest.Options{})
+	h.Warm(t)
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	direct, via := searchCount(odootest.KeyGlobal), searchCount(key)
 	client := &http.Client{}
 	timed := func(url string, body []byte) time.Duration {
@@ -118,8 +119,8 @@ func TestAddedLatency(t *testing.T) {
 	const n = 400
 	var d, k []time.Duration
 	for range n {
-		d = append(d, timed(h.odooURL+"/jsonrpc", direct))
-		k = append(k, timed(h.url+"/jsonrpc", via))
+		d = append(d, timed(h.OdooURL+"/jsonrpc", direct))
+		k = append(k, timed(h.URL+"/jsonrpc", via))
 	}
 	dp50, dp99, kp50, kp99 := pct(d, 50), pct(d, 99), pct(k, 50), pct(k, 99)
 	t.Logf("search_count over JSON-RPC, %d calls each: direct p50 %s p99 %s; via keygate p50 %s p99 %s; added p50 %s p99 %s",

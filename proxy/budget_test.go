@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
@@ -21,15 +22,15 @@ import (
 // partner is still served, with its key in the header or as the password;
 // a stranger gets 503 with Retry-After, in its protocol's shape.
 func TestGatewayUnderASpentBudget(t *testing.T) {
-	h := newHarness(t, options{})
-	key := h.key(t, "default", "odoo:res.partner:read")
-	e := newEcho(slog.New(slog.DiscardHandler))
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
+	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
 	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
-	h.gw.Register(e.Group(""))
+	h.Gateway.Register(e.Group(""))
 	ts := httptest.NewServer(e)
 	t.Cleanup(ts.Close)
 	big := []any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}} // far past the free 8 KiB
-	stranger := unknownKey(t)
+	stranger := gatewaytest.UnknownKey(t)
 	type answer struct {
 		Status     int
 		RetryAfter string
@@ -52,18 +53,18 @@ func TestGatewayUnderASpentBudget(t *testing.T) {
 		t.Run("jsonrpc_"+tc.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
 				"params": map[string]any{"service": "object", "method": "execute_kw", "args": args}})
-			x := post(t, ts.URL+"/jsonrpc", "application/json", body, header...)
+			x := gatewaytest.Post(t, ts.URL+"/jsonrpc", "application/json", body, header...)
 			var env struct {
 				Result any
 				Error  *struct{ Data struct{ Name string } }
 			}
-			_ = json.Unmarshal(x.body, &env)
-			got := answer{x.status, x.header.Get("Retry-After"), jsonOutcome(env.Result)}
+			_ = json.Unmarshal(x.Body, &env)
+			got := answer{x.Status, x.Header.Get("Retry-After"), jsonOutcome(env.Result)}
 			if env.Error != nil {
 				got.Outcome = env.Error.Data.Name
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.body)
+				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.Body)
 			}
 		})
 		t.Run("xmlrpc_"+tc.name, func(t *testing.T) {
@@ -71,8 +72,8 @@ func TestGatewayUnderASpentBudget(t *testing.T) {
 			if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute_kw", Params: args}); err != nil {
 				t.Fatal(err)
 			}
-			x := post(t, ts.URL+"/xmlrpc/2/object", "text/xml", buf.Bytes(), header...)
-			got := answer{x.status, x.header.Get("Retry-After"), xmlOutcome(t, x.body)}
+			x := gatewaytest.Post(t, ts.URL+"/xmlrpc/2/object", "text/xml", buf.Bytes(), header...)
+			got := answer{x.Status, x.Header.Get("Retry-After"), xmlOutcome(t, x.Body)}
 			want := tc.want
 			if want.Outcome == "odoo.exceptions.AccessDenied" {
 				want.Outcome = "fault 3"
@@ -80,7 +81,7 @@ func TestGatewayUnderASpentBudget(t *testing.T) {
 				want.Outcome = "fault 1"
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.body)
+				t.Fatalf("(-want +got):\n%s\n%.300s", diff, x.Body)
 			}
 		})
 	}

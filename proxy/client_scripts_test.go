@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
-	"github.com/keygate/keygate/keystore"
 )
 
 // partnerScopes are what the seed code needs.
@@ -43,12 +43,12 @@ func TestPythonXMLRPCClient(t *testing.T) {
 	for prefix, f := range cases {
 		t.Run(prefix, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, options{})
-			key := h.key(t, "default", partnerScopes...)
+			h := newHarness(t, gatewaytest.Options{})
+			key := h.Key(t, "default", partnerScopes...)
 			partners := h.direct(t, "res.partner", "search_read", []any{[]any{}, []any{"name", "email"}}, nil)
 			cctx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
-			out, err := exec.CommandContext(cctx, python, "testdata/xmlrpc_client.py", h.url, "odoo_test", key, unknownKey(t), prefix).CombinedOutput()
+			out, err := exec.CommandContext(cctx, python, "testdata/xmlrpc_client.py", h.URL, "odoo_test", key, gatewaytest.UnknownKey(t), prefix).CombinedOutput()
 			if err != nil {
 				t.Fatalf("python: %v\n%s", err, out)
 			}
@@ -71,10 +71,10 @@ func TestPythonXMLRPCClient(t *testing.T) {
 // TestJSONRPCClient is the same session over JSON-RPC with a plain Go
 // HTTP client.
 func TestJSONRPCClient(t *testing.T) {
-	h := newHarness(t, options{})
-	key := h.key(t, "default", partnerScopes...)
-	wrong := unknownKey(t)
-	c := &rpcClient{tb: t, url: h.url}
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", partnerScopes...)
+	wrong := gatewaytest.UnknownKey(t)
+	c := &rpcClient{tb: t, url: h.URL}
 	uid := c.ok("common", "authenticate", "any-db", "partner@example.com", key, map[string]any{})
 	newID := c.ok("object", "execute_kw", "x", uid, key, "res.partner", "create", []any{map[string]any{"name": "Keygate Partner"}})
 	got := map[string]any{
@@ -105,8 +105,8 @@ func TestJSONRPCClient(t *testing.T) {
 // before the body is read, so that answer's id is null (JSON-RPC 2.0: the
 // id could not be determined).
 func TestKeyInAuthorizationHeader(t *testing.T) {
-	h := newHarness(t, options{})
-	key := h.key(t, "default", "odoo:res.partner:read")
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	count := []any{"x", 2, "not-the-key", "res.partner", "search_count", []any{[]any{}}}
 	cases := []struct {
 		name   string
@@ -116,7 +116,7 @@ func TestKeyInAuthorizationHeader(t *testing.T) {
 		{"bearer", []string{"Authorization", "Bearer " + key}, 37.0},
 		{"apikey_scheme", []string{"Authorization", "ApiKey " + key}, 37.0},
 		{"x_api_key", []string{"X-API-Key", key}, 37.0},
-		{"header_wins_over_a_valid_password", []string{"Authorization", "Bearer " + unknownKey(t)}, rpcErr{"odoo.exceptions.AccessDenied", "Access Denied"}},
+		{"header_wins_over_a_valid_password", []string{"Authorization", "Bearer " + gatewaytest.UnknownKey(t)}, rpcErr{"odoo.exceptions.AccessDenied", "Access Denied"}},
 		{"no_key_anywhere", nil, rpcErr{"odoo.exceptions.AccessDenied", "Access Denied"}},
 	}
 	for _, tc := range cases {
@@ -125,7 +125,7 @@ func TestKeyInAuthorizationHeader(t *testing.T) {
 			if tc.name == "header_wins_over_a_valid_password" {
 				args = append([]any{"x", 2, key}, count[3:]...)
 			}
-			c := &rpcClient{tb: t, url: h.url, header: tc.header, nullID: tc.name == "header_wins_over_a_valid_password"}
+			c := &rpcClient{tb: t, url: h.URL, header: tc.header, nullID: tc.name == "header_wins_over_a_valid_password"}
 			if diff := cmp.Diff(tc.want, c.result("object", "execute_kw", args...)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -149,7 +149,7 @@ func (c *rpcClient) result(service, method string, args ...any) any {
 	c.tb.Helper()
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 7,
 		"params": map[string]any{"service": service, "method": method, "args": args}})
-	x := post(c.tb, c.url+"/jsonrpc", "application/json", body, c.header...)
+	x := gatewaytest.Post(c.tb, c.url+"/jsonrpc", "application/json", body, c.header...)
 	var a struct {
 		ID     any
 		Result any
@@ -159,8 +159,8 @@ func (c *rpcClient) result(service, method string, args ...any) any {
 	if c.nullID {
 		wantID = nil
 	}
-	if err := json.Unmarshal(x.body, &a); err != nil || x.status != http.StatusOK || a.ID != wantID {
-		c.tb.Fatalf("%s.%s: %d %s", service, method, x.status, x.body)
+	if err := json.Unmarshal(x.Body, &a); err != nil || x.Status != http.StatusOK || a.ID != wantID {
+		c.tb.Fatalf("%s.%s: %d %s", service, method, x.Status, x.Body)
 	}
 	if a.Error != nil {
 		return a.Error.Data
@@ -192,16 +192,6 @@ func (h *harness) direct(tb testing.TB, model, method string, args []any, kwargs
 	if kwargs == nil {
 		kwargs = map[string]any{}
 	}
-	c := &rpcClient{tb: tb, url: h.odooURL}
+	c := &rpcClient{tb: tb, url: h.OdooURL}
 	return c.ok("object", "execute_kw", "odoo_test", odootest.UIDAdmin, odootest.KeyGlobal, model, method, args, kwargs)
-}
-
-// unknownKey is a well-formed key that no store knows.
-func unknownKey(tb testing.TB) string {
-	tb.Helper()
-	k, err := keystore.Generate(keystore.DefaultPrefix)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k.Reveal()
 }

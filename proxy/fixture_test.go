@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 )
@@ -192,9 +193,9 @@ func (rc *rpcCase) rawBody() []byte {
 	return rc.Request.Body
 }
 
-func (rc *rpcCase) send(tb testing.TB, base string, body []byte) exchange {
+func (rc *rpcCase) send(tb testing.TB, base string, body []byte) gatewaytest.Exchange {
 	tb.Helper()
-	return send(tb, rc.Request.Method, base+rc.Request.Path, rc.Request.Headers["Content-Type"], body)
+	return gatewaytest.Send(tb, rc.Request.Method, base+rc.Request.Path, rc.Request.Headers["Content-Type"], body)
 }
 
 // TestFixtures sends every 18.0 JSON-RPC and XML-RPC fixture through
@@ -205,9 +206,9 @@ func (rc *rpcCase) send(tb testing.TB, base string, body []byte) exchange {
 func TestFixtures(t *testing.T) {
 	for _, dir := range []string{"jsonrpc", "xmlrpc"} {
 		t.Run(dir, func(t *testing.T) {
-			h := newHarness(t, options{})
-			h.warm(t)
-			_, directURL := startDouble(t)
+			h := newHarness(t, gatewaytest.Options{})
+			h.Warm(t)
+			_, directURL := gatewaytest.StartDouble(t, "")
 			cases := loadFixtures(t, dir)
 			for _, scoped := range []bool{true, false} {
 				name := map[bool]string{true: "scoped", false: "unscoped"}[scoped]
@@ -223,17 +224,17 @@ func TestFixtures(t *testing.T) {
 }
 
 func runCase(t *testing.T, h *harness, directURL string, rc *rpcCase, scoped bool) {
-	before := len(h.odoo.Calls())
-	var got, want exchange
+	before := len(h.Odoo.Calls())
+	var got, want gatewaytest.Exchange
 	switch rc.kind() {
 	case kindTransport:
-		got, want = rc.send(t, h.url, rc.rawBody()), rc.send(t, directURL, rc.rawBody())
+		got, want = rc.send(t, h.URL, rc.rawBody()), rc.send(t, directURL, rc.rawBody())
 		checkTransport(t, rc, got, want)
 	case kindVersion, kindRefused:
-		got = rc.send(t, h.url, rc.rawBody())
+		got = rc.send(t, h.URL, rc.rawBody())
 		want = rc.send(t, directURL, rc.rawBody())
 	default:
-		acct := h.accts[rc.account()]
+		acct := h.Accts[rc.account()]
 		scope := rc.scope()
 		if rc.kind() != kindObject {
 			scope = "odoo:*:*"
@@ -241,7 +242,7 @@ func runCase(t *testing.T, h *harness, directURL string, rc *rpcCase, scoped boo
 		if !scoped {
 			scope = "odoo:res.bank:read"
 		}
-		got = rc.send(t, h.url, rc.with(t, rc.args[0], rc.args[1], h.key(t, rc.account(), scope)))
+		got = rc.send(t, h.URL, rc.with(t, rc.args[0], rc.args[1], h.Key(t, rc.account(), scope)))
 		uid := fixtureUIDs[rc.account()]
 		if rc.kind() == kindLogin {
 			want = rc.send(t, directURL, rc.with(t, acct.DB, acct.Login, acct.Password.Reveal()))
@@ -250,7 +251,7 @@ func runCase(t *testing.T, h *harness, directURL string, rc *rpcCase, scoped boo
 		}
 	}
 	checkSecrets(t, got)
-	calls := partnerCalls(rc, h.odoo.Calls()[before:])
+	calls := partnerCalls(rc, h.Odoo.Calls()[before:])
 	switch k := rc.kind(); {
 	case k == kindTransport:
 	case k == kindRefused || k == kindObject && (!scoped || strictRefusals[rc.name]):
@@ -265,23 +266,23 @@ func runCase(t *testing.T, h *harness, directURL string, rc *rpcCase, scoped boo
 var fixtureUIDs = map[string]int64{"default": odootest.UIDAdmin, "demo": odootest.UIDDemo, "portal": odootest.UIDPortal}
 
 // checkSecrets: no answer a partner sees carries a traceback.
-func checkSecrets(t *testing.T, got exchange) {
+func checkSecrets(t *testing.T, got gatewaytest.Exchange) {
 	t.Helper()
 	for _, bad := range []string{`"debug"`, "Traceback", "dist-packages", odootest.KeyGlobal} {
-		if bytes.Contains(got.body, []byte(bad)) {
-			t.Errorf("answer carries %q:\n%s", bad, got.body)
+		if bytes.Contains(got.Body, []byte(bad)) {
+			t.Errorf("answer carries %q:\n%s", bad, got.Body)
 		}
 	}
 }
 
 // checkTransport: keygate answers what is not a call as Odoo does; for
 // XML that is not XML-RPC, with fault 1 and no traceback.
-func checkTransport(t *testing.T, rc *rpcCase, got, want exchange) {
+func checkTransport(t *testing.T, rc *rpcCase, got, want gatewaytest.Exchange) {
 	t.Helper()
 	if rc.proto == "xmlrpc" && rc.Request.Method == "POST" {
-		f := decodeFault(t, got.body)
-		if got.status != 200 || f == nil || f.Code != int64(1) || f.String == "" {
-			t.Errorf("got %d %s, want a fault 1 with a message", got.status, got.body)
+		f := decodeFault(t, got.Body)
+		if got.Status != 200 || f == nil || f.Code != int64(1) || f.String == "" {
+			t.Errorf("got %d %s, want a fault 1 with a message", got.Status, got.Body)
 		}
 		return
 	}
@@ -289,8 +290,8 @@ func checkTransport(t *testing.T, rc *rpcCase, got, want exchange) {
 		Status            int
 		ContentType, Body string
 	}
-	w := answer{want.status, want.header.Get("Content-Type"), string(want.body)}
-	g := answer{got.status, got.header.Get("Content-Type"), string(got.body)}
+	w := answer{want.Status, want.Header.Get("Content-Type"), string(want.Body)}
+	g := answer{got.Status, got.Header.Get("Content-Type"), string(got.Body)}
 	if diff := cmp.Diff(w, g); diff != "" {
 		t.Errorf("answer differs from Odoo's (-odoo +keygate):\n%s", diff)
 	}
@@ -298,21 +299,21 @@ func checkTransport(t *testing.T, rc *rpcCase, got, want exchange) {
 
 // checkSameAnswer: keygate's answer is the double's own, less its
 // traceback (JSON: data.debug; XML: the traceback of a fault).
-func checkSameAnswer(t *testing.T, rc *rpcCase, got, want exchange) {
+func checkSameAnswer(t *testing.T, rc *rpcCase, got, want gatewaytest.Exchange) {
 	t.Helper()
-	if got.status != want.status {
-		t.Errorf("status %d, want %d", got.status, want.status)
+	if got.Status != want.Status {
+		t.Errorf("status %d, want %d", got.Status, want.Status)
 	}
 	if rc.proto == "jsonrpc" {
-		if diff := cmp.Diff(withoutDebug(t, want.body), decodeAny(t, got.body)); diff != "" {
+		if diff := cmp.Diff(withoutDebug(t, want.Body), decodeAny(t, got.Body)); diff != "" {
 			t.Errorf("answer differs from Odoo's less debug (-odoo +keygate):\n%s", diff)
 		}
 		return
 	}
-	wf, gf := decodeFault(t, want.body), decodeFault(t, got.body)
+	wf, gf := decodeFault(t, want.Body), decodeFault(t, got.Body)
 	if wf == nil {
-		if !bytes.Equal(want.body, got.body) {
-			t.Errorf("answer differs from Odoo's:\nodoo:    %s\nkeygate: %s", want.body, got.body)
+		if !bytes.Equal(want.Body, got.Body) {
+			t.Errorf("answer differs from Odoo's:\nodoo:    %s\nkeygate: %s", want.Body, got.Body)
 		}
 		return
 	}
@@ -326,10 +327,10 @@ func checkSameAnswer(t *testing.T, rc *rpcCase, got, want exchange) {
 }
 
 // checkKeygateRefusal: an AccessError in the protocol's shape, HTTP 200.
-func checkKeygateRefusal(t *testing.T, rc *rpcCase, got exchange) {
+func checkKeygateRefusal(t *testing.T, rc *rpcCase, got gatewaytest.Exchange) {
 	t.Helper()
-	if got.status != 200 {
-		t.Errorf("status %d, want 200", got.status)
+	if got.Status != 200 {
+		t.Errorf("status %d, want 200", got.Status)
 	}
 	if rc.proto == "jsonrpc" {
 		var a struct {
@@ -339,16 +340,16 @@ func checkKeygateRefusal(t *testing.T, rc *rpcCase, got exchange) {
 				Data    struct{ Name string }
 			}
 		}
-		_ = json.Unmarshal(got.body, &a)
+		_ = json.Unmarshal(got.Body, &a)
 		if a.Error.Code != 200 || a.Error.Message != "Odoo Server Error" || a.Error.Data.Name != "odoo.exceptions.AccessError" {
-			t.Errorf("got %s, want an Odoo AccessError", got.body)
+			t.Errorf("got %s, want an Odoo AccessError", got.Body)
 		}
 		return
 	}
-	f := decodeFault(t, got.body)
+	f := decodeFault(t, got.Body)
 	code, _ := f.Code.(string)
 	if f == nil || rc.legacy() && !strings.HasPrefix(code, "warning -- AccessError\n\n") || !rc.legacy() && f.Code != int64(4) {
-		t.Errorf("got %s, want an AccessError fault", got.body)
+		t.Errorf("got %s, want an AccessError fault", got.Body)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
@@ -14,7 +15,7 @@ import (
 // A changed service account is read again, and its uid resolved again,
 // once the change is announced (keystore.Store.OnCredentialChange).
 func TestForgetCredential(t *testing.T) {
-	h := newHarness(t, options{})
+	h := newHarness(t, gatewaytest.Options{})
 	var auths atomic.Int64
 	client := odoo.NewClient(odoo.ClientConfig{Transport: fakeFunc(func(body []byte) []byte {
 		if isVersionCall(body) {
@@ -25,10 +26,10 @@ func TestForgetCredential(t *testing.T) {
 		}
 		return []byte(`{"jsonrpc": "2.0", "id": 1, "result": 7}`)
 	})})
-	accts := h.accounts(t)
+	accts := h.Accounts(t)
 	forget := proxy.ForgetCredential(accts, client)
-	t.Cleanup(h.store.OnCredentialChange(forget))
-	demo := &keystore.Record{CredentialID: h.credIDs["demo"]}
+	t.Cleanup(h.Store.OnCredentialChange(forget))
+	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
 	before, err := accts.Account(ctx, demo)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestForgetCredential(t *testing.T) {
 	if n := auths.Load(); n != 1 {
 		t.Fatalf("%d authenticates for two UIDs, want 1 (cached)", n)
 	}
-	if _, err := h.vault.UpdateCredential(ctx, "test", *demo.CredentialID, keystore.CredentialPatch{Login: keystore.Some("demo2")}); err != nil {
+	if _, err := h.Vault.UpdateCredential(ctx, "test", *demo.CredentialID, keystore.CredentialPatch{Login: keystore.Some("demo2")}); err != nil {
 		t.Fatal(err)
 	}
 	after, err := accts.Account(ctx, demo)
@@ -51,7 +52,7 @@ func TestForgetCredential(t *testing.T) {
 	if _, err := client.UID(ctx, before); err != nil || auths.Load() != 2 {
 		t.Errorf("uid of the old account after the change: %d authenticates, %v; want it resolved again", auths.Load(), err)
 	}
-	if err := h.vault.DeleteCredential(ctx, "test", *demo.CredentialID); err != nil {
+	if err := h.Vault.DeleteCredential(ctx, "test", *demo.CredentialID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := accts.Account(ctx, demo); err == nil {
@@ -75,14 +76,14 @@ func (f *forgettingVault) GetCredential(ctx context.Context, id string) (*keysto
 
 // An account read before a change was announced is used once, never kept.
 func TestForgetDuringLoadIsNotCached(t *testing.T) {
-	h := newHarness(t, options{})
-	v := &forgettingVault{Vault: h.vault}
+	h := newHarness(t, gatewaytest.Options{})
+	v := &forgettingVault{Vault: h.Vault}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Vault: v})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.accts = accts
-	demo := &keystore.Record{CredentialID: h.credIDs["demo"]}
+	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
 	for range 2 {
 		if _, err := accts.Account(ctx, demo); err != nil {
 			t.Fatal(err)

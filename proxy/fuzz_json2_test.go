@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/proxy"
@@ -23,15 +24,15 @@ import (
 func sessionFuzzGateway(tb testing.TB) (*echo.Echo, string, string) {
 	tb.Helper()
 	log := slog.New(slog.DiscardHandler)
-	store := openStore(tb, log)
+	store := gatewaytest.OpenStore(tb, log)
 	sessions := store.Sessions(keystore.SessionConfig{})
 	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw := newGateway(tb, newAuthorizer(tb, store, log, nil), accts, log, options{transport: &recorder{}, sessions: sessions})
-	e := newEcho(log)
+	gw := gatewaytest.NewGateway(tb, gatewaytest.NewAuthorizer(tb, store, log, nil), accts, log, gatewaytest.Options{Transport: &recorder{}, Sessions: sessions})
+	e := gatewaytest.NewEcho(log)
 	gw.Register(e.Group(""))
 	rec, k, err := store.Create(ctx, "test", storeSpec("odoo:*:*"))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/odoo/xmlrpc"
@@ -85,15 +86,15 @@ func (r *recorder) take() [][]byte {
 func fuzzGateway(tb testing.TB) (*echo.Echo, *recorder, string) {
 	tb.Helper()
 	log := slog.New(slog.DiscardHandler)
-	store := openStore(tb, log)
+	store := gatewaytest.OpenStore(tb, log)
 	rec := &recorder{}
 	def := odoo.Account{URL: "http://odoo.invalid", DB: "odoo_test", Login: "svc", Password: fuzzPassword}
 	accts, err := proxy.NewAccounts(proxy.AccountsConfig{Default: &def})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw := newGateway(tb, newAuthorizer(tb, store, log, nil), accts, log, options{transport: rec})
-	e := newEcho(log)
+	gw := gatewaytest.NewGateway(tb, gatewaytest.NewAuthorizer(tb, store, log, nil), accts, log, gatewaytest.Options{Transport: rec})
+	e := gatewaytest.NewEcho(log)
 	gw.Register(e.Group(""))
 	_, k, err := store.Create(ctx, "test", storeSpec("odoo:*:*"))
 	if err != nil {

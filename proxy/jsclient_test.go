@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
 )
 
 // TestJSPasswordMode sends the exact requests of @fernandoslim/odoo-jsonrpc
@@ -20,8 +22,8 @@ import (
 func TestJSPasswordMode(t *testing.T) {
 	for _, version := range []string{"18.0", "19.0"} {
 		t.Run(version, func(t *testing.T) {
-			h := newHarness(t, options{version: version})
-			key := h.key(t, "default", "odoo:res.partner:read")
+			h := newHarness(t, gatewaytest.Options{Version: version})
+			key := h.Key(t, "default", "odoo:res.partner:read")
 			jar, _ := cookiejar.New(nil)
 			client := &http.Client{Jar: jar}
 			login := strings.Replace(string(recordedBody(t, "03-authenticate-no-cookie.json")), `"password": "admin"`, `"password": "`+key+`"`, 1)
@@ -31,7 +33,7 @@ func TestJSPasswordMode(t *testing.T) {
 				if !strings.Contains(body, `"password"`) {
 					path = "/web/dataset/call_kw"
 				}
-				resp, err := client.Post(h.url+path, "application/json", strings.NewReader(body))
+				resp, err := client.Post(h.URL+path, "application/json", strings.NewReader(body))
 				if err != nil {
 					t.Fatal(err)
 				}

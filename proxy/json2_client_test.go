@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
 )
 
 // json2Do is a partner's JSON-2 call with a plain net/http client.
@@ -39,15 +41,15 @@ func json2Do(t *testing.T, base, key, model, method string, args any) (int, any)
 func TestJSON2Client(t *testing.T) {
 	for _, version := range []string{"19.0", "18.0"} {
 		t.Run(version, func(t *testing.T) {
-			h := newHarness(t, options{version: version})
-			key := h.key(t, "default", partnerScopes...)
-			readOnly := h.key(t, "default", "odoo:res.partner:read")
+			h := newHarness(t, gatewaytest.Options{Version: version})
+			key := h.Key(t, "default", partnerScopes...)
+			readOnly := h.Key(t, "default", "odoo:res.partner:read")
 			type answer struct {
 				Status int
 				Body   any
 			}
 			do := func(key, model, method string, args any) answer {
-				s, b := json2Do(t, h.url, key, model, method, args)
+				s, b := json2Do(t, h.URL, key, model, method, args)
 				return answer{s, b}
 			}
 			got := []answer{
@@ -57,7 +59,7 @@ func TestJSON2Client(t *testing.T) {
 				do(key, "res.partner", "read", map[string]any{"ids": []int{42}, "fields": []string{"email"}}),
 				do(key, "res.partner", "unlink", map[string]any{"ids": []int{42}}),
 				do("", "res.partner", "search_count", map[string]any{"domain": []any{}}),
-				do(unknownKey(t), "res.partner", "search_count", map[string]any{"domain": []any{}}),
+				do(gatewaytest.UnknownKey(t), "res.partner", "search_count", map[string]any{"domain": []any{}}),
 				do(readOnly, "res.partner", "create", map[string]any{"vals_list": map[string]any{"name": "x"}}),
 				do(key, "res.partner", "create", map[string]any{"vals_list": map[string]any{"email": "noname@example.com"}}),
 				do(key, "res.partner", "search_count", map[string]any{"domian": []any{}}),

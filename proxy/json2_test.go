@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 )
 
@@ -97,9 +98,9 @@ func (jc *json2Case) validKey() bool {
 func TestJSON2Fixtures(t *testing.T) {
 	for _, version := range []string{"19.0", "18.0"} {
 		t.Run(version, func(t *testing.T) {
-			h := newHarness(t, options{version: version})
-			h.warm(t)
-			_, directURL := startDoubleVersion(t, "19.0")
+			h := newHarness(t, gatewaytest.Options{Version: version})
+			h.Warm(t)
+			_, directURL := gatewaytest.StartDouble(t, "19.0")
 			for _, scoped := range []bool{true, false} {
 				t.Run(map[bool]string{true: "scoped", false: "unscoped"}[scoped], func(t *testing.T) {
 					for _, jc := range loadJSON2(t) {
@@ -135,14 +136,14 @@ func runJSON2(t *testing.T, h *harness, directURL string, jc *json2Case, version
 	}
 	auth := jc.Request.Headers["Authorization"]
 	if jc.validKey() {
-		auth = "Bearer " + h.key(t, jc.account(), scope)
+		auth = "Bearer " + h.Key(t, jc.account(), scope)
 	}
-	before := len(h.odoo.Calls())
-	got := send(t, jc.Request.Method, h.url+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
+	before := len(h.Odoo.Calls())
+	got := gatewaytest.Send(t, jc.Request.Method, h.URL+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
 		"Authorization", auth, "X-Odoo-Database", jc.Request.Headers["X-Odoo-Database"])
-	calls := h.odoo.Calls()[before:]
+	calls := h.Odoo.Calls()[before:]
 	direct := odooKey(jc.account())
-	want := send(t, jc.Request.Method, directURL+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
+	want := gatewaytest.Send(t, jc.Request.Method, directURL+jc.Request.Path, jc.Request.Headers["Content-Type"], jc.body(),
 		"Authorization", "bearer "+direct)
 	switch {
 	case jc.Request.Method != http.MethodPost:
@@ -150,7 +151,7 @@ func runJSON2(t *testing.T, h *harness, directURL string, jc *json2Case, version
 		checkNoCalls(t, calls)
 	case auth == "" || !jc.validKey():
 		checkJSON2Error(t, got, http.StatusUnauthorized, "werkzeug.exceptions.Unauthorized")
-		if got.header.Get("WWW-Authenticate") == "" {
+		if got.Header.Get("WWW-Authenticate") == "" {
 			t.Error("401 without WWW-Authenticate")
 		}
 		checkNoCalls(t, calls)
@@ -177,13 +178,13 @@ func odooKey(account string) string {
 // checkSameJSON2: keygate answers as Odoo does, without the traceback.
 // Through execute_kw (18.0), errors keep their status and class, but
 // their texts are 18.0's.
-func checkSameJSON2(t *testing.T, got, want exchange, version string) {
+func checkSameJSON2(t *testing.T, got, want gatewaytest.Exchange, version string) {
 	t.Helper()
-	if bytes.Contains(got.body, []byte(`"debug"`)) || bytes.Contains(got.body, []byte("Traceback")) {
-		t.Errorf("the answer carries a traceback: %s", got.body)
+	if bytes.Contains(got.Body, []byte(`"debug"`)) || bytes.Contains(got.Body, []byte("Traceback")) {
+		t.Errorf("the answer carries a traceback: %s", got.Body)
 	}
-	g, w := decodeAny(t, got.body), decodeAny(t, want.body)
-	if m, ok := w.(map[string]any); ok && want.status != http.StatusOK {
+	g, w := decodeAny(t, got.Body), decodeAny(t, want.Body)
+	if m, ok := w.(map[string]any); ok && want.Status != http.StatusOK {
 		delete(m, "debug")
 		if version == "18.0" {
 			gm, _ := g.(map[string]any)
@@ -191,23 +192,23 @@ func checkSameJSON2(t *testing.T, got, want exchange, version string) {
 			w = []any{m["name"]}
 		}
 	}
-	if diff := cmp.Diff([]any{want.status, w}, []any{got.status, g}); diff != "" {
+	if diff := cmp.Diff([]any{want.Status, w}, []any{got.Status, g}); diff != "" {
 		t.Errorf("status and body (-odoo +keygate):\n%s", diff)
 	}
-	if ct := got.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+	if ct := got.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
 }
 
-func checkJSON2Error(t *testing.T, got exchange, status int, name string) {
+func checkJSON2Error(t *testing.T, got gatewaytest.Exchange, status int, name string) {
 	t.Helper()
 	var e struct {
 		Name      string `json:"name"`
 		Message   string `json:"message"`
 		Arguments []any  `json:"arguments"`
 	}
-	if err := json.Unmarshal(got.body, &e); err != nil || got.status != status || e.Name != name || e.Message == "" || len(e.Arguments) == 0 {
-		t.Errorf("got %d %s, want %d with a JSON-2 error %s", got.status, got.body, status, name)
+	if err := json.Unmarshal(got.Body, &e); err != nil || got.Status != status || e.Name != name || e.Message == "" || len(e.Arguments) == 0 {
+		t.Errorf("got %d %s, want %d with a JSON-2 error %s", got.Status, got.Body, status, name)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 )
 
@@ -16,12 +17,12 @@ import (
 // common.version, which tells the version, is asked over /jsonrpc, once.
 // The REST facade's calls: rest's TestOdoo19RESTIsJSON2.
 func TestOdoo19CallsAreJSON2(t *testing.T) {
-	h := newHarness(t, options{version: "19.0"})
-	key := h.key(t, "default", "odoo:res.partner:*")
+	h := newHarness(t, gatewaytest.Options{Version: "19.0"})
+	key := h.Key(t, "default", "odoo:res.partner:*")
 	companies := h.direct(t, "res.partner", "search_read", []any{[]any{[]any{"is_company", "=", true}}}, map[string]any{"fields": []string{"name"}, "limit": 3})
-	before := len(h.odoo.Calls())
+	before := len(h.Odoo.Calls())
 
-	c := &rpcClient{tb: t, url: h.url}
+	c := &rpcClient{tb: t, url: h.URL}
 	uid := c.ok("common", "authenticate", "x", "x", key, map[string]any{})
 	got := []any{
 		uid,
@@ -32,8 +33,8 @@ func TestOdoo19CallsAreJSON2(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	_ = xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute_kw", Params: []any{"x", int64(2), key, "res.partner", "search_count", []any{[]any{}}}})
-	x := post(t, h.url+"/xmlrpc/2/object", "text/xml", buf.Bytes())
-	count, err := xmlrpc.DecodeResponse(bytes.NewReader(x.body))
+	x := gatewaytest.Post(t, h.URL+"/xmlrpc/2/object", "text/xml", buf.Bytes())
+	count, err := xmlrpc.DecodeResponse(bytes.NewReader(x.Body))
 	got = append(got, count, err)
 
 	want := []any{2.0, companies, 42.0, []any{map[string]any{"id": 42.0, "name": "Nineteen"}}, "odoo.exceptions.MissingError",
@@ -42,7 +43,7 @@ func TestOdoo19CallsAreJSON2(t *testing.T) {
 		t.Errorf("uid, search_read, create, execute read, MissingError, XML-RPC search_count (-want +got):\n%s", diff)
 	}
 	var protocols []string
-	for _, call := range h.odoo.Calls()[before:] {
+	for _, call := range h.Odoo.Calls()[before:] {
 		p := call.Protocol
 		if call.Service == "common" && call.Method == "version" {
 			p = "version"

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
 )
 
 // debianPython is the interpreter that imports Debian's python3-odoorpc
@@ -28,12 +30,12 @@ func TestOdooRPC(t *testing.T) {
 	for _, version := range []string{"18.0", "19.0"} {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, options{version: version})
-			key := h.key(t, "default", partnerScopes...)
-			u, _ := url.Parse(h.url)
+			h := newHarness(t, gatewaytest.Options{Version: version})
+			key := h.Key(t, "default", partnerScopes...)
+			u, _ := url.Parse(h.URL)
 			cctx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
-			out, err := exec.CommandContext(cctx, debianPython, "testdata/odoorpc_client.py", u.Hostname(), u.Port(), "odoo_test", key, unknownKey(t)).CombinedOutput()
+			out, err := exec.CommandContext(cctx, debianPython, "testdata/odoorpc_client.py", u.Hostname(), u.Port(), "odoo_test", key, gatewaytest.UnknownKey(t)).CombinedOutput()
 			if err != nil {
 				t.Fatalf("python: %v\n%s", err, out)
 			}

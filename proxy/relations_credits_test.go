@@ -14,7 +14,7 @@ func TestRelationsRefusalSpendsNoCredit(t *testing.T) {
 	h := relationsHarness(t)
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
-			rec, k, err := h.store.Create(ctx, "test", keystore.Spec{Name: "shop", Scopes: []string{"odoo:res.partner:create"},
+			rec, k, err := h.Store.Create(ctx, "test", keystore.Spec{Name: "shop", Scopes: []string{"odoo:res.partner:create"},
 				Credits: &keystore.Credits{Remaining: 2}})
 			if err != nil {
 				t.Fatal(err)
@@ -22,7 +22,7 @@ func TestRelationsRefusalSpendsNoCredit(t *testing.T) {
 			key := k.Reveal()
 			balance := func() int64 {
 				t.Helper()
-				r, err := h.store.Get(ctx, rec.ID)
+				r, err := h.Store.Get(ctx, rec.ID)
 				if err != nil || r.Credits == nil {
 					t.Fatalf("key: %+v, %v", r, err)
 				}
@@ -31,16 +31,16 @@ func TestRelationsRefusalSpendsNoCredit(t *testing.T) {
 			for range 3 {
 				x := h.rpc(t, proto, key, "res.partner", "create",
 					`[{"name": "p", "user_ids": [[0, 0, {"name": "u", "login": "x-`+proto+`", "password": "pw-x-123456"}]]}]`, "")
-				if !bytes.Contains(x.body, []byte("this key needs odoo:res.users:create")) {
-					t.Fatalf("attack not refused for its scope: %s", x.body)
+				if !bytes.Contains(x.Body, []byte("this key needs odoo:res.users:create")) {
+					t.Fatalf("attack not refused for its scope: %s", x.Body)
 				}
 			}
 			if got := balance(); got != 2 {
 				t.Errorf("after 3 refused calls the balance is %d, want 2 (none spent)", got)
 			}
 			x := h.rpc(t, proto, key, "res.partner", "create", `[{"name": "allowed"}]`, "")
-			if bytes.Contains(x.body, []byte("Error")) || bytes.Contains(x.body, []byte("fault")) {
-				t.Fatalf("plain create refused: %s", x.body)
+			if bytes.Contains(x.Body, []byte("Error")) || bytes.Contains(x.Body, []byte("fault")) {
+				t.Fatalf("plain create refused: %s", x.Body)
 			}
 			if got := balance(); got != 1 {
 				t.Errorf("after one allowed call the balance is %d, want 1", got)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/internal/callgen"
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/odoo/xmlrpc"
 )
@@ -76,27 +77,27 @@ var protocols = []string{"jsonrpc", "xmlrpc", "xmlrpc-legacy"}
 // partner's only.
 func relationsHarness(t *testing.T) *harness {
 	t.Helper()
-	h := newHarness(t, options{})
-	acct := h.accts["default"]
+	h := newHarness(t, gatewaytest.Options{})
+	acct := h.Accts["default"]
 	for _, m := range []string{"res.partner", "res.users", "res.partner.category", "res.partner.bank", "res.country",
 		"res.company", "res.groups", "res.currency", "ir.config_parameter", "mail.message"} {
-		if _, err := h.gw.Client().Fields(ctx, acct, m); err != nil {
+		if _, err := h.Gateway.Client().Fields(ctx, acct, m); err != nil {
 			t.Fatalf("fields of %s: %v", m, err)
 		}
 	}
-	h.warm(t)
+	h.Warm(t)
 	return h
 }
 
 // rpc sends an object.execute_kw call over proto with key as password,
 // its args and kwargs in JSON.
-func (h *harness) rpc(t *testing.T, proto, key, model, method, args, kwargs string) exchange {
+func (h *harness) rpc(t *testing.T, proto, key, model, method, args, kwargs string) gatewaytest.Exchange {
 	t.Helper()
 	return h.rpcValues(t, proto, key, model, method, jsonValue(t, args, "[]"), jsonValue(t, kwargs, "{}"))
 }
 
 // rpcValues is rpc with decoded args and kwargs (nil: empty).
-func (h *harness) rpcValues(t *testing.T, proto, key, model, method string, a any, kw any) exchange {
+func (h *harness) rpcValues(t *testing.T, proto, key, model, method string, a any, kw any) gatewaytest.Exchange {
 	t.Helper()
 	if l, ok := a.([]any); a == nil || ok && l == nil {
 		a = []any{}
@@ -111,7 +112,7 @@ func (h *harness) rpcValues(t *testing.T, proto, key, model, method string, a an
 		if err != nil {
 			t.Fatal(err)
 		}
-		return post(t, h.url+"/jsonrpc", "application/json", b)
+		return gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", b)
 	}
 	var buf bytes.Buffer
 	if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute_kw", Params: params}); err != nil {
@@ -121,7 +122,7 @@ func (h *harness) rpcValues(t *testing.T, proto, key, model, method string, a an
 	if proto == "xmlrpc-legacy" {
 		path = "/xmlrpc/object"
 	}
-	return post(t, h.url+path, "text/xml", buf.Bytes())
+	return gatewaytest.Post(t, h.URL+path, "text/xml", buf.Bytes())
 }
 
 // jsonValue decodes s (def when empty) into values both codecs carry:
@@ -162,10 +163,10 @@ func int64s(v any) any {
 
 // accessErrorText returns the message of an Odoo-shaped AccessError in
 // proto's shape, failing the test for any other answer.
-func accessErrorText(t *testing.T, proto string, x exchange) string {
+func accessErrorText(t *testing.T, proto string, x gatewaytest.Exchange) string {
 	t.Helper()
-	if x.status != 200 {
-		t.Fatalf("status %d, want 200: %s", x.status, x.body)
+	if x.Status != 200 {
+		t.Fatalf("status %d, want 200: %s", x.Status, x.Body)
 	}
 	if proto == "jsonrpc" {
 		var a struct {
@@ -174,16 +175,16 @@ func accessErrorText(t *testing.T, proto string, x exchange) string {
 				Data struct{ Name, Message string }
 			}
 		}
-		if err := json.Unmarshal(x.body, &a); err != nil || a.Error == nil || a.Error.Data.Name != "odoo.exceptions.AccessError" {
-			t.Fatalf("got %s, want an Odoo AccessError", x.body)
+		if err := json.Unmarshal(x.Body, &a); err != nil || a.Error == nil || a.Error.Data.Name != "odoo.exceptions.AccessError" {
+			t.Fatalf("got %s, want an Odoo AccessError", x.Body)
 		}
 		return a.Error.Data.Message
 	}
-	_, err := xmlrpc.DecodeResponse(bytes.NewReader(x.body))
+	_, err := xmlrpc.DecodeResponse(bytes.NewReader(x.Body))
 	f, _ := err.(*xmlrpc.Fault)
 	switch {
 	case f == nil:
-		t.Fatalf("got %s, want a fault", x.body)
+		t.Fatalf("got %s, want a fault", x.Body)
 	case proto == "xmlrpc" && f.Code == int64(4):
 		return f.String
 	case proto == "xmlrpc-legacy":
@@ -202,13 +203,13 @@ func TestRelationsAttacksRefused(t *testing.T) {
 	for _, proto := range protocols {
 		for _, a := range attacks {
 			t.Run(proto+"/"+a.name, func(t *testing.T) {
-				h.odoo.Reset()
-				key := h.key(t, "default", a.scopes...)
+				h.Odoo.Reset()
+				key := h.Key(t, "default", a.scopes...)
 				msg := accessErrorText(t, proto, h.rpc(t, proto, key, a.model, a.method, a.args, a.kwargs))
 				if !strings.Contains(msg, "this key needs "+a.needs+" (") {
 					t.Errorf("refusal %q does not name %s", msg, a.needs)
 				}
-				if calls := h.odoo.Calls(); len(calls) > 0 {
+				if calls := h.Odoo.Calls(); len(calls) > 0 {
 					t.Errorf("%d calls reached Odoo, want none: %+v", len(calls), calls)
 				}
 			})
@@ -223,8 +224,8 @@ func TestRelationsAttacksAllowedWithTheScope(t *testing.T) {
 	for _, proto := range protocols {
 		for _, a := range attacks {
 			t.Run(proto+"/"+a.name, func(t *testing.T) {
-				h.odoo.Reset()
-				key := h.key(t, "default", slices.Concat(a.scopes, []string{a.needs}, a.also)...)
+				h.Odoo.Reset()
+				key := h.Key(t, "default", slices.Concat(a.scopes, []string{a.needs}, a.also)...)
 				x := h.rpc(t, proto, key, a.model, a.method, a.args, a.kwargs)
 				if a.unknownModel {
 					msg := accessErrorText(t, proto, x)
@@ -233,17 +234,17 @@ func TestRelationsAttacksAllowedWithTheScope(t *testing.T) {
 					}
 					return
 				}
-				if bytes.Contains(x.body, []byte("this key needs")) {
-					t.Fatalf("refused with the scope: %s", x.body)
+				if bytes.Contains(x.Body, []byte("this key needs")) {
+					t.Fatalf("refused with the scope: %s", x.Body)
 				}
 				var reached []string
-				for _, c := range h.odoo.Calls() {
+				for _, c := range h.Odoo.Calls() {
 					if c.ModelMethod != "fields_get" {
 						reached = append(reached, c.Model+"."+c.ModelMethod)
 					}
 				}
 				if want := []string{a.model + "." + a.method}; !slices.Equal(reached, want) {
-					t.Errorf("calls that reached Odoo: %v, want %v (answer %s)", reached, want, x.body)
+					t.Errorf("calls that reached Odoo: %v, want %v (answer %s)", reached, want, x.Body)
 				}
 			})
 		}
@@ -256,7 +257,7 @@ func TestRelationsNestedUserCreate(t *testing.T) {
 	h := relationsHarness(t)
 	a := attacks[0]
 	hasUser := func() bool {
-		users, err := h.odoo.Records("res.users")
+		users, err := h.Odoo.Records("res.users")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,12 +266,12 @@ func TestRelationsNestedUserCreate(t *testing.T) {
 			return fmt.Sprint(login) == "x"
 		})
 	}
-	h.odoo.Reset()
-	h.rpc(t, "jsonrpc", h.key(t, "default", a.scopes...), a.model, a.method, a.args, a.kwargs)
+	h.Odoo.Reset()
+	h.rpc(t, "jsonrpc", h.Key(t, "default", a.scopes...), a.model, a.method, a.args, a.kwargs)
 	if hasUser() {
 		t.Fatal("refused, yet the user exists")
 	}
-	h.rpc(t, "jsonrpc", h.key(t, "default", append(slices.Clone(a.scopes), a.needs)...), a.model, a.method, a.args, a.kwargs)
+	h.rpc(t, "jsonrpc", h.Key(t, "default", append(slices.Clone(a.scopes), a.needs)...), a.model, a.method, a.args, a.kwargs)
 	if !hasUser() {
 		t.Error("allowed with odoo:res.users:create, yet no user x")
 	}
@@ -295,14 +296,14 @@ func TestRelationsNoOverBlocking(t *testing.T) {
 	for _, proto := range protocols {
 		for _, c := range calls {
 			t.Run(proto+"/"+c.name, func(t *testing.T) {
-				h.odoo.Reset()
-				x := h.rpc(t, proto, h.key(t, "default", crud...), "res.partner", c.method, c.args, c.kwargs)
-				if bytes.Contains(x.body, []byte("keygate")) {
-					t.Fatalf("refused: %s", x.body)
+				h.Odoo.Reset()
+				x := h.rpc(t, proto, h.Key(t, "default", crud...), "res.partner", c.method, c.args, c.kwargs)
+				if bytes.Contains(x.Body, []byte("keygate")) {
+					t.Fatalf("refused: %s", x.Body)
 				}
-				calls := h.odoo.Calls()
+				calls := h.Odoo.Calls()
 				if len(calls) != 1 || calls[0].ModelMethod != c.method {
-					t.Errorf("calls that reached Odoo: %+v, want the one %s (answer %s)", calls, c.method, x.body)
+					t.Errorf("calls that reached Odoo: %+v, want the one %s (answer %s)", calls, c.method, x.Body)
 				}
 			})
 		}
@@ -314,16 +315,16 @@ func TestRelationsNoOverBlocking(t *testing.T) {
 // only, on every protocol.
 func TestRelationsSQLErrorCut(t *testing.T) {
 	h := relationsHarness(t)
-	key := h.key(t, "default", "odoo:res.partner:read")
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			x := h.rpc(t, proto, key, "res.partner", "search", `[[["id", "=", "abc"]]]`, "")
-			if !bytes.Contains(x.body, []byte(`invalid input syntax for type integer`)) {
-				t.Fatalf("got %s, want Odoo's database error", x.body)
+			if !bytes.Contains(x.Body, []byte(`invalid input syntax for type integer`)) {
+				t.Fatalf("got %s, want Odoo's database error", x.Body)
 			}
 			for _, sql := range []string{"res_partner", "LINE 1", "Traceback"} {
-				if bytes.Contains(x.body, []byte(sql)) {
-					t.Errorf("the answer quotes %q:\n%s", sql, x.body)
+				if bytes.Contains(x.Body, []byte(sql)) {
+					t.Errorf("the answer quotes %q:\n%s", sql, x.Body)
 				}
 			}
 		})
@@ -334,29 +335,29 @@ func TestRelationsSQLErrorCut(t *testing.T) {
 // kwargs) is checked as execute_kw is, on JSON-RPC and XML-RPC.
 func TestRelationsExecuteRefused(t *testing.T) {
 	h := relationsHarness(t)
-	key := h.key(t, "default", "odoo:res.partner:create", "odoo:res.partner:write")
+	key := h.Key(t, "default", "odoo:res.partner:create", "odoo:res.partner:write")
 	vals := map[string]any{"name": "p", "user_ids": []any{[]any{int64(0), int64(0), map[string]any{"login": "x", "name": "x"}}}}
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
-			h.odoo.Reset()
+			h.Odoo.Reset()
 			params := []any{"odoo_test", int64(2), key, "res.partner", "write", []any{int64(9)}, vals}
-			var x exchange
+			var x gatewaytest.Exchange
 			if proto == "jsonrpc" {
 				b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
 					"params": map[string]any{"service": "object", "method": "execute", "args": params}})
-				x = post(t, h.url+"/jsonrpc", "application/json", b)
+				x = gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", b)
 			} else {
 				var buf bytes.Buffer
 				if err := xmlrpc.EncodeCall(&buf, xmlrpc.Call{Method: "execute", Params: params}); err != nil {
 					t.Fatal(err)
 				}
 				path := map[string]string{"xmlrpc": "/xmlrpc/2/object", "xmlrpc-legacy": "/xmlrpc/object"}[proto]
-				x = post(t, h.url+path, "text/xml", buf.Bytes())
+				x = gatewaytest.Post(t, h.URL+path, "text/xml", buf.Bytes())
 			}
 			if msg := accessErrorText(t, proto, x); !strings.Contains(msg, "this key needs odoo:res.users:create (field user_ids of res.partner)") {
 				t.Errorf("refusal %q does not name odoo:res.users:create", msg)
 			}
-			if calls := h.odoo.Calls(); len(calls) > 0 {
+			if calls := h.Odoo.Calls(); len(calls) > 0 {
 				t.Errorf("%d calls reached Odoo, want none", len(calls))
 			}
 		})
@@ -382,9 +383,9 @@ func TestRelationsProperty(t *testing.T) {
 			missing = append(missing, own)
 		}
 		proto := protocols[seed%uint64(len(protocols))]
-		h.odoo.Reset()
-		x := h.rpcValues(t, proto, h.key(t, "default", scopes...), c.Model, c.Method, c.Args, c.Kwargs)
-		calls := h.odoo.Calls()
+		h.Odoo.Reset()
+		x := h.rpcValues(t, proto, h.Key(t, "default", scopes...), c.Model, c.Method, c.Args, c.Kwargs)
+		calls := h.Odoo.Calls()
 		if len(missing) > 0 {
 			accessErrorText(t, proto, x)
 			if len(calls) > 0 {
@@ -394,7 +395,7 @@ func TestRelationsProperty(t *testing.T) {
 		}
 		allowed++
 		if len(calls) != 1 || calls[0].Model != c.Model || calls[0].ModelMethod != c.Method {
-			t.Fatalf("seed %d (%s): %s.%s covered by the key, yet Odoo got %+v\nanswer %s", seed, proto, c.Model, c.Method, calls, x.body)
+			t.Fatalf("seed %d (%s): %s.%s covered by the key, yet Odoo got %+v\nanswer %s", seed, proto, c.Model, c.Method, calls, x.Body)
 		}
 	}
 	if allowed < runs/10 || allowed > runs*9/10 {
@@ -408,19 +409,19 @@ func TestRelationsProperty(t *testing.T) {
 // Odoo to read its own way.
 func TestRelationsArgumentsKeygateCannotRead(t *testing.T) {
 	h := relationsHarness(t)
-	key := h.key(t, "default", "odoo:res.partner:create")
+	key := h.Key(t, "default", "odoo:res.partner:create")
 	for _, tc := range []struct{ name, args, kwargs, want string }{
 		{"args_an_object", `{"vals_list": {"name": "p", "user_ids": [[0, 0, {"login": "x"}]]}}`, `{}`, "execute_kw's args must be a list"},
 		{"kwargs_a_list", `[{"name": "p"}]`, `[{"user_ids": [[0, 0, {"login": "x"}]]}]`, "execute_kw's kwargs must be a dict"},
 	} {
 		for _, proto := range protocols {
 			t.Run(proto+"/"+tc.name, func(t *testing.T) {
-				h.odoo.Reset()
+				h.Odoo.Reset()
 				x := h.rpcValues(t, proto, key, "res.partner", "create", jsonValue(t, tc.args, ""), jsonValue(t, tc.kwargs, ""))
 				if msg := accessErrorText(t, proto, x); !strings.Contains(msg, tc.want) {
 					t.Errorf("refusal %q, want %q", msg, tc.want)
 				}
-				if calls := h.odoo.Calls(); len(calls) > 0 {
+				if calls := h.Odoo.Calls(); len(calls) > 0 {
 					t.Errorf("%d calls reached Odoo, want none", len(calls))
 				}
 			})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
@@ -19,32 +20,32 @@ import (
 // password or API key, no Authorization header may be in them. The
 // access log names the key by id and owner.
 func TestSecretsNeverLogged(t *testing.T) {
-	h := newHarness(t, options{timeout: 300 * time.Millisecond})
+	h := newHarness(t, gatewaytest.Options{Timeout: 300 * time.Millisecond})
 	const distinct = "Odoo-Password-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-	c, err := h.vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "refused", URL: h.odooURL, DB: "odoo_test", Login: "admin"}, distinct)
+	c, err := h.Vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "refused", URL: h.OdooURL, DB: "odoo_test", Login: "admin"}, distinct)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.credIDs["refused"] = &c.ID
-	good := h.key(t, "default", "odoo:res.partner:read")
-	refused := h.key(t, "refused", "odoo:res.partner:read")
-	revokedRec, revoked, _ := h.store.Create(ctx, "test", keystore.Spec{Name: "r", Scopes: []string{"odoo:*:*"}})
-	if _, err := h.store.Revoke(ctx, "test", revokedRec.ID); err != nil {
+	h.CredIDs["refused"] = &c.ID
+	good := h.Key(t, "default", "odoo:res.partner:read")
+	refused := h.Key(t, "refused", "odoo:res.partner:read")
+	revokedRec, revoked, _ := h.Store.Create(ctx, "test", keystore.Spec{Name: "r", Scopes: []string{"odoo:*:*"}})
+	if _, err := h.Store.Revoke(ctx, "test", revokedRec.ID); err != nil {
 		t.Fatal(err)
 	}
-	unknown := unknownKey(t)
+	unknown := gatewaytest.UnknownKey(t)
 	for _, key := range []string{good, refused, revoked.Reveal(), unknown, "kg_malformed"} {
-		post(t, h.url+"/jsonrpc", "application/json", searchCount(key))
-		post(t, h.url+"/xmlrpc/2/object", "text/xml", searchCountXML(t, key))
-		post(t, h.url+"/jsonrpc", "application/json", searchCount("x"), "Authorization", "Bearer "+key)
+		gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key))
+		gatewaytest.Post(t, h.URL+"/xmlrpc/2/object", "text/xml", searchCountXML(t, key))
+		gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount("x"), "Authorization", "Bearer "+key)
 		auth, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "params": map[string]any{
 			"service": "common", "method": "authenticate", "args": []any{"odoo_test", "admin", key, map[string]any{}}}})
-		post(t, h.url+"/jsonrpc", "application/json", auth)
+		gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", auth)
 	}
-	h.odoo.SetHang(true)
-	post(t, h.url+"/jsonrpc", "application/json", searchCount(good))
-	h.odoo.SetHang(false)
-	logs := h.logs.String()
+	h.Odoo.SetHang(true)
+	gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(good))
+	h.Odoo.SetHang(false)
+	logs := h.Logs.String()
 	for _, secret := range []string{good, refused, revoked.Reveal(), unknown, odootest.KeyGlobal, distinct, "Bearer", "Authorization"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the logs hold %q", keystore.DisplayPrefix(secret))

@@ -17,7 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/odoo"
 	"github.com/keygate/keygate/odoo/xmlrpc"
@@ -49,41 +51,29 @@ type shape struct {
 }
 
 // refusalOf reads an answer as an Odoo-shaped error of either protocol.
-func refusalOf(tb testing.TB, x exchange) shape {
+func refusalOf(tb testing.TB, x gatewaytest.Exchange) shape {
 	tb.Helper()
-	if strings.HasPrefix(x.header.Get("Content-Type"), "text/xml") {
-		_, err := xmlrpc.DecodeResponse(bytes.NewReader(x.body))
+	if strings.HasPrefix(x.Header.Get("Content-Type"), "text/xml") {
+		_, err := xmlrpc.DecodeResponse(bytes.NewReader(x.Body))
 		f, _ := err.(*xmlrpc.Fault)
 		if f == nil {
-			tb.Fatalf("not a fault: %s", x.body)
+			tb.Fatalf("not a fault: %s", x.Body)
 		}
-		return shape{Status: x.status, Code: f.Code}
+		return shape{Status: x.Status, Code: f.Code}
 	}
 	var a struct {
 		Error struct{ Data struct{ Name string } }
 	}
-	if err := json.Unmarshal(x.body, &a); err != nil {
-		tb.Fatalf("not JSON: %s", x.body)
+	if err := json.Unmarshal(x.Body, &a); err != nil {
+		tb.Fatalf("not JSON: %s", x.Body)
 	}
-	return shape{Status: x.status, Name: a.Error.Data.Name}
-}
-
-// closedPort is a loopback address where nothing listens.
-func closedPort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return shape{Status: x.Status, Name: a.Error.Data.Name}
 }
 
 func TestUnreachableOdooIs502Fast(t *testing.T) {
-	addr := closedPort(t)
-	h := newHarness(t, options{odooURL: "http://" + addr})
-	key := h.key(t, "default", "odoo:res.partner:read")
+	addr := testenv.FreeAddr(t) // nothing listens there
+	h := newHarness(t, gatewaytest.Options{OdooURL: "http://" + addr})
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	version, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "params": map[string]any{"service": "common", "method": "version", "args": []any{}}})
 	cases := []struct {
 		name, path, ctype string
@@ -97,26 +87,26 @@ func TestUnreachableOdooIs502Fast(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			x := post(t, h.url+c.path, c.ctype, c.body)
+			x := gatewaytest.Post(t, h.URL+c.path, c.ctype, c.body)
 			if took := time.Since(start); took > 2*time.Second {
 				t.Errorf("took %s, want a fast answer", took)
 			}
 			if diff := cmp.Diff(c.want, refusalOf(t, x)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if bytes.Contains(x.body, []byte(addr)) {
-				t.Errorf("answer leaks the upstream address: %s", x.body)
+			if bytes.Contains(x.Body, []byte(addr)) {
+				t.Errorf("answer leaks the upstream address: %s", x.Body)
 			}
 		})
 	}
 }
 
 func TestSlowOdooIs504(t *testing.T) {
-	h := newHarness(t, options{timeout: 300 * time.Millisecond})
-	h.warm(t)
-	key := h.key(t, "default", "odoo:res.partner:read")
-	h.odoo.SetHang(true)
-	defer h.odoo.SetHang(false)
+	h := newHarness(t, gatewaytest.Options{Timeout: 300 * time.Millisecond})
+	h.Warm(t)
+	key := h.Key(t, "default", "odoo:res.partner:read")
+	h.Odoo.SetHang(true)
+	defer h.Odoo.SetHang(false)
 	for name, c := range map[string]struct {
 		path, ctype string
 		body        []byte
@@ -127,7 +117,7 @@ func TestSlowOdooIs504(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			x := post(t, h.url+c.path, c.ctype, c.body)
+			x := gatewaytest.Post(t, h.URL+c.path, c.ctype, c.body)
 			if took := time.Since(start); took > 2*time.Second {
 				t.Errorf("took %s, want about the 300ms timeout", took)
 			}
@@ -182,7 +172,7 @@ func waitFor(cond func() bool) bool {
 // refusals and timed-out calls no connection stays open, on either side.
 func TestConnectionsDoNotLeak(t *testing.T) {
 	var srvOpen atomic.Int64
-	double, err := odootest.New(odootest.Config{Now: fixedNow})
+	double, err := odootest.New(odootest.Config{Now: gatewaytest.FixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,24 +188,24 @@ func TestConnectionsDoNotLeak(t *testing.T) {
 	ts.Start()
 	defer ts.Close()
 	dialer := &countingDialer{}
-	h := newHarness(t, options{odooURL: ts.URL, transport: dialer.transport(), timeout: 200 * time.Millisecond})
-	key := h.key(t, "default", "odoo:res.partner:read")
+	h := newHarness(t, gatewaytest.Options{OdooURL: ts.URL, Transport: dialer.transport(), Timeout: 200 * time.Millisecond})
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	var wg sync.WaitGroup
 	for i := range 40 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if i%2 == 0 {
-				post(t, h.url+"/jsonrpc", "application/json", searchCount(key))
+				gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key))
 			} else {
-				post(t, h.url+"/xmlrpc/2/object", "text/xml", searchCountXML(t, key))
+				gatewaytest.Post(t, h.URL+"/xmlrpc/2/object", "text/xml", searchCountXML(t, key))
 			}
 		}()
 	}
 	wg.Wait()
 	double.SetHang(true)
-	if x := post(t, h.url+"/jsonrpc", "application/json", searchCount(key)); x.status != http.StatusGatewayTimeout {
-		t.Errorf("hung call: %d, want 504", x.status)
+	if x := gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key)); x.Status != http.StatusGatewayTimeout {
+		t.Errorf("hung call: %d, want 504", x.Status)
 	}
 	double.SetHang(false)
 	if !waitFor(func() bool { return dialer.open() == 0 && srvOpen.Load() == 0 }) {
@@ -257,9 +247,9 @@ func TestKeepAliveUpstreamIsClosedOnClose(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
-	h := newHarness(t, options{maxBody: 1024})
-	h.warm(t)
-	key := h.key(t, "default", "odoo:res.partner:read")
+	h := newHarness(t, gatewaytest.Options{MaxBody: 1024})
+	h.Warm(t)
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	pad := strings.Repeat("x", 2048)
 	big, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "params": map[string]any{
 		"service": "object", "method": "execute_kw", "args": []any{"odoo_test", 2, key, "res.partner", "search_count", []any{[]any{[]any{"name", "=", pad}}}}}})
@@ -276,34 +266,34 @@ func TestBodyLimit(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, err := http.Post(h.url+c.path, c.ctype, c.body)
+			resp, err := http.Post(h.URL+c.path, c.ctype, c.body)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
-			if diff := cmp.Diff(c.want, refusalOf(t, exchange{resp.StatusCode, resp.Header, b})); diff != "" {
+			if diff := cmp.Diff(c.want, refusalOf(t, gatewaytest.Exchange{Status: resp.StatusCode, Header: resp.Header, Body: b})); diff != "" {
 				t.Errorf("(-want +got):\n%s\n%s", diff, b)
 			}
 		})
 	}
-	if n := len(h.odoo.Calls()); n != 1 {
+	if n := len(h.Odoo.Calls()); n != 1 {
 		t.Errorf("%d calls reached Odoo, want only the small one", n)
 	}
 }
 
 func TestRateLimited(t *testing.T) {
-	h := newHarness(t, options{})
-	h.warm(t)
-	_, k, err := h.store.Create(ctx, "test", keystore.Spec{Name: "p", Scopes: []string{"odoo:res.partner:read"}, RateLimits: []string{"2/1m"}})
+	h := newHarness(t, gatewaytest.Options{})
+	h.Warm(t)
+	_, k, err := h.Store.Create(ctx, "test", keystore.Spec{Name: "p", Scopes: []string{"odoo:res.partner:read"}, RateLimits: []string{"2/1m"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := k.Reveal()
 	for i := range 2 {
-		x := post(t, h.url+"/jsonrpc", "application/json", searchCount(key))
-		if x.status != 200 || x.header.Get("RateLimit") == "" || x.header.Get("RateLimit-Policy") == "" {
-			t.Fatalf("call %d: %d %v, want 200 with RateLimit fields", i, x.status, x.header)
+		x := gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key))
+		if x.Status != 200 || x.Header.Get("RateLimit") == "" || x.Header.Get("RateLimit-Policy") == "" {
+			t.Fatalf("call %d: %d %v, want 200 with RateLimit fields", i, x.Status, x.Header)
 		}
 	}
 	for name, c := range map[string]struct {
@@ -317,11 +307,11 @@ func TestRateLimited(t *testing.T) {
 		"keygate_header": {"/jsonrpc", "application/json", searchCount("x"), shape{429, "werkzeug.exceptions.TooManyRequests", nil}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var x exchange
+			var x gatewaytest.Exchange
 			if name == "keygate_header" {
-				x = post(t, h.url+c.path, c.ctype, c.body, "Authorization", "Bearer "+key)
+				x = gatewaytest.Post(t, h.URL+c.path, c.ctype, c.body, "Authorization", "Bearer "+key)
 			} else {
-				x = post(t, h.url+c.path, c.ctype, c.body)
+				x = gatewaytest.Post(t, h.URL+c.path, c.ctype, c.body)
 			}
 			got := refusalOf(t, x)
 			if code, ok := got.Code.(string); ok {
@@ -330,12 +320,12 @@ func TestRateLimited(t *testing.T) {
 			if diff := cmp.Diff(c.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if x.header.Get("Retry-After") == "" {
+			if x.Header.Get("Retry-After") == "" {
 				t.Error("no Retry-After")
 			}
 		})
 	}
-	if n := len(h.odoo.Calls()); n != 2 {
+	if n := len(h.Odoo.Calls()); n != 2 {
 		t.Errorf("%d calls reached Odoo, want the 2 allowed", n)
 	}
 }
@@ -344,22 +334,22 @@ func TestRateLimited(t *testing.T) {
 // for the partner, logged, and not asked again for a while (each refusal
 // costs Odoo ~0.4 s).
 func TestServiceAccountRefused(t *testing.T) {
-	h := newHarness(t, options{})
-	c, err := h.vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "bad", URL: h.odooURL, DB: "odoo_test", Login: "admin"}, "wrong-password")
+	h := newHarness(t, gatewaytest.Options{})
+	c, err := h.Vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "bad", URL: h.OdooURL, DB: "odoo_test", Login: "admin"}, "wrong-password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.credIDs["bad"] = &c.ID
-	key := h.key(t, "bad", "odoo:res.partner:read")
+	h.CredIDs["bad"] = &c.ID
+	key := h.Key(t, "bad", "odoo:res.partner:read")
 	for range 3 {
-		if got := refusalOf(t, post(t, h.url+"/jsonrpc", "application/json", searchCount(key))); got != (shape{502, "werkzeug.exceptions.BadGateway", nil}) {
+		if got := refusalOf(t, gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key))); got != (shape{502, "werkzeug.exceptions.BadGateway", nil}) {
 			t.Errorf("got %+v, want a 502", got)
 		}
 	}
-	if n := len(h.odoo.Calls()); n != 2 {
+	if n := len(h.Odoo.Calls()); n != 2 {
 		t.Errorf("Odoo was asked %d times, want twice (its version, then the refused authenticate)", n)
 	}
-	if !strings.Contains(h.logs.String(), "odoo refused the service account") {
+	if !strings.Contains(h.Logs.String(), "odoo refused the service account") {
 		t.Error("the refusal was not logged")
 	}
 }
@@ -368,38 +358,38 @@ func TestServiceAccountRefused(t *testing.T) {
 // one removed behind keygate's back (by hand, in the database) still gets a
 // clean 500 and nothing reaches Odoo.
 func TestNoServiceAccount(t *testing.T) {
-	h := newHarness(t, options{})
-	key := h.key(t, "demo", "odoo:res.partner:read")
-	if _, err := h.store.SQLDB().Exec("DELETE FROM credentials WHERE id = ?", *h.credIDs["demo"]); err != nil {
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "demo", "odoo:res.partner:read")
+	if _, err := h.Store.SQLDB().Exec("DELETE FROM credentials WHERE id = ?", *h.CredIDs["demo"]); err != nil {
 		t.Fatal(err)
 	}
-	got := refusalOf(t, post(t, h.url+"/jsonrpc", "application/json", searchCount(key)))
+	got := refusalOf(t, gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key)))
 	if got != (shape{500, "werkzeug.exceptions.InternalServerError", nil}) {
 		t.Errorf("got %+v, want a 500", got)
 	}
-	if n := len(h.odoo.Calls()); n != 0 {
+	if n := len(h.Odoo.Calls()); n != 0 {
 		t.Errorf("%d calls reached Odoo", n)
 	}
 }
 
 // TestUIDResolvedOnce: concurrent first calls share one authenticate.
 func TestUIDResolvedOnce(t *testing.T) {
-	h := newHarness(t, options{})
-	key := h.key(t, "default", "odoo:res.partner:read")
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
-		go func() { defer wg.Done(); post(t, h.url+"/jsonrpc", "application/json", searchCount(key)) }()
+		go func() { defer wg.Done(); gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", searchCount(key)) }()
 	}
 	wg.Wait()
 	auth := 0
-	for _, c := range h.odoo.Calls() {
+	for _, c := range h.Odoo.Calls() {
 		if c.Method == "authenticate" {
 			auth++
 		}
 	}
-	if auth != 1 || len(h.odoo.Calls()) != 22 {
-		t.Errorf("%d authenticate calls in %d, want 1 in 22 (version, authenticate, 20 calls)", auth, len(h.odoo.Calls()))
+	if auth != 1 || len(h.Odoo.Calls()) != 22 {
+		t.Errorf("%d authenticate calls in %d, want 1 in 22 (version, authenticate, 20 calls)", auth, len(h.Odoo.Calls()))
 	}
 }
 
@@ -441,12 +431,12 @@ func TestBadUpstreamAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, options{transport: tc.up})
-			key := h.key(t, "default", "odoo:res.partner:read")
+			h := newHarness(t, gatewaytest.Options{Transport: tc.up})
+			key := h.Key(t, "default", "odoo:res.partner:read")
 			for path, body := range map[string][]byte{"/jsonrpc": searchCount(key), "/xmlrpc/2/object": searchCountXML(t, key)} {
-				x := post(t, h.url+path, map[bool]string{true: "text/xml", false: "application/json"}[path != "/jsonrpc"], body)
-				if x.status != tc.want || bytes.Contains(x.body, tc.up.body) {
-					t.Errorf("%s: %d %s, want %d without the upstream's body", path, x.status, x.body, tc.want)
+				x := gatewaytest.Post(t, h.URL+path, map[bool]string{true: "text/xml", false: "application/json"}[path != "/jsonrpc"], body)
+				if x.Status != tc.want || bytes.Contains(x.Body, tc.up.body) {
+					t.Errorf("%s: %d %s, want %d without the upstream's body", path, x.Status, x.Body, tc.want)
 				}
 			}
 			cl := odoo.NewClient(odoo.ClientConfig{Transport: tc.up})

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
 )
 
 // webCase is one recorded exchange of the web session API (*/web).
@@ -90,16 +92,16 @@ func TestWebFixtures(t *testing.T) {
 	for _, version := range []string{"18.0", "19.0"} {
 		for _, scoped := range []bool{true, false} {
 			t.Run(version+"/"+map[bool]string{true: "scoped", false: "unscoped"}[scoped], func(t *testing.T) {
-				h := newHarness(t, options{version: version})
-				h.warm(t)
-				_, directURL := startDoubleVersion(t, version)
+				h := newHarness(t, gatewaytest.Options{Version: version})
+				h.Warm(t)
+				_, directURL := gatewaytest.StartDouble(t, version)
 				adminScopes := []string{"odoo:res.partner:*", "odoo:res.users:unlink"}
 				demoScopes := []string{"odoo:ir.config_parameter:read"}
 				if !scoped {
 					adminScopes, demoScopes = []string{"odoo:res.bank:read"}, []string{"odoo:res.bank:read"}
 				}
 				run := &webRun{h: h, directURL: directURL, version: version, scoped: scoped,
-					keys: map[string]string{"admin": h.key(t, "default", adminScopes...), "demo": h.key(t, "demo", demoScopes...)},
+					keys: map[string]string{"admin": h.Key(t, "default", adminScopes...), "demo": h.Key(t, "demo", demoScopes...)},
 					mine: map[string]string{}, theirs: map[string]string{}}
 				for _, wc := range loadWeb(t, version) {
 					t.Run(wc.name, func(t *testing.T) { run.check(t, &wc) })
@@ -112,7 +114,7 @@ func TestWebFixtures(t *testing.T) {
 // send sends the case to base with the session ids of ids, with password
 // as the password of an authenticate, and keeps the session id it is
 // handed under the placeholder the fixture names.
-func (r *webRun) send(t *testing.T, wc *webCase, base string, ids map[string]string, password string) (exchange, webEnv) {
+func (r *webRun) send(t *testing.T, wc *webCase, base string, ids map[string]string, password string) (gatewaytest.Exchange, webEnv) {
 	t.Helper()
 	body := wc.Request.Body
 	var env map[string]any
@@ -139,9 +141,9 @@ func (r *webRun) send(t *testing.T, wc *webCase, base string, ids map[string]str
 		_ = json.Unmarshal(body, &s)
 		raw = []byte(s)
 	}
-	x := send(t, wc.Request.Method, base+wc.Request.Path, wc.Request.Headers["Content-Type"], raw, hdr...)
+	x := gatewaytest.Send(t, wc.Request.Method, base+wc.Request.Path, wc.Request.Headers["Content-Type"], raw, hdr...)
 	var e webEnv
-	_ = json.Unmarshal(x.body, &e)
+	_ = json.Unmarshal(x.Body, &e)
 	return x, e
 }
 
@@ -152,19 +154,19 @@ func (r *webRun) check(t *testing.T, wc *webCase) {
 	if k, ok := r.keys[req.Params.Login]; ok && req.Params.Password == req.Params.Login {
 		key = k // a login that works on Odoo: the partner's keygate key instead
 	}
-	before := len(r.h.odoo.Calls())
-	got, g := r.send(t, wc, r.h.url, r.mine, key)
-	calls := r.h.odoo.Calls()[before:]
+	before := len(r.h.Odoo.Calls())
+	got, g := r.send(t, wc, r.h.URL, r.mine, key)
+	calls := r.h.Odoo.Calls()[before:]
 	want, w := r.send(t, wc, r.directURL, r.theirs, "")
 	placeholder := ""
 	for _, v := range wantCookies(t, wc) {
 		placeholder = v
 	}
-	if m := sessionCookieRe.FindStringSubmatch(strings.Join(want.header.Values("Set-Cookie"), "\n")); m != nil && placeholder != "" {
+	if m := sessionCookieRe.FindStringSubmatch(strings.Join(want.Header.Values("Set-Cookie"), "\n")); m != nil && placeholder != "" {
 		r.theirs[placeholder] = m[1]
 	}
-	if bytes.Contains(got.body, []byte(`"debug"`)) || bytes.Contains(got.body, []byte("Traceback")) {
-		t.Errorf("the answer carries a traceback: %s", got.body)
+	if bytes.Contains(got.Body, []byte(`"debug"`)) || bytes.Contains(got.Body, []byte("Traceback")) {
+		t.Errorf("the answer carries a traceback: %s", got.Body)
 	}
 	for _, c := range calls {
 		if c.Protocol == "web" || c.Auth == "session" {
@@ -177,8 +179,8 @@ func (r *webRun) check(t *testing.T, wc *webCase) {
 		r.checkLogin(t, wc, got, g, w, placeholder)
 	case strings.HasSuffix(path, "/authenticate"):
 		// a password that is no keygate key (wrong, Odoo's API key, another database): AccessDenied
-		if g.Error == nil || g.Error.Data.Name != "odoo.exceptions.AccessDenied" || got.header.Get("Set-Cookie") != "" {
-			t.Errorf("got %s, want AccessDenied and no cookie", got.body)
+		if g.Error == nil || g.Error.Data.Name != "odoo.exceptions.AccessDenied" || got.Header.Get("Set-Cookie") != "" {
+			t.Errorf("got %s, want AccessDenied and no cookie", got.Body)
 		}
 	case strings.HasSuffix(path, "/get_session_info") && g.Error == nil:
 		if diff := cmp.Diff(sessionWho(t, w.Result), sessionWho(t, g.Result)); diff != "" {
@@ -187,7 +189,7 @@ func (r *webRun) check(t *testing.T, wc *webCase) {
 	case strings.Contains(path, "/call_kw") && !r.scoped && wc.Request.Headers["Cookie"] != "" && w.Error == nil ||
 		strings.Contains(path, "/call_kw") && !r.scoped && w.Error != nil && w.Error.Code != 100:
 		if g.Error == nil || g.Error.Data.Name != "odoo.exceptions.AccessError" || len(calls) != 0 {
-			t.Errorf("unscoped call: got %s and %d calls to Odoo, want keygate's AccessError and none", got.body, len(calls))
+			t.Errorf("unscoped call: got %s and %d calls to Odoo, want keygate's AccessError and none", got.Body, len(calls))
 		}
 	default:
 		checkSameWeb(t, got, want)
@@ -199,11 +201,11 @@ func (r *webRun) check(t *testing.T, wc *webCase) {
 
 // checkLogin: a keygate key logs in as the service account: the same uid
 // and user_context as Odoo's own login, and a keygate session cookie.
-func (r *webRun) checkLogin(t *testing.T, wc *webCase, got exchange, g, w webEnv, placeholder string) {
+func (r *webRun) checkLogin(t *testing.T, wc *webCase, got gatewaytest.Exchange, g, w webEnv, placeholder string) {
 	t.Helper()
-	m := sessionCookieRe.FindStringSubmatch(got.header.Get("Set-Cookie"))
-	if m == nil || len(m[1]) != 84 || !strings.Contains(got.header.Get("Set-Cookie"), "HttpOnly") {
-		t.Fatalf("no keygate session cookie: %q (%s)", got.header.Values("Set-Cookie"), got.body)
+	m := sessionCookieRe.FindStringSubmatch(got.Header.Get("Set-Cookie"))
+	if m == nil || len(m[1]) != 84 || !strings.Contains(got.Header.Get("Set-Cookie"), "HttpOnly") {
+		t.Fatalf("no keygate session cookie: %q (%s)", got.Header.Values("Set-Cookie"), got.Body)
 	}
 	r.mine[placeholder] = m[1]
 	if w.Error != nil { // another database: keygate pins the account's, the login works
@@ -261,18 +263,18 @@ func wantCookies(t *testing.T, wc *webCase) []string {
 
 // checkSameWeb: the same status and envelope as Odoo's, less the
 // traceback.
-func checkSameWeb(t *testing.T, got, want exchange) {
+func checkSameWeb(t *testing.T, got, want gatewaytest.Exchange) {
 	t.Helper()
-	if !json.Valid(want.body) {
-		if diff := cmp.Diff([]any{want.status, string(want.body)}, []any{got.status, string(got.body)}); diff != "" {
+	if !json.Valid(want.Body) {
+		if diff := cmp.Diff([]any{want.Status, string(want.Body)}, []any{got.Status, string(got.Body)}); diff != "" {
 			t.Errorf("status and body (-odoo +keygate):\n%s", diff)
 		}
 		return
 	}
-	g, w := decodeAny(t, got.body), decodeAny(t, want.body)
+	g, w := decodeAny(t, got.Body), decodeAny(t, want.Body)
 	stripWebDebug(w)
 	stripWebDebug(g)
-	if diff := cmp.Diff([]any{want.status, w}, []any{got.status, g}); diff != "" {
+	if diff := cmp.Diff([]any{want.Status, w}, []any{got.Status, g}); diff != "" {
 		t.Errorf("status and body (-odoo +keygate):\n%s", diff)
 	}
 }

@@ -12,20 +12,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
 )
 
 // openAPIDoc fetches the document from the harness and checks it with
 // libopenapi-validator against the OpenAPI 3.1 schema.
 func openAPIDoc(tb testing.TB, h *restHarness) (validator.Validator, map[string]any) {
 	tb.Helper()
-	got := send(tb, "GET", h.api+"/api/openapi.json", "", nil)
-	if got.status != http.StatusOK || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
-		tb.Fatalf("GET /api/openapi.json: %d %s", got.status, got.header.Get("Content-Type"))
+	got := gatewaytest.Send(tb, "GET", h.api+"/api/openapi.json", "", nil)
+	if got.Status != http.StatusOK || !strings.HasPrefix(got.Header.Get("Content-Type"), "application/json") {
+		tb.Fatalf("GET /api/openapi.json: %d %s", got.Status, got.Header.Get("Content-Type"))
 	}
-	if cors := got.header.Get("Access-Control-Allow-Origin"); cors != "*" {
+	if cors := got.Header.Get("Access-Control-Allow-Origin"); cors != "*" {
 		tb.Errorf("Access-Control-Allow-Origin %q: browsers elsewhere cannot read the document", cors)
 	}
-	doc, err := libopenapi.NewDocument(got.body)
+	doc, err := libopenapi.NewDocument(got.Body)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func openAPIDoc(tb testing.TB, h *restHarness) (validator.Validator, map[string]
 		tb.Fatalf("validator: %v", errs)
 	}
 	var raw map[string]any
-	if err := json.Unmarshal(got.body, &raw); err != nil {
+	if err := json.Unmarshal(got.Body, &raw); err != nil {
 		tb.Fatal(err)
 	}
 	return v, raw

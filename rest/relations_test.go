@@ -12,7 +12,7 @@ import (
 // with partner scopes only.
 func TestRESTChecksEveryCall(t *testing.T) {
 	h := newRESTHarness(t, restOptions{resources: "resources-unknown-field.yaml"})
-	h.warm(t)
+	h.Warm(t)
 	for _, rq := range []struct {
 		method, path, key string
 		body              any
@@ -27,11 +27,11 @@ func TestRESTChecksEveryCall(t *testing.T) {
 			Error string
 			Code  int
 		}
-		_ = json.Unmarshal(x.body, &body)
-		if x.status != 403 || body.Code != 403 || !strings.Contains(body.Error, `keygate does not know field "x_partner_rank" of res.partner`) {
-			t.Errorf("%s %s: %d %s, want 403 naming the unknown field", rq.method, rq.path, x.status, x.body)
+		_ = json.Unmarshal(x.Body, &body)
+		if x.Status != 403 || body.Code != 403 || !strings.Contains(body.Error, `keygate does not know field "x_partner_rank" of res.partner`) {
+			t.Errorf("%s %s: %d %s, want 403 naming the unknown field", rq.method, rq.path, x.Status, x.Body)
 		}
-		for _, c := range h.odoo.Calls()[before:] {
+		for _, c := range h.Odoo.Calls()[before:] {
 			if c.ModelMethod != "fields_get" {
 				t.Errorf("%s %s: %s reached Odoo", rq.method, rq.path, c.ModelMethod)
 			}
@@ -42,8 +42,8 @@ func TestRESTChecksEveryCall(t *testing.T) {
 		{"GET", "/api/v2/partners?limit=5&country_id=20", "reader"},
 		{"GET", "/api/v2/partners/9", "reader"},
 	} {
-		if x := ok.do(t, rq.method, rq.path, rq.key, nil); x.status != 200 {
-			t.Errorf("%s %s with partner scopes: %d %s", rq.method, rq.path, x.status, x.body)
+		if x := ok.do(t, rq.method, rq.path, rq.key, nil); x.Status != 200 {
+			t.Errorf("%s %s with partner scopes: %d %s", rq.method, rq.path, x.Status, x.Body)
 		}
 	}
 }

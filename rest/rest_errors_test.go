@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
@@ -24,7 +25,7 @@ type restCase struct {
 	want               string // the JSON answer, request_id left out
 }
 
-func (tc restCase) send(t *testing.T, h *restHarness) exchange {
+func (tc restCase) send(t *testing.T, h *restHarness) gatewaytest.Exchange {
 	t.Helper()
 	ct, key := tc.contentType, tc.key
 	if ct == "" {
@@ -40,10 +41,10 @@ func (tc restCase) send(t *testing.T, h *restHarness) exchange {
 	return h.doRaw(t, tc.method, tc.path, key, ct, body)
 }
 
-func (tc restCase) check(t *testing.T, got exchange) {
+func (tc restCase) check(t *testing.T, got gatewaytest.Exchange) {
 	t.Helper()
-	if got.status != tc.status {
-		t.Fatalf("status %d, want %d: %s", got.status, tc.status, got.body)
+	if got.Status != tc.status {
+		t.Fatalf("status %d, want %d: %s", got.Status, tc.status, got.Body)
 	}
 	if tc.want == "" {
 		return
@@ -57,7 +58,7 @@ func (tc restCase) check(t *testing.T, got exchange) {
 // answered 400, 405, 413, 415 or 422, and nothing of it reaches Odoo.
 func TestRESTRefusesBeforeOdoo(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
-	h.warm(t)
+	h.Warm(t)
 	const partners, partner = "/api/v2/partners", "/api/v2/partners/15"
 	long := strings.Repeat("é", 257)
 	cases := []restCase{
@@ -143,7 +144,7 @@ func TestRESTRefusesBeforeOdoo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := h.calls()
 			tc.check(t, tc.send(t, h))
-			if calls := h.odoo.Calls()[before:]; len(calls) != 0 {
+			if calls := h.Odoo.Calls()[before:]; len(calls) != 0 {
 				t.Errorf("%d call(s) reached Odoo: %+v", len(calls), calls)
 			}
 		})
@@ -176,7 +177,7 @@ func TestRESTScopes(t *testing.T) {
 				restCase{method: op.method, path: op.path, body: op.body, key: key, status: 403,
 					want: `{"error": "no scope of this key grants the request: this key needs the scope odoo:res.partner:` + need[op.scope] + `", "code": 403}`,
 				}.check(t, restCase{method: op.method, path: op.path, body: op.body, key: key}.send(t, h))
-				if n := len(h.odoo.Calls()) - before; n != 0 {
+				if n := len(h.Odoo.Calls()) - before; n != 0 {
 					t.Errorf("%d call(s) reached Odoo", n)
 				}
 			})
@@ -191,7 +192,7 @@ func TestRESTScopes(t *testing.T) {
 // same statuses, reasons and headers, and nothing reaches Odoo.
 func TestRESTAuthentication(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
-	h.warm(t)
+	h.Warm(t)
 	cases := []struct {
 		name     string
 		header   []string
@@ -203,7 +204,7 @@ func TestRESTAuthentication(t *testing.T) {
 		{"no_key", nil, 401, `{"error": "missing credential", "code": 401}`, `Bearer realm="keygate"`, false},
 		{"malformed_key", []string{"Authorization", "Bearer nope"}, 401, `{"error": "malformed key", "code": 401}`,
 			`Bearer realm="keygate", error="invalid_token"`, false},
-		{"unknown_key", []string{"X-API-Key", unknownKey(t)}, 401, `{"error": "unknown key", "code": 401}`,
+		{"unknown_key", []string{"X-API-Key", gatewaytest.UnknownKey(t)}, 401, `{"error": "unknown key", "code": 401}`,
 			`Bearer realm="keygate", error="invalid_token"`, false},
 		{"x_api_key", []string{"X-API-Key", h.keys["reader"]}, 200, "", "", true},
 		{"apikey_scheme", []string{"Authorization", "ApiKey " + h.keys["reader"]}, 200, "", "", true},
@@ -211,9 +212,9 @@ func TestRESTAuthentication(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := h.calls()
-			got := send(t, "GET", h.api+"/api/v2/partners/15", "", nil, tc.header...)
+			got := gatewaytest.Send(t, "GET", h.api+"/api/v2/partners/15", "", nil, tc.header...)
 			restCase{status: tc.status, want: tc.want}.check(t, got)
-			if w := got.header.Get("WWW-Authenticate"); w != tc.www {
+			if w := got.Header.Get("WWW-Authenticate"); w != tc.www {
 				t.Errorf("WWW-Authenticate %q, want %q", w, tc.www)
 			}
 			if called := h.calls() > before; called != tc.anyCalls {
@@ -225,14 +226,14 @@ func TestRESTAuthentication(t *testing.T) {
 
 func TestRESTRevokedKey(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
-	rec, k, err := h.store.Create(ctx, "test", keystore.Spec{Name: "gone", Owner: "partner-7", Scopes: []string{"odoo:*:*"}})
+	rec, k, err := h.Store.Create(ctx, "test", keystore.Spec{Name: "gone", Owner: "partner-7", Scopes: []string{"odoo:*:*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.Revoke(ctx, "test", rec.ID); err != nil {
+	if _, err := h.Store.Revoke(ctx, "test", rec.ID); err != nil {
 		t.Fatal(err)
 	}
-	got := send(t, "GET", h.api+"/api/v2/partners/15", "", nil, "Authorization", "Bearer "+k.Reveal())
+	got := gatewaytest.Send(t, "GET", h.api+"/api/v2/partners/15", "", nil, "Authorization", "Bearer "+k.Reveal())
 	restCase{status: 401, want: `{"error": "key revoked", "code": 401}`}.check(t, got)
 }
 
@@ -240,16 +241,16 @@ func TestRESTRevokedKey(t *testing.T) {
 // and a 429 with Retry-After and details.retry_after.
 func TestRESTRateLimit(t *testing.T) {
 	h := newRESTHarness(t, restOptions{limits: []limiter.Limit{{Count: 2, Window: time.Minute}}})
-	h.warm(t)
+	h.Warm(t)
 	for i := 1; i <= 2; i++ {
 		got := h.do(t, "GET", "/api/v1/partners/15", "reader", nil)
-		if got.status != 200 || got.header.Get("RateLimit") == "" || got.header.Get("RateLimit-Policy") == "" {
-			t.Fatalf("request %d: status %d, RateLimit %q, RateLimit-Policy %q", i, got.status, got.header.Get("RateLimit"), got.header.Get("RateLimit-Policy"))
+		if got.Status != 200 || got.Header.Get("RateLimit") == "" || got.Header.Get("RateLimit-Policy") == "" {
+			t.Fatalf("request %d: status %d, RateLimit %q, RateLimit-Policy %q", i, got.Status, got.Header.Get("RateLimit"), got.Header.Get("RateLimit-Policy"))
 		}
 	}
 	before := h.calls()
 	got := h.do(t, "GET", "/api/v1/partners/15", "reader", nil)
-	ra := got.header.Get("Retry-After")
+	ra := got.Header.Get("Retry-After")
 	secs, err := strconv.Atoi(ra)
 	if err != nil || secs < 1 || secs > 120 {
 		t.Fatalf("Retry-After %q, want seconds within the window", ra)
@@ -258,8 +259,8 @@ func TestRESTRateLimit(t *testing.T) {
 	if h.calls() != before {
 		t.Errorf("a limited request reached Odoo")
 	}
-	if !strings.Contains(h.logs.String(), `"owner":"partner-42"`) {
-		t.Errorf("the access log does not name the key's owner:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), `"owner":"partner-42"`) {
+		t.Errorf("the access log does not name the key's owner:\n%s", h.Logs)
 	}
 }
 
@@ -267,7 +268,7 @@ func TestRESTRateLimit(t *testing.T) {
 // 504, with keygate's words or Odoo's message, never its traceback.
 func TestRESTOdooErrors(t *testing.T) {
 	h := newRESTHarness(t, restOptions{resources: "resources-test.yaml"})
-	h.keys["portal"] = h.key(t, "portal", "odoo:res.partner:*")
+	h.keys["portal"] = h.Key(t, "portal", "odoo:res.partner:*")
 	cases := []restCase{
 		{name: "access_error_acl", method: "POST", path: "/api/v1/contacts", body: `{"name": "x"}`, key: "portal", status: 403,
 			want: `{"error": "Odoo refused this operation to the key's service account", "code": 403}`},
@@ -286,8 +287,8 @@ func TestRESTOdooErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.send(t, h)
 			tc.check(t, got)
-			if strings.Contains(string(got.body), "Traceback") || strings.Contains(string(got.body), ".py") {
-				t.Errorf("the answer leaks a traceback: %s", got.body)
+			if strings.Contains(string(got.Body), "Traceback") || strings.Contains(string(got.Body), ".py") {
+				t.Errorf("the answer leaks a traceback: %s", got.Body)
 			}
 		})
 	}
@@ -296,28 +297,28 @@ func TestRESTOdooErrors(t *testing.T) {
 func TestRESTOdooUnreachable(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
-	h := newRESTHarness(t, restOptions{options: options{odooURL: gone.URL}})
+	h := newRESTHarness(t, restOptions{Options: gatewaytest.Options{OdooURL: gone.URL}})
 	restCase{status: 502, want: `{"error": "Odoo could not be reached or answered badly", "code": 502}`}.
 		check(t, h.do(t, "GET", "/api/v2/partners", "reader", nil))
 }
 
 func TestRESTOdooTimeout(t *testing.T) {
-	h := newRESTHarness(t, restOptions{options: options{timeout: 200 * time.Millisecond}})
-	h.warm(t)
-	h.odoo.SetHang(true)
-	t.Cleanup(func() { h.odoo.SetHang(false) })
+	h := newRESTHarness(t, restOptions{Options: gatewaytest.Options{Timeout: 200 * time.Millisecond}})
+	h.Warm(t)
+	h.Odoo.SetHang(true)
+	t.Cleanup(func() { h.Odoo.SetHang(false) })
 	restCase{status: 504, want: `{"error": "Odoo did not answer in time", "code": 504}`}.
 		check(t, h.do(t, "DELETE", "/api/v2/partners/15", "unlinker", nil))
 }
 
 func TestRESTAccountRejected(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
-	cred, err := h.vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "wrong", URL: h.odooURL, DB: "odoo_test", Login: "demo"}, "not-the-password")
+	cred, err := h.Vault.CreateCredential(ctx, "test", keystore.CredentialSpec{Name: "wrong", URL: h.OdooURL, DB: "odoo_test", Login: "demo"}, "not-the-password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.credIDs["wrong"] = &cred.ID
-	h.keys["wrong"] = h.key(t, "wrong", "odoo:res.partner:read")
+	h.CredIDs["wrong"] = &cred.ID
+	h.keys["wrong"] = h.Key(t, "wrong", "odoo:res.partner:read")
 	restCase{status: 502, want: `{"error": "Odoo refused keygate's service account", "code": 502}`}.
 		check(t, h.do(t, "GET", "/api/v2/partners/15", "wrong", nil))
 }

@@ -1,9 +1,9 @@
 package rest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/internal/gatewaytest"
 	"github.com/keygate/keygate/internal/odootest"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/rest"
@@ -21,7 +22,7 @@ import (
 // wires it: the gateway harness's keystore, accounts and Client, a real
 // Authorizer, the service's Echo with its error handler and access log.
 type restHarness struct {
-	*harness
+	*gatewaytest.Harness
 	api    string            // the REST server's base URL
 	routes [][2]string       // method and path of every route registered
 	keys   map[string]string // by name: see restKeys
@@ -29,11 +30,13 @@ type restHarness struct {
 
 // restOptions change what newRESTHarness builds.
 type restOptions struct {
-	resources string // a file in testdata; "": the built-in resources
-	options          // the gateway harness's
-	limits    []limiter.Limit
-	maxBody   int64
+	resources           string // a file in testdata; "": the built-in resources
+	gatewaytest.Options        // the gateway harness's
+	limits              []limiter.Limit
+	maxBody             int64
 }
+
+var ctx = context.Background()
 
 // The scopes of the keys every harness makes.
 var restKeys = map[string][]string{
@@ -47,15 +50,15 @@ var restKeys = map[string][]string{
 
 func newRESTHarness(tb testing.TB, opts restOptions) *restHarness {
 	tb.Helper()
-	h := &restHarness{harness: newHarness(tb, opts.options), keys: map[string]string{}}
-	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	az := newAuthorizer(tb, h.store, log, opts.limits)
-	facade, err := rest.New(rest.Config{Authorizer: az, Accounts: h.accounts(tb), Client: h.gw.Client(),
+	h := &restHarness{Harness: gatewaytest.New(tb, opts.Options), keys: map[string]string{}}
+	log := gatewaytest.NewLogger(h.Logs)
+	az := gatewaytest.NewAuthorizer(tb, h.Store, log, opts.limits)
+	facade, err := rest.New(rest.Config{Authorizer: az, Accounts: h.Accounts(tb), Client: h.Gateway.Client(),
 		Resources: loadResources(tb, opts.resources), MaxBody: opts.maxBody, Logger: log})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := newEcho(log)
+	e := gatewaytest.NewEcho(log)
 	facade.Register(e.Group(""))
 	for _, r := range e.Routes() {
 		h.routes = append(h.routes, [2]string{r.Method, r.Path})
@@ -64,7 +67,7 @@ func newRESTHarness(tb testing.TB, opts restOptions) *restHarness {
 	tb.Cleanup(ts.Close)
 	h.api = ts.URL
 	for name, scopes := range restKeys {
-		h.keys[name] = h.key(tb, "default", scopes...)
+		h.keys[name] = h.Key(tb, "default", scopes...)
 	}
 	return h
 }
@@ -84,7 +87,7 @@ func loadResources(tb testing.TB, file string) *rest.Resources {
 
 // do sends a request to the REST API with the named key ("" for none)
 // and a JSON body (nil for none).
-func (h *restHarness) do(tb testing.TB, method, path, key string, body any) exchange {
+func (h *restHarness) do(tb testing.TB, method, path, key string, body any) gatewaytest.Exchange {
 	tb.Helper()
 	var raw []byte
 	if body != nil {
@@ -96,7 +99,7 @@ func (h *restHarness) do(tb testing.TB, method, path, key string, body any) exch
 	return h.doRaw(tb, method, path, key, "application/json", raw)
 }
 
-func (h *restHarness) doRaw(tb testing.TB, method, path, key, contentType string, body []byte) exchange {
+func (h *restHarness) doRaw(tb testing.TB, method, path, key, contentType string, body []byte) gatewaytest.Exchange {
 	tb.Helper()
 	var header []string
 	if key != "" {
@@ -105,18 +108,18 @@ func (h *restHarness) doRaw(tb testing.TB, method, path, key, contentType string
 	if body == nil {
 		contentType = ""
 	}
-	return send(tb, method, h.api+path, contentType, body, header...)
+	return gatewaytest.Send(tb, method, h.api+path, contentType, body, header...)
 }
 
 // calls counts the calls the double has received.
-func (h *restHarness) calls() int { return len(h.odoo.Calls()) }
+func (h *restHarness) calls() int { return len(h.Odoo.Calls()) }
 
 // decode decodes a JSON answer into a generic value.
-func decode(tb testing.TB, x exchange) any {
+func decode(tb testing.TB, x gatewaytest.Exchange) any {
 	tb.Helper()
 	var v any
-	if err := json.Unmarshal(x.body, &v); err != nil {
-		tb.Fatalf("answer %d is not JSON: %v: %s", x.status, err, x.body)
+	if err := json.Unmarshal(x.Body, &v); err != nil {
+		tb.Fatalf("answer %d is not JSON: %v: %s", x.Status, err, x.Body)
 	}
 	return v
 }
@@ -139,14 +142,14 @@ type listPage struct {
 	} `json:"pagination"`
 }
 
-func decodePage(tb testing.TB, x exchange) listPage {
+func decodePage(tb testing.TB, x gatewaytest.Exchange) listPage {
 	tb.Helper()
-	if x.status != http.StatusOK {
-		tb.Fatalf("status %d: %s", x.status, x.body)
+	if x.Status != http.StatusOK {
+		tb.Fatalf("status %d: %s", x.Status, x.Body)
 	}
 	var p listPage
-	if err := json.Unmarshal(x.body, &p); err != nil {
-		tb.Fatalf("not a list: %v: %s", err, x.body)
+	if err := json.Unmarshal(x.Body, &p); err != nil {
+		tb.Fatalf("not a list: %v: %s", err, x.Body)
 	}
 	return p
 }
@@ -164,7 +167,7 @@ func ids(rows []map[string]any) []int {
 // and order give, as the expectation of a list.
 func (h *restHarness) odooIDs(tb testing.TB, domain []any, order string) []int {
 	tb.Helper()
-	got := h.direct(tb, "res.partner", "search", []any{domain}, map[string]any{"order": order})
+	got := h.Direct(tb, "res.partner", "search", []any{domain}, map[string]any{"order": order})
 	list, _ := got.([]any)
 	out := make([]int, len(list))
 	for i, v := range list {
@@ -253,11 +256,11 @@ func TestRESTListPages(t *testing.T) {
 // makes keygate learn res.partner's fields, a fields_get of its own.)
 func TestRESTListIsOneCall(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
-	h.warm(t)
+	h.Warm(t)
 	for _, query := range []string{"?limit=5", "?limit=5&page=2", "?limit=100", "?name__ilike=zzz"} {
 		before := h.calls()
 		decodePage(t, h.do(t, "GET", "/api/v2/partners"+query, "reader", nil))
-		calls := h.odoo.Calls()[before:]
+		calls := h.Odoo.Calls()[before:]
 		var methods []string
 		for _, c := range calls {
 			if c.ModelMethod != "fields_get" {
@@ -284,8 +287,8 @@ func TestRESTVersions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			got := h.do(t, "GET", tc.path, "reader", nil)
-			if got.status != http.StatusOK {
-				t.Fatalf("status %d: %s", got.status, got.body)
+			if got.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", got.Status, got.Body)
 			}
 			if diff := cmp.Diff(jsonOf(t, tc.want), decode(t, got)); diff != "" {
 				t.Errorf("answer (-want +got):\n%s", diff)
@@ -294,8 +297,8 @@ func TestRESTVersions(t *testing.T) {
 	}
 	// v1 does not know v2's fields, in reads or filters.
 	for _, path := range []string{"/api/v1/partners/15?fields=phone", "/api/v1/partners?city=Fremont", "/api/v1/partners?order=city"} {
-		if got := h.do(t, "GET", path, "reader", nil); got.status != http.StatusBadRequest {
-			t.Errorf("%s: status %d, want 400: %s", path, got.status, got.body)
+		if got := h.do(t, "GET", path, "reader", nil); got.Status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400: %s", path, got.Status, got.Body)
 		}
 	}
 }
@@ -305,10 +308,10 @@ func TestRESTVersions(t *testing.T) {
 func TestRESTLifecycle(t *testing.T) {
 	h := newRESTHarness(t, restOptions{})
 	created := h.do(t, "POST", "/api/v2/partners", "all", map[string]any{"name": "Ada Lovelace", "email": "ada@example.com", "city": "London"})
-	if created.status != http.StatusCreated {
-		t.Fatalf("create: %d %s", created.status, created.body)
+	if created.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.Status, created.Body)
 	}
-	loc := created.header.Get("Location")
+	loc := created.Header.Get("Location")
 	want := `{"data": {"id": 42, "name": "Ada Lovelace", "email": "ada@example.com", "phone": null, "street": null, "city": "London", "country_id": null}}`
 	steps := []struct {
 		name, method, path string
@@ -337,12 +340,12 @@ func TestRESTLifecycle(t *testing.T) {
 			if st.method != "POST" {
 				got = h.do(t, st.method, st.path, "all", st.body)
 			}
-			if got.status != st.status {
-				t.Fatalf("status %d, want %d: %s", got.status, st.status, got.body)
+			if got.Status != st.status {
+				t.Fatalf("status %d, want %d: %s", got.Status, st.status, got.Body)
 			}
 			if st.want == "" {
-				if len(got.body) != 0 {
-					t.Errorf("body %q, want none", got.body)
+				if len(got.Body) != 0 {
+					t.Errorf("body %q, want none", got.Body)
 				}
 				return
 			}
@@ -355,7 +358,7 @@ func TestRESTLifecycle(t *testing.T) {
 		t.Errorf("Location %q, want /api/v2/partners/42", loc)
 	}
 	for _, secret := range []string{h.keys["all"], odootest.KeyGlobal} {
-		if strings.Contains(h.logs.String(), secret) {
+		if strings.Contains(h.Logs.String(), secret) {
 			t.Errorf("the logs hold a secret: %q", secret)
 		}
 	}
@@ -400,8 +403,8 @@ func TestRESTValues(t *testing.T) {
 				body = []byte(tc.body)
 			}
 			got := h.doRaw(t, tc.method, tc.path, "all", "application/json", body)
-			if diff := cmp.Diff(tc.want, strings.TrimSpace(string(got.body))); diff != "" {
-				t.Errorf("status %d, answer (-want +got):\n%s", got.status, diff)
+			if diff := cmp.Diff(tc.want, strings.TrimSpace(string(got.Body))); diff != "" {
+				t.Errorf("status %d, answer (-want +got):\n%s", got.Status, diff)
 			}
 		})
 	}
