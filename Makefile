@@ -2,8 +2,9 @@
 GO       ?= go
 PKGS     := ./...
 # Nested modules, each vetted and tested whole after the main module's PKGS
-# (deploy: the compose/Dockerfile checks, whose parsers stay out of go.mod).
-MODS     := deploy
+# (deploy: the compose/Dockerfile checks, whose parsers stay out of go.mod;
+# openapicheck: the REST facade's OpenAPI document checked with libopenapi).
+MODS     := deploy openapicheck
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 

@@ -1,4 +1,4 @@
-package rest_test
+package openapicheck_test
 
 import (
 	"bytes"
