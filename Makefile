@@ -31,9 +31,10 @@ bench: ## benchmarks with allocations (compare runs with benchstat over COUNT=10
 	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-1} $(PKGS)
 	for m in $(MODS); do $(GO) -C $$m test -run '^$$' -bench . -benchmem -count $${COUNT:-1} ./... || exit 1; done
 
-lint: ## gofmt and go vet (every module)
+lint: ## gofmt and go vet (every module, and the scale tests' build tag)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags scale ./internal/scale/
 	for m in $(MODS); do $(GO) -C $$m vet ./... || exit 1; done
 
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)
