@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 .PHONY: help build run test bench lint fuzz cover load scale-test
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## build ./keygate (static, no cgo)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o keygate ./cmd/keygate
@@ -31,9 +31,10 @@ bench: ## benchmarks with allocations (compare runs with benchstat over COUNT=10
 	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-1} $(PKGS)
 	for m in $(MODS); do $(GO) -C $$m test -run '^$$' -bench . -benchmem -count $${COUNT:-1} ./... || exit 1; done
 
-lint: ## gofmt and go vet (every module)
+lint: ## gofmt and go vet (every module, and the scale tests' build tag)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags scale ./internal/scale/
 	for m in $(MODS); do $(GO) -C $$m vet ./... || exit 1; done
 
 fuzz: ## run each fuzz target for FUZZTIME (default 20s)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -256,13 +257,7 @@ func TestCompose(t *testing.T) {
 			t.Run("networks", func(t *testing.T) {
 				got := map[string][]string{}
 				for name, s := range p.Services {
-					got[name] = slices.Sorted(func(yield func(string) bool) {
-						for n := range s.Networks {
-							if !yield(n) {
-								return
-							}
-						}
-					})
+					got[name] = slices.Sorted(maps.Keys(s.Networks))
 				}
 				if diff := cmp.Diff(v.networks, got); diff != "" {
 					t.Errorf("networks (-want +got):\n%s", diff)

@@ -95,6 +95,36 @@ func TestBudgetIsShared(t *testing.T) {
 	}
 }
 
+// TestBusyBodyStaysBusy: after the budget refused a read, the body never
+// reads on, even once the budget has room again: the refused bytes are
+// gone, and a reader that retried would see a body with a hole in it.
+func TestBusyBodyStaysBusy(t *testing.T) {
+	b := NewBudget(100)
+	p := &pendingBody{ReadCloser: io.NopCloser(strings.NewReader(strings.Repeat("a", 150))), budget: b}
+	if _, err := p.Read(make([]byte, 120)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("read of 120 bytes over a budget of 100: %v, want ErrBusy", err)
+	}
+	if n, err := p.Read(make([]byte, 10)); n != 0 || !errors.Is(err, ErrBusy) {
+		t.Fatalf("read after ErrBusy: %d bytes, %v; want 0, ErrBusy", n, err)
+	}
+}
+
+// TestBodyOfUnknownLengthIsGuarded: a chunked body (no Content-Length)
+// is charged like any other.
+func TestBodyOfUnknownLengthIsGuarded(t *testing.T) {
+	b := NewBudget(512)
+	var usedAfterRead int64
+	e := guarded(b, false, &usedAfterRead)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"a":"`+strings.Repeat("x", 1000)+`"}`))
+	req.ContentLength = -1
+	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if diff := cmp.Diff([]any{503, int64(512 - testGrace), int64(0)}, []any{rec.Code, usedAfterRead, b.Used()}); diff != "" {
+		t.Fatalf("status, charged at the end of the read, charged after the request (-want +got):\n%s", diff)
+	}
+}
+
 func TestReadTime(t *testing.T) {
 	cfg := BodyConfig{ReadTimeout: 330 * time.Second, MaxBody: 10 << 20, MinReadTime: 10 * time.Second}
 	got := []time.Duration{cfg.readTime(0), cfg.readTime(5 << 20), cfg.readTime(10 << 20), cfg.readTime(20 << 20), cfg.readTime(-1)}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode"
+	"unicode/utf8"
 )
 
 // errNotJSON: duplicateKey met a body it cannot read; decodeStrict has
@@ -17,6 +19,9 @@ var errNotJSON = errors.New("httpapi: malformed JSON")
 // encoding/json keeps the last of duplicate members silently; a client
 // and keygate (or a proxy in front of it) that read the same body
 // differently is how a check gets bypassed, so such bodies are refused.
+// Names are compared as encoding/json matches them to struct fields,
+// case-insensitively (bytes.EqualFold): "scopes" and "Scopes" land in
+// the same field, the last one winning, so they are duplicates too.
 func duplicateKey(body []byte) (string, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -40,10 +45,11 @@ func duplicateKey(body []byte) (string, bool, error) {
 				continue
 			}
 			name, _ := tok.(string)
-			if _, dup := top.names[name]; dup {
+			folded := foldName(name)
+			if _, dup := top.names[folded]; dup {
 				return pathOf(stack, name), true, nil
 			}
-			top.names[name] = struct{}{}
+			top.names[folded] = struct{}{}
 			top.key, top.wantKey = name, false
 			continue
 		}
@@ -65,9 +71,9 @@ func duplicateKey(body []byte) (string, bool, error) {
 type frame struct {
 	object  bool
 	wantKey bool
-	key     string // object: the member being read
-	index   int    // array: the element being read
-	names   map[string]struct{}
+	key     string              // object: the member being read
+	index   int                 // array: the element being read
+	names   map[string]struct{} // object: the members read, by foldName
 }
 
 // valueDone moves the innermost container past the value just read.
@@ -94,4 +100,18 @@ func pathOf(stack []*frame, name string) string {
 	}
 	fmt.Fprintf(&b, "/%s", name)
 	return b.String()
+}
+
+// foldName maps names that bytes.EqualFold deems equal (how
+// encoding/json matches a member to a struct field) to one string: each
+// rune becomes the smallest rune of its Unicode fold set.
+func foldName(name string) string {
+	b := make([]byte, 0, len(name))
+	for _, r := range name {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			r = min(r, f)
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }

@@ -32,6 +32,9 @@ func TestBindRefusesDuplicateMembers(t *testing.T) {
 		{"a_repeated_member_spelt_with_an_escape_is_400", `{"name":"a","\u006eame":"b"}`, 400, "/name"},
 		{"a_repeated_member_in_a_nested_object_is_400", `{"meta":{"x":1,"y":{"z":1,"z":2}}}`, 400, "/meta/y/z"},
 		{"a_repeated_member_in_an_array_element_is_400", `{"list":[{"b":1},{"b":1,"b":2}]}`, 400, "/list/1/b"},
+		{"a_member_repeated_in_another_case_is_400", `{"name":"a","email":"e","NAME":"b"}`, 400, "/NAME"},
+		{"a_member_repeated_with_a_kelvin_sign_is_400", `{"meta":{"k":1,"\u212a":2}}`, 400, "/meta/\u212a"},
+		{"a_member_repeated_in_another_case_in_an_array_element_is_400", `{"list":[{"b":1,"B":2}]}`, 400, "/list/0/B"},
 		{"the_same_name_in_sibling_objects_is_accepted", `{"list":[{"b":1},{"b":1}],"meta":{"b":{"b":1}}}`, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,10 +69,11 @@ func bindString(t testing.TB, body string, v any) error {
 // FuzzDuplicateKey checks duplicateKey against an independent count: a
 // valid JSON text has no duplicate member exactly when its number of
 // members (colons outside strings) equals the number of entries of the
-// maps it decodes to.
+// maps it decodes to, counting keys that bytes.EqualFold deems equal
+// (one struct field for encoding/json) once.
 func FuzzDuplicateKey(f *testing.F) {
 	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"c":2}]}}`, `[{"a":":"},{"a":"\""}]`,
-		`{"\u0061":1,"a":2}`, `"x"`, `{"a":[1,{"a":{}}],"b":{"a":1}}`, `{"a":1e999}`} {
+		`{"\u0061":1,"a":2}`, `"x"`, `{"a":[1,{"a":{}}],"b":{"a":1}}`, `{"a":1e999}`, `{"a":1,"A":2}`, `{"k":{"\u212a":1,"K":2}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -108,10 +112,18 @@ func entries(v any) int {
 	n := 0
 	switch v := v.(type) {
 	case map[string]any:
-		n += len(v)
-		for _, e := range v {
+		var keys []string
+	next:
+		for k, e := range v {
 			n += entries(e)
+			for _, seen := range keys {
+				if bytes.EqualFold([]byte(k), []byte(seen)) {
+					continue next
+				}
+			}
+			keys = append(keys, k)
 		}
+		n += len(keys)
 	case []any:
 		for _, e := range v {
 			n += entries(e)

@@ -73,3 +73,19 @@ func BenchmarkValidRequestID(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAssignRequestID: a new id on every request, the common case
+// (clients rarely send X-Request-Id).
+func BenchmarkAssignRequestID(b *testing.B) {
+	b.ReportAllocs()
+	h := httpapi.AssignRequestID()(func(echo.Context) error { return nil })
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/auth", nil), httptest.NewRecorder())
+	for b.Loop() {
+		if err := h(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(httpapi.RequestID(c)) != 32 {
+		b.Fatalf("id %q", httpapi.RequestID(c))
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,25 +49,9 @@ var restKeys = map[string][]string{
 
 func newRESTHarness(tb testing.TB, opts restOptions) *restHarness {
 	tb.Helper()
-	h := &restHarness{Harness: gatewaytest.New(tb, opts.Options), keys: map[string]string{}}
-	log := gatewaytest.NewLogger(h.Logs)
-	az := gatewaytest.NewAuthorizer(tb, h.Store, log, opts.limits)
-	facade, err := rest.New(rest.Config{Authorizer: az, Accounts: h.Accounts(tb), Client: h.Gateway.Client(),
-		Resources: loadResources(tb, opts.resources), MaxBody: opts.maxBody, Logger: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e := gatewaytest.NewEcho(log)
-	facade.Register(e.Group(""))
-	for _, r := range e.Routes() {
-		h.routes = append(h.routes, [2]string{r.Method, r.Path})
-	}
-	ts := httptest.NewServer(e)
-	tb.Cleanup(ts.Close)
-	h.api = ts.URL
-	for name, scopes := range restKeys {
-		h.keys[name] = h.Key(tb, "default", scopes...)
-	}
+	h := &restHarness{Harness: gatewaytest.New(tb, opts.Options)}
+	h.api, h.routes = h.ServeREST(tb, loadResources(tb, opts.resources), opts.maxBody, opts.limits)
+	h.keys = h.Keys(tb, restKeys)
 	return h
 }
 

@@ -184,7 +184,7 @@ func NewEcho(log *slog.Logger) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
 	e.Pre(proxy.CanonicalPaths)
-	e.Use(middleware.RequestID(), httpapi.AccessLog(log), middleware.Recover())
+	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
 	return e
 }
 

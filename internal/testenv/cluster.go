@@ -100,7 +100,7 @@ func (c *RedisCluster) form(ctx context.Context, replicas int) error {
 			return err
 		}
 	}
-	return poll(ctx, func() error { return c.healthy(ctx, nil) })
+	return poll(ctx, func() error { return c.healthy(ctx, nil, true) })
 }
 
 // know checks that every node knows n nodes.
@@ -118,9 +118,9 @@ func (c *RedisCluster) know(ctx context.Context, n int) error {
 }
 
 // healthy checks that every running node but skip says cluster_state:ok,
-// that every slot is served by a running master, and that every running
-// replica is in sync with its master.
-func (c *RedisCluster) healthy(ctx context.Context, skip map[*RedisServer]bool) error {
+// that every slot is served by a running master, and, when inSync, that
+// every running replica is in sync with its master.
+func (c *RedisCluster) healthy(ctx context.Context, skip map[*RedisServer]bool, inSync bool) error {
 	live := map[string]bool{}
 	for _, n := range c.Nodes {
 		if !skip[n] {
@@ -140,6 +140,9 @@ func (c *RedisCluster) healthy(ctx context.Context, skip map[*RedisServer]bool) 
 		}
 		if err := servedByLive(ctx, n, live); err != nil {
 			return err
+		}
+		if !inSync {
+			continue
 		}
 		repl, err := n.Do(ctx, "INFO", "replication")
 		if err != nil {
@@ -226,35 +229,9 @@ func (c *RedisCluster) AwaitHealed(ctx context.Context, dead ...*RedisServer) (t
 	for _, d := range dead {
 		skip[d] = true
 	}
-	err := poll(ctx, func() error { return c.healedWithout(ctx, skip) })
+	// A replica of a dead master cannot be in sync: inSync false.
+	err := poll(ctx, func() error { return c.healthy(ctx, skip, false) })
 	return time.Now(), err
-}
-
-// healedWithout is healthy but for the replicas' sync, which a replica of
-// the dead master cannot have.
-func (c *RedisCluster) healedWithout(ctx context.Context, skip map[*RedisServer]bool) error {
-	live := map[string]bool{}
-	for _, n := range c.Nodes {
-		if !skip[n] {
-			live[n.Addr()] = true
-		}
-	}
-	for _, n := range c.Nodes {
-		if skip[n] {
-			continue
-		}
-		info, err := n.Do(ctx, "CLUSTER", "INFO")
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(info.(string), "cluster_state:ok") {
-			return fmt.Errorf("%s: cluster state not ok", n.Addr())
-		}
-		if err := servedByLive(ctx, n, live); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // poll calls fn every 20ms until it succeeds or ctx ends.
