@@ -3,15 +3,10 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
-	"github.com/keygate/keygate/admin"
-	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/internal/testenv/storetest"
 	"github.com/keygate/keygate/keystore"
 )
@@ -22,19 +17,7 @@ import (
 // any depth), or of the wrong type; the balance stays as it was.
 func TestCreditsRefusals(t *testing.T) {
 	s := storetest.SQLite(t)
-	a, err := admin.New(admin.Config{Store: s, AdminToken: token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	e.HTTPErrorHandler = httpapi.ErrorHandler(slogDiscard())
-	e.Use(middleware.RequestID())
-	g := e.Group("/admin/v1")
-	a.Register(g)
-	a.RegisterCredits(g, s)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	api := srv.URL + "/admin/v1"
+	api := serve(t, s, s.Vault(nil))
 
 	ctx := context.Background()
 	rec, _, err := s.Create(ctx, "t", keystore.Spec{Name: "metered", Credits: &keystore.Credits{Remaining: 5}})
@@ -52,6 +35,8 @@ func TestCreditsRefusals(t *testing.T) {
 		{"credits_without_credential_is_401", "POST", credits, "", `{"op":"set","value":1}`, 401, nil},
 		{"credits_with_a_key_lacking_admin_is_403", "POST", credits, plain.Reveal(), `{"op":"set","value":1}`, 403, nil},
 		{"credits_duplicate_member_is_400", "POST", credits, token, `{"op":"set","value":1,"value":2}`, 400, []string{"duplicate member"}},
+		{"credits_negative_value_is_422", "POST", credits, token, `{"op":"increment","value":-1}`, 422, []string{`"value":"must be from 0 to`}},
+		{"credits_value_over_the_maximum_is_422", "POST", credits, token, `{"op":"set","value":` + strconv.FormatInt(keystore.MaxCredits+1, 10) + `}`, 422, []string{`"value":"must be from 0 to`}},
 		{"credits_value_of_the_wrong_type_is_400", "POST", credits, token, `{"op":"set","value":"1"}`, 400, nil},
 		{"credits_over_64KiB_is_413", "POST", credits, token, `{"op":"` + strings.Repeat("x", 65<<10) + `","value":1}`, 413, nil},
 		{"patch_credits_unknown_member_is_422", "PATCH", key, token, `{"credits":{"remaining":1,"bonus":9}}`, 422, []string{shape}},
