@@ -47,8 +47,8 @@ const (
 	CreditsDecrement = "decrement"
 )
 
-// ErrNoCredits is returned by TakeCredits and AdjustCredits for a key
-// without credits (unlimited).
+// ErrNoCredits is returned by TakeCredits for a key without credits
+// (unlimited); AdjustCredits refuses such a key with ErrConflict.
 var ErrNoCredits = errors.New("keystore: key has no credits")
 
 // CreditLeases are the leases the limiter holds (limiter.RedisCredits or
