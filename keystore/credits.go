@@ -320,5 +320,5 @@ func (s *Store) moveCredits(ctx context.Context, old, fresh *keyRow) error {
 // RecordCredit counts one credit spent by key id at time at, for the usage
 // endpoint. It does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordCredit(id string, at time.Time) {
-	s.usage.add(id, at, func(c *usageCount) { c.credits++ })
+	s.usage.add(id, at, usageCount{credits: 1}, false)
 }
