@@ -39,6 +39,7 @@ func serve(tb testing.TB, s *keystore.Store, vault *keystore.Vault) string {
 	g := e.Group("/admin/v1")
 	api.Register(g)
 	api.RegisterCredentials(g, vault)
+	api.RegisterCredits(g, s)
 	srv := httptest.NewServer(e)
 	tb.Cleanup(srv.Close)
 	return srv.URL + "/admin/v1"

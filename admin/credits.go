@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,24 +58,13 @@ func adjustCredits(c echo.Context, store CreditStore) error {
 	return c.JSON(http.StatusOK, rec)
 }
 
-// creditsField decodes the credits of a PATCH strictly: null clears them
-// (the key becomes unlimited).
+// creditsField decodes the credits of a PATCH as field does (null clears
+// them: the key becomes unlimited), naming their shape when they are wrong.
 func creditsField(v *keystore.ValidationError, raw json.RawMessage, dst *keystore.Optional[*keystore.Credits]) {
-	if raw == nil {
-		return
+	field(v, "credits", raw, dst, true)
+	if _, bad := v.Fields["credits"]; bad {
+		v.Fields["credits"] = `must be {"remaining": N, "refill": null or {"interval": "daily"|"monthly", "amount": N, "day": 1..31}}`
 	}
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		*dst = keystore.Some[*keystore.Credits](nil)
-		return
-	}
-	var c keystore.Credits
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		addField(v, "credits", `must be {"remaining": N, "refill": null or {"interval": "daily"|"monthly", "amount": N, "day": 1..31}}`)
-		return
-	}
-	*dst = keystore.Some(&c)
 }
 
 // createCredits is the credits field of POST /keys.

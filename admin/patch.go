@@ -44,8 +44,9 @@ func (r *patchRequest) patch() (keystore.Patch, error) {
 	return p, nil
 }
 
-// field decodes one raw JSON field into an Optional; null means the zero
-// value when nullable, else it is an error.
+// field decodes one raw JSON field into an Optional, strictly (an object
+// with a member its type does not have is the wrong type); null means the
+// zero value when nullable, else it is an error.
 func field[T any](v *keystore.ValidationError, name string, raw json.RawMessage, dst *keystore.Optional[T], nullable bool) {
 	if raw == nil {
 		return
@@ -59,7 +60,9 @@ func field[T any](v *keystore.ValidationError, name string, raw json.RawMessage,
 		*dst = keystore.Some(val)
 		return
 	}
-	if err := json.Unmarshal(raw, &val); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&val); err != nil {
 		addField(v, name, "has the wrong type")
 		return
 	}

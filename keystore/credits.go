@@ -47,8 +47,8 @@ const (
 	CreditsDecrement = "decrement"
 )
 
-// ErrNoCredits is returned by TakeCredits and AdjustCredits for a key
-// without credits (unlimited).
+// ErrNoCredits is returned by TakeCredits for a key without credits
+// (unlimited); AdjustCredits refuses such a key with ErrConflict.
 var ErrNoCredits = errors.New("keystore: key has no credits")
 
 // CreditLeases are the leases the limiter holds (limiter.RedisCredits or
@@ -320,5 +320,5 @@ func (s *Store) moveCredits(ctx context.Context, old, fresh *keyRow) error {
 // RecordCredit counts one credit spent by key id at time at, for the usage
 // endpoint. It does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordCredit(id string, at time.Time) {
-	s.usage.add(id, at, func(c *usageCount) { c.credits++ })
+	s.usage.add(id, at, usageCount{credits: 1}, false)
 }

@@ -88,9 +88,6 @@ func (s *Store) Sessions(cfg SessionConfig) *Sessions {
 	return &Sessions{s: s, cfg: cfg}
 }
 
-// Config returns the effective bounds.
-func (ss *Sessions) Config() SessionConfig { return ss.cfg }
-
 type sessionRow struct {
 	Hash       []byte `gorm:"primaryKey"`
 	KeyID      string

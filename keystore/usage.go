@@ -52,25 +52,16 @@ func (sh *usageShard) reset() {
 // RecordUse counts one request by key id, allowed or denied, at time at. It
 // does no I/O: counts reach the database at the next flush.
 func (s *Store) RecordUse(id string, allowed bool, at time.Time) {
-	s.usage.add(id, at, func(c *usageCount) {
-		if allowed {
-			c.allowed++
-		} else {
-			c.denied++
-		}
-	})
 	if allowed {
-		sh := &s.usage.shards[maphash.String(s.usage.seed, id)%usageShards]
-		sh.mu.Lock()
-		if at.After(sh.last[id]) {
-			sh.last[id] = at
-		}
-		sh.mu.Unlock()
+		s.usage.add(id, at, usageCount{allowed: 1}, true)
+	} else {
+		s.usage.add(id, at, usageCount{denied: 1}, false)
 	}
 }
 
-// add changes the count of id in the hour of at.
-func (u *usage) add(id string, at time.Time, change func(*usageCount)) {
+// add adds d to the count of id in the hour of at, under one lock of its
+// shard; used: the key was used (allowed) at at.
+func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	sh := &u.shards[maphash.String(u.seed, id)%usageShards]
 	k := usageKey{id: id, hour: at.Unix() / 3600}
 	sh.mu.Lock()
@@ -79,7 +70,12 @@ func (u *usage) add(id string, at time.Time, change func(*usageCount)) {
 		c = &usageCount{}
 		sh.counts[k] = c
 	}
-	change(c)
+	c.allowed += d.allowed
+	c.denied += d.denied
+	c.credits += d.credits
+	if used && at.After(sh.last[id]) {
+		sh.last[id] = at
+	}
 	sh.mu.Unlock()
 }
 

@@ -100,7 +100,7 @@ func (h *Handler) Register(g *echo.Group) {
 
 // serve: read the raw body, verify it, then revoke and answer.
 func (h *Handler) serve(c echo.Context) error {
-	body, err := h.readBody(c.Request())
+	body, err := h.readBody(c)
 	if err != nil {
 		return err
 	}
@@ -121,8 +121,14 @@ func (h *Handler) serve(c echo.Context) error {
 	return c.JSON(http.StatusOK, results)
 }
 
-func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+// readBody reads the body whole, as httpapi.Bind does: an alert is a
+// stranger's body until its signature verifies, so a full budget of such
+// bytes (httpapi.GuardBodies) is 503 with Retry-After, not a bad request.
+func (h *Handler) readBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, h.maxBody+1))
+	if errors.Is(err, httpapi.ErrBusy) {
+		return nil, httpapi.Busy(c)
+	}
 	if err != nil {
 		return nil, &httpapi.Error{Status: http.StatusBadRequest, Message: "could not read the request body", Cause: err}
 	}
@@ -175,10 +181,7 @@ type counters struct {
 
 // Stats returns the counters now.
 func (h *Handler) Stats() Stats {
-	h.set.mu.RLock()
-	fetches := h.set.fetches
-	h.set.mu.RUnlock()
 	return Stats{Alerts: h.stats.alerts.Load(), Rejected: h.stats.rejected.Load(),
 		TruePositives: h.stats.truePos.Load(), FalsePositives: h.stats.falsePos.Load(),
-		Revoked: h.stats.revoked.Load(), KeyFetches: uint64(fetches)}
+		Revoked: h.stats.revoked.Load(), KeyFetches: h.set.fetches.Load()}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/secretscan"
 )
@@ -291,5 +293,25 @@ func TestFetchOutlivesTheRequest(t *testing.T) {
 	e.echo.ServeHTTP(httptest.NewRecorder(), req)
 	if s, b := e.signed(t, e.signer, body); s != 200 || e.gh.count() != 1 {
 		t.Errorf("after a hung-up request: %d %s after %d fetches, want 200 after the one fetch", s, b, e.gh.count())
+	}
+}
+
+// TestBusyBudgetIs503: an alert read while the budget of strangers' body
+// bytes is spent is refused as httpapi.Bind refuses such a body (503 with
+// Retry-After), before its signature is checked or anything revoked.
+func TestBusyBudgetIs503(t *testing.T) {
+	e := newEnv(t)
+	e.echo.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1), Grace: 1}))
+	id, token := e.key(t, "guarded")
+	body := alerts(t, token) + strings.Repeat(" ", 32<<10)
+	req, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(body))
+	req.Header.Set(secretscan.HeaderKeyIdentifier, e.signer.id)
+	req.Header.Set(secretscan.HeaderKeySignature, e.signer.sign(t, []byte(body)))
+	resp, b := testenv.Do(t, req)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != httpapi.BusyRetryAfter {
+		t.Fatalf("alert over a spent budget = %d (Retry-After %q) %s, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	if got := e.status(t, id); got != keystore.StatusActive {
+		t.Errorf("key after a refused alert = %s, want active", got)
 	}
 }

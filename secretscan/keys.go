@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,7 +57,9 @@ type keySet struct {
 	tried   time.Time // last fetch attempt; zero before the first
 	lastErr error     // of that attempt
 	etag    string
-	fetches int // attempts, for Stats
+	// fetches counts attempts, for Stats: atomic, so that /metrics does
+	// not wait behind a fetch that holds mu.
+	fetches atomic.Uint64
 }
 
 // get returns the public key named id.
@@ -79,7 +82,7 @@ func (k *keySet) get(ctx context.Context, id string) (*ecdsa.PublicKey, error) {
 		return nil, errUnknownKey
 	}
 	k.tried, k.lastErr = k.now(), nil
-	k.fetches++
+	k.fetches.Add(1)
 	// The fetch outlives the request that asked for it: a caller that hangs
 	// up must not leave a failed attempt that blocks the next minute.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)

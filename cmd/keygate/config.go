@@ -115,7 +115,7 @@ func (c *config) validate() error {
 	}
 	add("PPROF_LISTEN", checkPprofListen(c.PprofListen))
 	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
-		add("CREDITS_LEASE", errors.New("must be from 1 to 1000000000 credits"))
+		add("CREDITS_LEASE", fmt.Errorf("must be from 1 to %d credits", keystore.MaxCredits))
 	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))

@@ -167,6 +167,10 @@ func TestSecretsReseal(t *testing.T) {
 			t.Errorf("%s: serve = %v, want an error naming KEYGATE_SECRET_KEY_PREVIOUS", name, err)
 		}
 	}
+	bad := []string{"KEYGATE_DATABASE_URL=" + dbURL, "KEYGATE_SECRET_KEY=" + newKey, "KEYGATE_SECRET_KEY_PREVIOUS=nope"}
+	if out, err := cliIn(t, bad, "", "secrets", "reseal"); err == nil || out != "" || !strings.Contains(err.Error(), "KEYGATE_SECRET_KEY_PREVIOUS") {
+		t.Errorf("secrets reseal with a bad previous key = %q, %v; want no output and an error naming KEYGATE_SECRET_KEY_PREVIOUS", out, err)
+	}
 }
 
 // During a rotation, a replica with the new key and the old one as
