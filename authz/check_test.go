@@ -255,6 +255,18 @@ func TestCheckCallReads(t *testing.T) {
 		{name: "read_group_aggregate_over_a_relation_needs_read", scopes: read, method: "read_group",
 			args: `[[], ["n:count_distinct(user_ids.login)"], ["create_date:month"]]`,
 			want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},
+		{name: "web_read_group_positional_x2many_groupby_needs_read_on_comodel", // Odoo 19: (domain, groupby, aggregates)
+			scopes: with("odoo:res.partner:call:web_read_group"), method: "web_read_group",
+			args: `[[], ["user_ids"], ["color:sum"]]`, want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},
+		{name: "web_read_group_positional_x2many_in_third_place_needs_read_on_comodel", // Odoo 18: (domain, fields, groupby)
+			scopes: with("odoo:res.partner:call:web_read_group"), method: "web_read_group",
+			args: `[[], ["__count"], ["user_ids"]]`, want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},
+		{name: "web_read_group_positional_18_and_19_forms_are_allowed",
+			scopes: with("odoo:res.partner:call:web_read_group"), method: "web_read_group",
+			args: `[[], ["color:sum", "total:max(color)", "__count"], ["create_date:month", "country_id"]]`},
+		{name: "web_read_group_positional_19_form_is_allowed",
+			scopes: with("odoo:res.partner:call:web_read_group"), method: "web_read_group",
+			args: `[[], ["create_date:month", "country_id"], ["color:sum", "__count"]]`},
 		{name: "specification_following_relation_needs_read_on_comodel", scopes: []string{"odoo:res.partner:call:web_search_read"},
 			method: "web_search_read", kwargs: `{"domain": [], "specification": {"name": {}, "user_ids": {"fields": {"login": {}}}}}`,
 			want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},

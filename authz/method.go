@@ -18,6 +18,7 @@ const (
 	pAggOrder               // an order string with aggregates (read_group)
 	pAggFields              // read_group's fields, aggregates
 	pGroupby                // a groupby: string or list
+	pGroupAgg               // web_read_group's 2nd and 3rd: aggregates and groupby, in either order
 	pSpec                   // a web_read specification
 	pExport                 // export_data's "/" paths
 	pImport                 // load's "/" paths
@@ -56,9 +57,12 @@ var signatures = map[string]signature{
 	"name_create": {params: []param{{"name", pScalar}}},
 	"read_group": {params: []param{{"domain", pDomain}, {"fields", pAggFields}, {"groupby", pGroupby}, {"offset", pScalar},
 		{"limit", pScalar}, {"orderby", pAggOrder}, {"lazy", pScalar}}},
-	"web_read_group": {params: []param{{"domain", pDomain}, {"fields", pAggFields}, {"groupby", pGroupby}, {"limit", pScalar},
+	// web_read_group is (domain, fields, groupby, ...) on 18.0 and
+	// (domain, groupby, aggregates, ...) on 19.0: positionally, each list
+	// is read both ways.
+	"web_read_group": {params: []param{{"domain", pDomain}, {"fields", pGroupAgg}, {"groupby", pGroupAgg}, {"limit", pScalar},
 		{"offset", pScalar}, {"orderby", pAggOrder}, {"lazy", pScalar}},
-		aliases: map[string]kind{"aggregates": pAggFields, "order": pAggOrder}},
+		aliases: map[string]kind{"aggregates": pGroupAgg, "order": pAggOrder}},
 	"formatted_read_group": {params: []param{{"domain", pDomain}, {"groupby", pGroupby}, {"aggregates", pAggFields},
 		{"having", pDomain}, {"offset", pScalar}, {"limit", pScalar}, {"order", pAggOrder}}},
 	"web_search_read": {params: []param{{"domain", pDomain}, {"specification", pSpec}, {"offset", pScalar}, {"limit", pScalar},
@@ -142,6 +146,8 @@ func (k *checker) arg(kd kind, v any) error {
 		return k.aggList(m, v)
 	case pGroupby:
 		return k.groupby(m, v)
+	case pGroupAgg:
+		return k.groupAgg(m, v)
 	case pSpec:
 		return k.spec(m, v, 0)
 	case pExport:

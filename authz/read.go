@@ -255,6 +255,27 @@ func (k *checker) groupby(model string, v any) error {
 	return nil
 }
 
+// groupAgg checks a list that is aggregates on one Odoo version and a
+// groupby on another (web_read_group's second and third arguments): as
+// aggregates, and each entry that is not "__count" or "name:agg(path)"
+// also as a groupby, so that an x2many groupby needs read on its comodel
+// whichever place it comes in.
+func (k *checker) groupAgg(model string, v any) error {
+	if err := k.aggList(model, v); err != nil {
+		return err
+	}
+	names, _ := stringList(v)
+	for _, n := range names {
+		if n == "__count" || strings.IndexByte(n, '(') >= 0 {
+			continue
+		}
+		if err := k.groupby(model, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // spec checks a web_read / web_search_read specification on model:
 // {field: {} or {"fields": spec, "context": {...}, "order": "...",
 // "limit": n, "offset": n}}. Following a relation with "fields" needs
