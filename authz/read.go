@@ -353,14 +353,20 @@ func displayOnly(v any) bool {
 
 // exportPaths checks export_data's fields_to_export: "/"-separated
 // paths, whose "id" and ".id" ends name a record's external or database
-// id.
+// id. A path ending on an x2many field exports the comodel's display
+// names (Odoo's _export_rows): read on it, as for a groupby.
 func (k *checker) exportPaths(model string, v any) error {
 	names, ok := stringList(v)
 	if !ok {
 		return shape("fields to export %v on %s: want a list of strings", v, model)
 	}
 	for _, n := range names {
-		if _, _, err := k.path(model, trimIDEnd(n), "/"); err != nil {
+		p := trimIDEnd(n)
+		f, at, err := k.path(model, p, "/")
+		if err == nil && p == n && f.x2many() {
+			err = k.need(f.Relation, opRead, p[strings.LastIndexByte(p, '/')+1:], at)
+		}
+		if err != nil {
 			return err
 		}
 	}
