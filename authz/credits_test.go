@@ -169,3 +169,27 @@ func TestCheckCreditsWithoutRefillIs403(t *testing.T) {
 		t.Fatalf("statuses (-want +got):\n%s", diff)
 	}
 }
+
+// TestCreditsThroughAuthenticateAndCheckKey: a valid key with credits is
+// authenticated (200, no credit spent: Authenticate counts nothing), and a
+// session's key spends its credit as Check does.
+func TestCreditsThroughAuthenticateAndCheckKey(t *testing.T) {
+	var e *env
+	var spent atomic.Int64
+	e = newEnv(t, withCredits(&e, 10, &spent))
+	rec, key := e.key(t, keystore.Spec{Scopes: []string{"route:GET:/**"}, Credits: &keystore.Credits{Remaining: 1}})
+	req := authz.Request{Method: "GET", URI: "/a", Credential: key, ClientIP: addr("198.51.100.1")}
+	got := []int{
+		e.auth.Authenticate(ctx, req).Status,
+		e.auth.CheckKey(ctx, req, rec, authz.NeedRoute("GET", "/a")).Status,
+		e.auth.CheckKey(ctx, req, rec, authz.NeedRoute("GET", "/a")).Status,
+		e.auth.Authenticate(ctx, req).Status,
+	}
+	want := []int{http.StatusOK, http.StatusOK, http.StatusForbidden, http.StatusOK}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("authenticate, session spends, session exhausted, authenticate (-want +got):\n%s", diff)
+	}
+	if spent.Load() != 1 {
+		t.Fatalf("credits spent = %d, want 1", spent.Load())
+	}
+}
