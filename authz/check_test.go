@@ -255,6 +255,12 @@ func TestCheckCallReads(t *testing.T) {
 		{name: "read_group_aggregate_over_a_relation_needs_read", scopes: read, method: "read_group",
 			args: `[[], ["n:count_distinct(user_ids.login)"], ["create_date:month"]]`,
 			want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},
+		{name: "name_search_with_a_comparison_operator_is_allowed", scopes: read, method: "name_search",
+			args: `["Ag", [["is_company", "=", true]], "=ilike", 8]`},
+		{name: "name_search_with_a_relation_operator_is_refused", scopes: read, method: "name_search",
+			kwargs: `{"name": "Ag", "operator": "child_of"}`, want: "keygate cannot check name_search operator child_of on res.partner"},
+		{name: "name_search_with_an_unknown_operator_is_refused", scopes: read, method: "name_search",
+			args: `["Ag", [], "~"]`, want: "keygate cannot check name_search operator ~ on res.partner"},
 		{name: "web_read_group_positional_x2many_groupby_needs_read_on_comodel", // Odoo 19: (domain, groupby, aggregates)
 			scopes: with("odoo:res.partner:call:web_read_group"), method: "web_read_group",
 			args: `[[], ["user_ids"], ["color:sum"]]`, want: "this key needs odoo:res.users:read (field user_ids of res.partner)"},
