@@ -374,7 +374,8 @@ func (k *checker) exportPaths(model string, v any) error {
 }
 
 // importPaths checks load's fields: each relation an import path follows
-// may create or update records of the comodel: create and write on it.
+// may create or update records of the comodel: create and write on it,
+// and the context scope on it when the context holds default_* keys.
 func (k *checker) importPaths(model string, v any) error {
 	names, ok := stringList(v)
 	if !ok {
@@ -409,6 +410,9 @@ func (k *checker) importPath(model, path string) error {
 			if err := k.need(f.Relation, o, name, model); err != nil {
 				return err
 			}
+		}
+		if err := k.creates(f.Relation); err != nil {
+			return err
 		}
 		model, p = f.Relation, rest
 	}
