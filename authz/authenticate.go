@@ -34,7 +34,7 @@ func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 		case CountFailure:
 			f.Failure = a.countFailure(ctx, req.ClientIP)
 			a.noteFailure(req.ClientIP, f.Failure)
-		case CountRequest: // everything but the rate limits passed
+		case CountRequest, CountCredits: // everything but the counts passed
 			d = Decision{Key: f.Record, policy: f.Policy}
 			d.set(http.StatusOK, "")
 			return d

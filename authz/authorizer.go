@@ -158,19 +158,25 @@ func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision
 			f.Policy, f.PolicyErr = policyOf(f.Record)
 		}
 	}
+	return a.decideCounting(ctx, &f)
+}
+
+// decideCounting decides f, making each count decide asks for (Check and
+// CheckKey), and finishes the decision.
+func (a *Authorizer) decideCounting(ctx context.Context, f *Facts) Decision {
 	var d Decision
 	for {
 		d = Decision{}
-		switch decide(&f, &d) {
+		switch decide(f, &d) {
 		case CountFailure:
-			f.Failure = a.countFailure(ctx, req.ClientIP)
-			a.noteFailure(req.ClientIP, f.Failure)
+			f.Failure = a.countFailure(ctx, f.Request.ClientIP)
+			a.noteFailure(f.Request.ClientIP, f.Failure)
 		case CountRequest:
 			f.Rate = a.countRequest(ctx, f.Record.ID, f.Limits().limits)
 		case CountCredits:
 			f.Credit = a.spendCredit(ctx, f.Record.ID, f.Policy.credits)
 		default:
-			a.finish(ctx, &d, &req)
+			a.finish(ctx, &d, &f.Request)
 			return d
 		}
 	}

@@ -27,10 +27,11 @@ type CachedVerifier interface {
 // refused before any lookup: a client over its limit costs neither the key
 // database nor, on a replica that saw it refused, the limiter. Keyed as
 // limiter.FailureID counts (IPv4 address, IPv6 /64). Safe for concurrent
-// use; when no client is blocked, a check is one atomic load.
+// use; when no client is blocked, a check is one atomic load, else a read
+// lock (a write lock only to forget an ended block).
 type blocklist struct {
 	n     atomic.Int64
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	until map[netip.Prefix]time.Time
 }
 
@@ -49,18 +50,22 @@ func (b *blocklist) blockedFor(ip netip.Addr, now time.Time) time.Duration {
 		return 0
 	}
 	k := failurePrefix(ip)
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.mu.RLock()
 	until, ok := b.until[k]
+	b.mu.RUnlock()
 	if !ok {
 		return 0
 	}
-	if !now.Before(until) {
+	if now.Before(until) {
+		return until.Sub(now)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if u, ok := b.until[k]; ok && !now.Before(u) { // not blocked anew meanwhile
 		delete(b.until, k)
 		b.n.Store(int64(len(b.until)))
-		return 0
 	}
-	return until.Sub(now)
+	return 0
 }
 
 // block remembers that ip is refused until until.
@@ -101,6 +106,9 @@ func (b *blocklist) evict(now time.Time) {
 // partner behind the same NAT as an attacker keeps working). ok is false
 // when the request must be decided as usual.
 func (a *Authorizer) refuseBlocked(req *Request) (Decision, bool) {
+	if a.blocked.n.Load() == 0 { // no clock read on the hot path either
+		return Decision{}, false
+	}
 	wait := a.blocked.blockedFor(req.ClientIP, a.now())
 	if wait <= 0 {
 		return Decision{}, false

@@ -169,3 +169,53 @@ func TestCheckCreditsWithoutRefillIs403(t *testing.T) {
 		t.Fatalf("statuses (-want +got):\n%s", diff)
 	}
 }
+
+// TestCreditsThroughAuthenticateAndCheckKey: a valid key with credits is
+// authenticated (200, no credit spent: Authenticate counts nothing), and a
+// session's key spends its credit as Check does.
+func TestCreditsThroughAuthenticateAndCheckKey(t *testing.T) {
+	var e *env
+	var spent atomic.Int64
+	e = newEnv(t, withCredits(&e, 10, &spent))
+	rec, key := e.key(t, keystore.Spec{Scopes: []string{"route:GET:/**"}, Credits: &keystore.Credits{Remaining: 1}})
+	req := authz.Request{Method: "GET", URI: "/a", Credential: key, ClientIP: addr("198.51.100.1")}
+	got := []int{
+		e.auth.Authenticate(ctx, req).Status,
+		e.auth.CheckKey(ctx, req, rec, authz.NeedRoute("GET", "/a")).Status,
+		e.auth.CheckKey(ctx, req, rec, authz.NeedRoute("GET", "/a")).Status,
+		e.auth.Authenticate(ctx, req).Status,
+	}
+	want := []int{http.StatusOK, http.StatusOK, http.StatusForbidden, http.StatusOK}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("authenticate, session spends, session exhausted, authenticate (-want +got):\n%s", diff)
+	}
+	if spent.Load() != 1 {
+		t.Fatalf("credits spent = %d, want 1", spent.Load())
+	}
+}
+
+// TestDeferredCredits: an allowed decision for a Need with DeferCredits
+// spends nothing until SpendCredit, which spends once; a call refused in
+// between (no SpendCredit) spends nothing; SpendCredit on an exhausted key
+// turns the decision into the refusal Check would give.
+func TestDeferredCredits(t *testing.T) {
+	var e *env
+	var spent atomic.Int64
+	e = newEnv(t, withCredits(&e, 10, &spent))
+	_, key := e.key(t, keystore.Spec{Scopes: []string{"odoo:res.partner:read"}, Credits: &keystore.Credits{Remaining: 1}})
+	req := authz.Request{Method: "POST", URI: "/jsonrpc", Credential: key, ClientIP: addr("198.51.100.1")}
+	need := authz.NeedOdoo("res.partner", "read").DeferCredits()
+
+	refused := e.auth.Check(ctx, req, need) // the caller's own check refuses it: no SpendCredit
+	d := e.auth.Check(ctx, req, need)
+	before := spent.Load()
+	e.auth.SpendCredit(ctx, &d)
+	e.auth.SpendCredit(ctx, &d) // at most once
+	last := e.auth.Check(ctx, req, need)
+	e.auth.SpendCredit(ctx, &last)
+	got := []int64{int64(refused.Status), before, int64(d.Status), spent.Load(), int64(last.Status)}
+	want := []int64{http.StatusOK, 0, http.StatusOK, 1, http.StatusForbidden}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("deferred status, spent before SpendCredit, status after, spent, exhausted status (-want +got):\n%s", diff)
+	}
+}

@@ -47,8 +47,9 @@
 //     child_of/parent_of on a relation, x2many compared with names),
 //     orders, groupbys, read_group fields, field lists, specifications and
 //     export_data paths: read on every model along; a many2one's [id,
-//     display name] needs nothing more; load's import paths: create and
-//     write;
+//     display name] needs nothing more, an x2many's display names (a
+//     groupby, an export_data path ending on it) need read on the
+//     comodel; load's import paths: create and write;
 //   - context keys other than lang, tz, active_test and
 //     allowed_company_ids: odoo:<model>:context, and default_* keys on
 //     every model the call creates records of.

@@ -9,22 +9,12 @@ import (
 // CheckKey decides whether the key rec may do need, for a request whose
 // key was established another way than by presenting it: a web session,
 // whose store has just read rec and found it active. It checks the key's
-// policy (scopes, address) and counts the request in the key's limits as
-// Check does; there is no credential to verify, so nothing is counted as
-// a failed authentication.
+// policy (scopes, address), counts the request in the key's limits and
+// spends its credit as Check does; there is no credential to verify, so
+// nothing is counted as a failed authentication.
 func (a *Authorizer) CheckKey(ctx context.Context, req Request, rec *keystore.Record, need Need) Decision {
 	req.Credential = "session" // decide asks for one; it is never verified here
 	f := Facts{Request: req, Need: need, Defaults: &a.defaults, Record: rec}
 	f.Policy, f.PolicyErr = policyOf(rec)
-	var d Decision
-	for {
-		d = Decision{}
-		switch decide(&f, &d) {
-		case CountRequest:
-			f.Rate = a.countRequest(ctx, rec.ID, f.Limits().limits)
-		default:
-			a.finish(ctx, &d, &req)
-			return d
-		}
-	}
+	return a.decideCounting(ctx, &f)
 }

@@ -1,6 +1,9 @@
 package authz
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // kind is what an Odoo method takes in one parameter, and so how the
 // check reads it.
@@ -18,6 +21,8 @@ const (
 	pAggOrder               // an order string with aggregates (read_group)
 	pAggFields              // read_group's fields, aggregates
 	pGroupby                // a groupby: string or list
+	pGroupAgg               // web_read_group's 2nd and 3rd: aggregates and groupby, in either order
+	pNameOp                 // name_search's operator, applied to the model's name field
 	pSpec                   // a web_read specification
 	pExport                 // export_data's "/" paths
 	pImport                 // load's "/" paths
@@ -51,14 +56,17 @@ var signatures = map[string]signature{
 	"search_fetch": {params: []param{{"domain", pDomain}, {"field_names", pFields}, {"offset", pScalar}, {"limit", pScalar},
 		{"order", pOrder}}},
 	"fields_get": {params: []param{{"allfields", pScalar}, {"attributes", pScalar}}},
-	"name_search": {params: []param{{"name", pScalar}, {"args", pDomain}, {"operator", pScalar}, {"limit", pScalar}},
+	"name_search": {params: []param{{"name", pScalar}, {"args", pDomain}, {"operator", pNameOp}, {"limit", pScalar}},
 		aliases: map[string]kind{"domain": pDomain}},
 	"name_create": {params: []param{{"name", pScalar}}},
 	"read_group": {params: []param{{"domain", pDomain}, {"fields", pAggFields}, {"groupby", pGroupby}, {"offset", pScalar},
 		{"limit", pScalar}, {"orderby", pAggOrder}, {"lazy", pScalar}}},
-	"web_read_group": {params: []param{{"domain", pDomain}, {"fields", pAggFields}, {"groupby", pGroupby}, {"limit", pScalar},
+	// web_read_group is (domain, fields, groupby, ...) on 18.0 and
+	// (domain, groupby, aggregates, ...) on 19.0: positionally, each list
+	// is read both ways.
+	"web_read_group": {params: []param{{"domain", pDomain}, {"fields", pGroupAgg}, {"groupby", pGroupAgg}, {"limit", pScalar},
 		{"offset", pScalar}, {"orderby", pAggOrder}, {"lazy", pScalar}},
-		aliases: map[string]kind{"aggregates": pAggFields, "order": pAggOrder}},
+		aliases: map[string]kind{"aggregates": pGroupAgg, "order": pAggOrder}},
 	"formatted_read_group": {params: []param{{"domain", pDomain}, {"groupby", pGroupby}, {"aggregates", pAggFields},
 		{"having", pDomain}, {"offset", pScalar}, {"limit", pScalar}, {"order", pAggOrder}}},
 	"web_search_read": {params: []param{{"domain", pDomain}, {"specification", pSpec}, {"offset", pScalar}, {"limit", pScalar},
@@ -142,6 +150,10 @@ func (k *checker) arg(kd kind, v any) error {
 		return k.aggList(m, v)
 	case pGroupby:
 		return k.groupby(m, v)
+	case pGroupAgg:
+		return k.groupAgg(m, v)
+	case pNameOp:
+		return nameOperator(m, v)
 	case pSpec:
 		return k.spec(m, v, 0)
 	case pExport:
@@ -224,4 +236,23 @@ func objectList(v any) bool {
 		return false
 	}
 	return !slices.ContainsFunc(l, func(e any) bool { return !isObject(e) })
+}
+
+// nameOperator checks name_search's operator, which Odoo applies in a leaf
+// on the model's name field: a comparison of the domain operators, or
+// false for the default. Those that follow a relation (any, child_of, …)
+// are refused: the check does not know which field that name is.
+func nameOperator(model string, v any) error {
+	if isFalse(v) {
+		return nil
+	}
+	op, ok := v.(string)
+	switch strings.ToLower(op) {
+	case "any", "not any", "any!", "not any!", "child_of", "parent_of":
+		ok = false
+	}
+	if !ok || !domainOps[strings.ToLower(op)] {
+		return shape("name_search operator %v on %s", v, model)
+	}
+	return nil
 }

@@ -255,6 +255,27 @@ func (k *checker) groupby(model string, v any) error {
 	return nil
 }
 
+// groupAgg checks a list that is aggregates on one Odoo version and a
+// groupby on another (web_read_group's second and third arguments): as
+// aggregates, and each entry that is not "__count" or "name:agg(path)"
+// also as a groupby, so that an x2many groupby needs read on its comodel
+// whichever place it comes in.
+func (k *checker) groupAgg(model string, v any) error {
+	if err := k.aggList(model, v); err != nil {
+		return err
+	}
+	names, _ := stringList(v)
+	for _, n := range names {
+		if n == "__count" || strings.IndexByte(n, '(') >= 0 {
+			continue
+		}
+		if err := k.groupby(model, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // spec checks a web_read / web_search_read specification on model:
 // {field: {} or {"fields": spec, "context": {...}, "order": "...",
 // "limit": n, "offset": n}}. Following a relation with "fields" needs
@@ -332,14 +353,20 @@ func displayOnly(v any) bool {
 
 // exportPaths checks export_data's fields_to_export: "/"-separated
 // paths, whose "id" and ".id" ends name a record's external or database
-// id.
+// id. A path ending on an x2many field exports the comodel's display
+// names (Odoo's _export_rows): read on it, as for a groupby.
 func (k *checker) exportPaths(model string, v any) error {
 	names, ok := stringList(v)
 	if !ok {
 		return shape("fields to export %v on %s: want a list of strings", v, model)
 	}
 	for _, n := range names {
-		if _, _, err := k.path(model, trimIDEnd(n), "/"); err != nil {
+		p := trimIDEnd(n)
+		f, at, err := k.path(model, p, "/")
+		if err == nil && p == n && f.x2many() {
+			err = k.need(f.Relation, opRead, p[strings.LastIndexByte(p, '/')+1:], at)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -347,7 +374,8 @@ func (k *checker) exportPaths(model string, v any) error {
 }
 
 // importPaths checks load's fields: each relation an import path follows
-// may create or update records of the comodel: create and write on it.
+// may create or update records of the comodel: create and write on it,
+// and the context scope on it when the context holds default_* keys.
 func (k *checker) importPaths(model string, v any) error {
 	names, ok := stringList(v)
 	if !ok {
@@ -382,6 +410,9 @@ func (k *checker) importPath(model, path string) error {
 			if err := k.need(f.Relation, o, name, model); err != nil {
 				return err
 			}
+		}
+		if err := k.creates(f.Relation); err != nil {
+			return err
 		}
 		model, p = f.Relation, rest
 	}

@@ -31,8 +31,8 @@ func (k *checker) vals(model string, v any, create bool, depth int) error {
 	if depth > maxDepth {
 		return shape("values nested more than %d deep", maxDepth)
 	}
-	if create && k.defaults {
-		if err := k.needFor(model, opContext, "context default_* keys, which reach new records of "+model); err != nil {
+	if create {
+		if err := k.creates(model); err != nil {
 			return err
 		}
 	}
@@ -48,6 +48,15 @@ func (k *checker) vals(model string, v any, create bool, depth int) error {
 		}
 		return nil
 	})
+}
+
+// creates checks a record of model that the call creates: the context's
+// default_* keys reach it, which then needs the context scope on model.
+func (k *checker) creates(model string) error {
+	if !k.defaults {
+		return nil
+	}
+	return k.needFor(model, opContext, "context default_* keys, which reach new records of "+model)
 }
 
 // eachKey calls fn for each key of m until one fails. The first failure

@@ -86,7 +86,7 @@ local bal = b
 if bal < 0 then bal = 0 end
 if l > 0 then
   l = l - 1
-  save()
+  if op == 's' then call('HSET', key, 'l', l) else save() end -- a plain spend changes l alone
   return {1, l + bal, start, next, now}
 end
 if op == 'g' then save() end

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -17,14 +16,11 @@ import (
 // or forgotten if Redis lost it). Like Fallback, it lets one request every
 // ProbeInterval try Redis again, and returns to it as soon as one succeeds.
 type FallbackCredits struct {
-	primary   *RedisCredits
-	pool      Pool
-	logger    *slog.Logger
-	clock     func() time.Time
-	down      atomic.Bool
-	probing   atomic.Bool
-	nextProbe atomic.Int64
-	fallbacks atomic.Uint64
+	primary *RedisCredits
+	pool    Pool
+	logger  *slog.Logger
+	clock   func() time.Time
+	redisSwitch
 	exhausted sync.Map // id → ms until which a direct spend is refused without asking the Pool
 }
 
@@ -48,38 +44,21 @@ func (f *FallbackCredits) Fallbacks() uint64 { return f.fallbacks.Load() }
 
 // Spend spends one credit with Redis or, while Redis fails, from the Pool.
 func (f *FallbackCredits) Spend(ctx context.Context, id string, r Refill) (Spend, error) {
-	probe := false
-	if f.down.Load() {
-		if probe = f.claimProbe(); !probe {
-			return f.direct(ctx, id, r)
-		}
+	redis, probe := f.try(f.clock)
+	if !redis {
+		return f.direct(ctx, id, r)
 	}
 	s, err := f.primary.Spend(ctx, id, r)
 	if err == nil || ctx.Err() != nil || !isRedisFailure(err) {
-		if err == nil && f.down.CompareAndSwap(true, false) {
+		if f.answered(probe, err == nil) {
 			f.logger.Info("credits back on redis")
-		}
-		if probe {
-			f.probing.Store(false)
 		}
 		return s, err
 	}
-	f.nextProbe.Store(f.clock().UnixMilli() + ProbeInterval.Milliseconds())
-	if probe {
-		f.probing.Store(false)
-	}
-	if f.down.CompareAndSwap(false, true) {
-		f.fallbacks.Add(1)
+	if f.failed(probe, f.clock().UnixMilli()) > 0 {
 		f.logger.Warn("credits falling back to the database", "error", err)
 	}
 	return f.direct(ctx, id, r)
-}
-
-func (f *FallbackCredits) claimProbe() bool {
-	if f.clock().UnixMilli() < f.nextProbe.Load() {
-		return false
-	}
-	return f.probing.CompareAndSwap(false, true)
 }
 
 // direct spends one credit in the Pool. An id found exhausted is refused

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,13 +36,10 @@ func (s State) String() string {
 // and returns to Redis as soon as one succeeds. Counts are not carried from
 // one limiter to the other. It logs each switch once.
 type Fallback struct {
-	primary   *Redis
-	secondary *Memory
-	logger    *slog.Logger
-	memory    atomic.Bool
-	probing   atomic.Bool
-	nextProbe atomic.Int64 // ms, by secondary's clock
-	fallbacks atomic.Uint64
+	primary     *Redis
+	secondary   *Memory
+	logger      *slog.Logger
+	redisSwitch // by secondary's clock
 }
 
 // NewFallback returns a Fallback that starts on primary. It closes neither
@@ -57,7 +53,7 @@ func NewFallback(primary *Redis, secondary *Memory, logger *slog.Logger) *Fallba
 
 // State returns the limiter answering now.
 func (f *Fallback) State() State {
-	if f.memory.Load() {
+	if f.down.Load() {
 		return StateMemory
 	}
 	return StateRedis
@@ -70,49 +66,21 @@ func (f *Fallback) Fallbacks() uint64 { return f.fallbacks.Load() }
 // for invalid arguments (ErrInvalidRequest) or when ctx itself is done:
 // whatever else goes wrong with Redis, Memory decides.
 func (f *Fallback) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
-	probe := false
-	if f.memory.Load() {
-		if probe = f.claimProbe(); !probe {
-			return f.secondary.Allow(ctx, id, limits, cost)
-		}
+	redis, probe := f.try(f.secondary.clock)
+	if !redis {
+		return f.secondary.Allow(ctx, id, limits, cost)
 	}
 	d, err := f.primary.Allow(ctx, id, limits, cost)
 	if err == nil || errors.Is(err, ErrInvalidRequest) || ctx.Err() != nil {
-		f.settle(probe, err)
+		if f.answered(probe, err == nil) {
+			f.logger.Info("limiter back on redis", "fallbacks", f.fallbacks.Load())
+		}
 		return d, err
 	}
-	f.toMemory(probe, err)
-	return f.secondary.Allow(ctx, id, limits, cost)
-}
-
-// claimProbe reports whether this request is the one that tries Redis.
-func (f *Fallback) claimProbe() bool {
-	if f.now() < f.nextProbe.Load() {
-		return false
-	}
-	return f.probing.CompareAndSwap(false, true)
-}
-
-// settle ends a request that Redis answered, or that failed for its own
-// reasons: only the former brings the Fallback back to Redis.
-func (f *Fallback) settle(probe bool, err error) {
-	if err == nil && f.memory.CompareAndSwap(true, false) {
-		f.logger.Info("limiter back on redis", "fallbacks", f.fallbacks.Load())
-	}
-	if probe {
-		f.probing.Store(false)
-	}
-}
-
-func (f *Fallback) toMemory(probe bool, err error) {
-	f.nextProbe.Store(f.now() + ProbeInterval.Milliseconds())
-	if probe {
-		f.probing.Store(false)
-	}
-	if f.memory.CompareAndSwap(false, true) {
-		n := f.fallbacks.Add(1)
+	if n := f.failed(probe, f.now()); n > 0 {
 		f.logger.Warn("limiter falling back to memory", "error", err, "fallbacks", n)
 	}
+	return f.secondary.Allow(ctx, id, limits, cost)
 }
 
 func (f *Fallback) now() int64 { return f.secondary.clock().UnixMilli() }
