@@ -87,6 +87,41 @@ func TestGatewayUnderASpentBudget(t *testing.T) {
 	}
 }
 
+// TestJSON2UnderASpentBudget: JSON-2 carries its key in a header, checked
+// before the body is read, so a partner is served under a spent budget
+// and a stranger refused without a byte of its body read.
+func TestJSON2UnderASpentBudget(t *testing.T) {
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
+	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
+	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
+	h.Gateway.Register(e.Group(""))
+	ts := httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	body, _ := json.Marshal(map[string]any{"domain": []any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}}})
+	for _, tc := range []struct {
+		name, key string
+		status    int
+		outcome   string
+	}{
+		{"key_is_served", key, 200, "37"},
+		{"stranger_is_refused_unread", gatewaytest.UnknownKey(t), 401, "werkzeug.exceptions.Unauthorized"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := gatewaytest.Post(t, ts.URL+"/json/2/res.partner/search_count", "application/json", body,
+				"Authorization", "Bearer "+tc.key)
+			var e struct{ Name string }
+			got := string(x.Body)
+			if json.Unmarshal(x.Body, &e) == nil && e.Name != "" {
+				got = e.Name
+			}
+			if x.Status != tc.status || got != tc.outcome {
+				t.Fatalf("got %d %.300s, want %d %s", x.Status, x.Body, tc.status, tc.outcome)
+			}
+		})
+	}
+}
+
 func jsonOutcome(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

@@ -46,7 +46,13 @@ func (g *Gateway) serveJSON2(c echo.Context) error {
 		c.Set(httpapi.DecisionKey, authz.ReasonMissing)
 		return jc.refuse(c, &refusal{http.StatusUnauthorized, excUnauthorized, json2NoKey})
 	}
+	if r := g.preauthenticate(c); r != nil { // a bad key's body is never read, a good one's never charged
+		return jc.refuse(c, r)
+	}
 	body, err := g.readBody(c)
+	if r := bodyRefusal(c, err); r != nil {
+		return jc.refuse(c, r)
+	}
 	switch {
 	case errors.Is(err, errTooLarge):
 		return jc.refuse(c, tooLarge(g.maxBody))
