@@ -122,6 +122,58 @@ func TestJSON2UnderASpentBudget(t *testing.T) {
 	}
 }
 
+// TestCallKWUnderASpentBudget: the web session is looked up before the
+// body is read, as Odoo authenticates a route before reading its JSON, so
+// a session client is served under a spent budget and a request without a
+// live session is answered SessionExpired without its body read.
+func TestCallKWUnderASpentBudget(t *testing.T) {
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
+	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
+	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
+	h.Gateway.Register(e.Group(""))
+	ts := httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	auth, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+		"params": map[string]any{"db": "x", "login": "x", "password": key}})
+	x := gatewaytest.Post(t, ts.URL+"/web/session/authenticate", "application/json", auth)
+	var session string
+	for _, ck := range x.Header.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(ck, "session_id="); ok {
+			session, _, _ = strings.Cut(v, ";")
+		}
+	}
+	if session == "" {
+		t.Fatalf("authenticate set no session: %d %.300s", x.Status, x.Body)
+	}
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 2,
+		"params": map[string]any{"model": "res.partner", "method": "search_count",
+			"args": []any{[]any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}}}, "kwargs": map[string]any{}}})
+	for _, tc := range []struct {
+		name, session, want string
+	}{
+		{"session_is_served", session, "37"},
+		{"no_session_is_refused_unread", "nope", "odoo.http.SessionExpiredException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := gatewaytest.Post(t, ts.URL+"/web/dataset/call_kw", "application/json", body,
+				"Cookie", "session_id="+tc.session)
+			var env struct {
+				Result any
+				Error  *struct{ Data struct{ Name string } }
+			}
+			_ = json.Unmarshal(x.Body, &env)
+			got := jsonOutcome(env.Result)
+			if env.Error != nil {
+				got = env.Error.Data.Name
+			}
+			if x.Status != 200 || got != tc.want {
+				t.Fatalf("got %d %.300s, want 200 %s", x.Status, x.Body, tc.want)
+			}
+		})
+	}
+}
+
 func jsonOutcome(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
