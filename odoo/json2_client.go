@@ -123,7 +123,7 @@ func (c *Client) JSON2(ctx context.Context, a Account, model, method string, bod
 }
 
 // json2Result returns a JSON-2 call's result, or its error as an
-// *OdooError.
+// *OdooError, its message cut as decodeAnswer cuts it (CutSQL).
 func json2Result(ans JSON2Answer) (json.RawMessage, error) {
 	if ans.Status == http.StatusOK {
 		return ans.Body, nil
@@ -132,7 +132,7 @@ func json2Result(ans JSON2Answer) (json.RawMessage, error) {
 	if err := json.Unmarshal(ans.Body, &e); err != nil || e.Name == "" {
 		return nil, fmt.Errorf("%w: JSON-2 answered %d %.60s", ErrBadGateway, ans.Status, ans.Body)
 	}
-	return nil, &OdooError{Name: e.Name, Message: e.Message, status: ans.Status}
+	return nil, &OdooError{Name: e.Name, Message: CutSQL(e.Name, e.Message), status: ans.Status}
 }
 
 // send posts body with extra headers and returns any answer whose body is
