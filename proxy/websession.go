@@ -246,7 +246,7 @@ func (g *Gateway) webDestroy(c echo.Context) error {
 		return wc.refuse(c, sessionRefusal(err))
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id})
 }
 
 // webCallKW is /web/dataset/call_kw and /web/dataset/call_kw/<model>/<method>:
@@ -289,7 +289,7 @@ func (wc *webCall) forward(c echo.Context, a odoo.Account, _ int64) error {
 	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: odooRPCError(oe, wc.code)})
+		return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: odooRPCError(oe, wc.code)})
 	case err != nil:
 		return wc.refuse(c, upstreamRefusal(err))
 	}
@@ -301,19 +301,11 @@ func (wc *webCall) result(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Result: raw})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Result: raw})
 }
 
 func (wc *webCall) refuse(c echo.Context, r *refusal) error {
-	return wc.write(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: r.jsonError()})
-}
-
-func (wc *webCall) write(c echo.Context, status int, a rpcAnswer) error {
-	b, err := odoo.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return writeBlob(c, status, jsonContentType, b)
+	return writeAnswer(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: r.jsonError()})
 }
 
 // expired is Odoo's answer to a route that needs a session without one:
@@ -321,7 +313,7 @@ func (wc *webCall) write(c echo.Context, status int, a rpcAnswer) error {
 func (wc *webCall) expired(c echo.Context) error {
 	c.Set(httpapi.DecisionKey, "no session")
 	const msg = "Session expired"
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{
 		Code: 100, Message: "Odoo Session Expired",
 		Data: rpcErrorData{Name: "odoo.http.SessionExpiredException", Message: msg, Arguments: []string{msg}}}})
 }
