@@ -174,6 +174,30 @@ func TestCallKWUnderASpentBudget(t *testing.T) {
 	}
 }
 
+// TestScannedKeyIsNotTheCheckedKey: the early scan reads the first
+// "params" member, the full decode (as Odoo's json.loads) the last one. A
+// valid key in a first "params" only spares the body the budget: the call
+// is decided on the last one's password, here a stranger's, and refused.
+func TestScannedKeyIsNotTheCheckedKey(t *testing.T) {
+	h := newHarness(t, gatewaytest.Options{})
+	key := h.Key(t, "default", "odoo:res.partner:read")
+	stranger := gatewaytest.UnknownKey(t)
+	call := func(password string) string {
+		b, _ := json.Marshal(map[string]any{"service": "object", "method": "execute_kw",
+			"args": []any{"x", 2, password, "res.partner", "search_count", []any{[]any{}}}})
+		return string(b)
+	}
+	body := `{"jsonrpc": "2.0", "method": "call", "id": 1, "params": ` + call(key) + `, "params": ` + call(stranger) + `}`
+	x := gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", []byte(body))
+	var env struct {
+		Error *struct{ Data struct{ Name string } }
+	}
+	_ = json.Unmarshal(x.Body, &env)
+	if env.Error == nil || env.Error.Data.Name != "odoo.exceptions.AccessDenied" || len(h.Odoo.Calls()) != 0 {
+		t.Fatalf("%d %.300s: want AccessDenied, nothing sent to Odoo (%d calls)", x.Status, x.Body, len(h.Odoo.Calls()))
+	}
+}
+
 func jsonOutcome(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
