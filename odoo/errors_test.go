@@ -1,6 +1,7 @@
 package odoo
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -57,5 +58,19 @@ func TestCutSQLLeavesOtherMessages(t *testing.T) {
 		if got := CutSQL("odoo.exceptions.ValidationError", msg); got != msg {
 			t.Errorf("CutSQL(%q) = %q: a message that quotes no SQL must stay whole", msg, got)
 		}
+	}
+}
+
+// TestJSON2ResultCutsSQL: a JSON-2 error (Odoo 19) that quotes SQL
+// becomes an *OdooError of its first line only, as decodeAnswer's, so
+// that JSON-RPC, XML-RPC and call_kw partners of an Odoo 19 never see it.
+func TestJSON2ResultCutsSQL(t *testing.T) {
+	const first = `invalid input syntax for type integer: "abc"`
+	body, _ := json.Marshal(map[string]any{"name": "psycopg2.errors.InvalidTextRepresentation",
+		"message": first + "\nLINE 1: ...rtner\".\"id\" = 'abc')) AN...\n     ^\n", "arguments": []any{}, "context": map[string]any{}})
+	_, err := json2Result(JSON2Answer{Status: 500, Body: body})
+	var oe *OdooError
+	if !errors.As(err, &oe) || oe.Message != first {
+		t.Errorf("json2Result = %v, want the first line only", err)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -123,7 +121,7 @@ func (c *Client) JSON2(ctx context.Context, a Account, model, method string, bod
 }
 
 // json2Result returns a JSON-2 call's result, or its error as an
-// *OdooError.
+// *OdooError, its message cut as decodeAnswer cuts it (CutSQL).
 func json2Result(ans JSON2Answer) (json.RawMessage, error) {
 	if ans.Status == http.StatusOK {
 		return ans.Body, nil
@@ -132,40 +130,24 @@ func json2Result(ans JSON2Answer) (json.RawMessage, error) {
 	if err := json.Unmarshal(ans.Body, &e); err != nil || e.Name == "" {
 		return nil, fmt.Errorf("%w: JSON-2 answered %d %.60s", ErrBadGateway, ans.Status, ans.Body)
 	}
-	return nil, &OdooError{Name: e.Name, Message: e.Message, status: ans.Status}
+	return nil, &OdooError{Name: e.Name, Message: CutSQL(e.Name, e.Message), status: ans.Status}
 }
 
 // send posts body with extra headers and returns any answer whose body is
 // JSON, whatever its status (JSON-2 answers errors with real statuses).
 // Transport failures, a 504 and non-JSON answers are errors, as for post.
 func (u *upstream) send(ctx context.Context, url, contentType string, body []byte, h http.Header) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, u.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %w", ErrBadGateway, err)
-	}
-	req.Header = h
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("User-Agent", "keygate")
-	resp, err := u.http.Do(req)
-	if err != nil {
-		return 0, nil, u.classify(ctx, err)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, u.maxResponse+1))
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	status, mt, answer, err := u.exchange(ctx, url, contentType, body, h)
 	switch {
 	case err != nil:
-		return 0, nil, u.classify(ctx, err)
-	case resp.StatusCode == http.StatusGatewayTimeout:
-		return 0, nil, fmt.Errorf("%w: HTTP %d", ErrGatewayTimeout, resp.StatusCode)
+		return 0, nil, err
 	case mt != "application/json":
-		return 0, nil, fmt.Errorf("%w: HTTP %d %s", ErrBadGateway, resp.StatusCode, mt)
-	case int64(len(answer)) > u.maxResponse:
-		return 0, nil, fmt.Errorf("%w: answer over %d bytes", ErrBadGateway, u.maxResponse)
+		return 0, nil, fmt.Errorf("%w: HTTP %d %s", ErrBadGateway, status, mt)
 	}
-	return resp.StatusCode, answer, nil
+	if err := u.fits(answer); err != nil {
+		return 0, nil, err
+	}
+	return status, answer, nil
 }
 
 // errNotNamed: the call's positional arguments cannot be named for JSON-2

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"time"
@@ -64,31 +65,54 @@ func newUpstream(rt http.RoundTripper, timeout time.Duration, maxResponse int64)
 // timeout ran out (or Odoo's proxy said 504), ErrBadGateway otherwise, or
 // the caller's own context error when the caller went away.
 func (u *upstream) post(ctx context.Context, url, contentType string, body []byte) ([]byte, error) {
+	status, _, answer, err := u.exchange(ctx, url, contentType, body, http.Header{})
+	switch {
+	case err != nil:
+		return nil, err
+	case status != http.StatusOK:
+		return nil, fmt.Errorf("%w: HTTP %d", ErrBadGateway, status)
+	}
+	if err := u.fits(answer); err != nil {
+		return nil, err
+	}
+	return answer, nil
+}
+
+// exchange posts body with headers h (which it completes) and returns the
+// answer's status, media type and body, read up to one byte past
+// maxResponse. A transport failure and a 504 are errors.
+func (u *upstream) exchange(ctx context.Context, url, contentType string, body []byte, h http.Header) (int, string, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadGateway, err)
+		return 0, "", nil, fmt.Errorf("%w: %w", ErrBadGateway, err)
 	}
+	req.Header = h
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "keygate")
 	resp, err := u.http.Do(req)
 	if err != nil {
-		return nil, u.classify(ctx, err)
+		return 0, "", nil, u.classify(ctx, err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, u.maxResponse+1))
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case err != nil:
-		return nil, u.classify(ctx, err)
+		return 0, "", nil, u.classify(ctx, err)
 	case resp.StatusCode == http.StatusGatewayTimeout:
-		return nil, fmt.Errorf("%w: HTTP %d", ErrGatewayTimeout, resp.StatusCode)
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: HTTP %d", ErrBadGateway, resp.StatusCode)
-	case int64(len(answer)) > u.maxResponse:
-		return nil, fmt.Errorf("%w: answer over %d bytes", ErrBadGateway, u.maxResponse)
+		return 0, "", nil, fmt.Errorf("%w: HTTP %d", ErrGatewayTimeout, resp.StatusCode)
 	}
-	return answer, nil
+	return resp.StatusCode, mt, answer, nil
+}
+
+// fits refuses an answer past maxResponse.
+func (u *upstream) fits(answer []byte) error {
+	if int64(len(answer)) > u.maxResponse {
+		return fmt.Errorf("%w: answer over %d bytes", ErrBadGateway, u.maxResponse)
+	}
+	return nil
 }
 
 // classify names a transport failure. ctx is the call's own context: it

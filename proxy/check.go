@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,55 +76,19 @@ func badArgs(msg string) error {
 	return &authz.Refusal{Reason: "keygate cannot check this call: " + msg}
 }
 
-// decodeJSON decodes one argument as the check reads it: numbers kept as
-// json.Number, so that 1 and 1.0 stay apart as Python keeps them.
-func decodeJSON(raw json.RawMessage) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	err := d.Decode(&v)
-	return v, err
-}
-
-// bindArgs sets c's arguments from what follows the method name:
-// execute_kw's (args, kwargs), or execute's positional arguments.
-func bindArgs(c *authz.Call, rpcMethod string, rest []any) error {
-	if rpcMethod != "execute_kw" {
-		c.Args = rest
-		return nil
-	}
-	if len(rest) > 2 {
-		return badArgs("execute_kw takes args and kwargs only")
-	}
-	if len(rest) > 0 && rest[0] != nil {
-		args, ok := rest[0].([]any)
-		if !ok {
-			return badArgs("execute_kw's args must be a list")
-		}
-		c.Args = args
-	}
-	if len(rest) > 1 && rest[1] != nil {
-		kw, ok := rest[1].(map[string]any)
-		if !ok {
-			return badArgs("execute_kw's kwargs must be an object")
-		}
-		c.Kwargs = kw
-	}
-	return nil
-}
-
 // ObjectCall is a call the REST facade makes, as authz checks it: its
 // arguments as Odoo will receive them (JSON, decoded as a partner's call
 // to the gateway is).
 func ObjectCall(model, method string, args []any, kwargs map[string]any) (*authz.Call, error) {
-	raw, err := json.Marshal([]any{args, kwargs})
-	if err != nil {
-		return nil, fmt.Errorf("proxy: encode %s.%s: %w", model, method, err)
-	}
-	v, err := decodeJSON(raw)
-	if err != nil {
-		return nil, err
-	}
 	c := &authz.Call{Model: model, Method: method}
-	return c, bindArgs(c, "execute_kw", v.([]any))
+	for _, p := range []struct{ in, out any }{{args, &c.Args}, {kwargs, &c.Kwargs}} {
+		raw, err := json.Marshal(p.in)
+		if err == nil {
+			err = decodeNumbers(raw, p.out)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("proxy: encode %s.%s: %w", model, method, err)
+		}
+	}
+	return c, nil
 }

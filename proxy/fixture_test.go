@@ -23,6 +23,7 @@ import (
 // fixture is one recorded Odoo exchange (internal/odootest/testdata/odoo/README.md).
 type fixture struct {
 	name    string
+	file    string
 	Request struct {
 		Method  string            `json:"method"`
 		Path    string            `json:"path"`
@@ -31,11 +32,13 @@ type fixture struct {
 	} `json:"request"`
 }
 
-func loadFixtures(tb testing.TB, dir string) []fixture {
+// loadFixtures reads, in order, the recorded exchanges of one kind (jsonrpc,
+// xmlrpc, json2, web) of an Odoo version ("18.0", or a glob such as "*").
+func loadFixtures(tb testing.TB, version, dir string) []fixture {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "18.0", dir, "*.json"))
+	paths, err := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", version, dir, "*.json"))
 	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no fixtures in %s: %v", dir, err)
+		tb.Fatalf("no fixtures in %s/%s: %v", version, dir, err)
 	}
 	sort.Strings(paths)
 	out := make([]fixture, len(paths))
@@ -48,6 +51,7 @@ func loadFixtures(tb testing.TB, dir string) []fixture {
 			tb.Fatalf("%s: %v", p, err)
 		}
 		out[i].name = strings.TrimSuffix(filepath.Base(p), ".json")
+		out[i].file = p
 	}
 	return out
 }
@@ -209,7 +213,7 @@ func TestFixtures(t *testing.T) {
 			h := newHarness(t, gatewaytest.Options{})
 			h.Warm(t)
 			_, directURL := gatewaytest.StartDouble(t, "")
-			cases := loadFixtures(t, dir)
+			cases := loadFixtures(t, "18.0", dir)
 			for _, scoped := range []bool{true, false} {
 				name := map[bool]string{true: "scoped", false: "unscoped"}[scoped]
 				t.Run(name, func(t *testing.T) {

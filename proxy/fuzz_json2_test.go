@@ -2,12 +2,9 @@ package proxy_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,13 +48,8 @@ var json2Status = map[int]bool{200: true, 400: true, 401: true, 403: true, 404: 
 // JSON-2 answer with a known status and never carries a traceback.
 func FuzzJSON2Gateway(f *testing.F) {
 	e, key, _ := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
-	for _, p := range paths {
-		var jc json2Case
-		data, _ := os.ReadFile(p)
-		if jsonUnmarshal(data, &jc) == nil {
-			f.Add(jc.body())
-		}
+	for _, jc := range loadFixtures(f, "19.0", "json2") {
+		f.Add(jc.body())
 	}
 	f.Add([]byte(`{"ids": 7, "vals_list": [{}], "context": null}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -80,13 +72,8 @@ func FuzzJSON2Gateway(f *testing.F) {
 // is Odoo-shaped and never carries a traceback.
 func FuzzWebCallKW(f *testing.F) {
 	e, _, session := sessionFuzzGateway(f)
-	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "*", "web", "*.json"))
-	for _, p := range paths {
-		var wc webCase
-		data, _ := os.ReadFile(p)
-		if jsonUnmarshal(data, &wc) == nil {
-			f.Add([]byte(wc.Request.Body))
-		}
+	for _, wc := range loadFixtures(f, "*", "web") {
+		f.Add([]byte(wc.Request.Body))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/web/dataset/call_kw", bytes.NewReader(in))
@@ -97,5 +84,3 @@ func FuzzWebCallKW(f *testing.F) {
 		checkFuzzAnswer(t, in, w)
 	})
 }
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

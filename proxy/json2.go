@@ -46,7 +46,13 @@ func (g *Gateway) serveJSON2(c echo.Context) error {
 		c.Set(httpapi.DecisionKey, authz.ReasonMissing)
 		return jc.refuse(c, &refusal{http.StatusUnauthorized, excUnauthorized, json2NoKey})
 	}
+	if r := g.preauthenticate(c); r != nil { // a bad key's body is never read, a good one's never charged
+		return jc.refuse(c, r)
+	}
 	body, err := g.readBody(c)
+	if r := bodyRefusal(c, err); r != nil {
+		return jc.refuse(c, r)
+	}
 	switch {
 	case errors.Is(err, errTooLarge):
 		return jc.refuse(c, tooLarge(g.maxBody))
@@ -223,14 +229,18 @@ func (jc *json2Call) writeError(c echo.Context, status int, name, msg string) er
 	return writeBlob(c, status, jsonContentType, b)
 }
 
-// stripJSON2Debug removes the traceback from a JSON-2 error, keeping the
+// stripJSON2Debug removes the traceback from a JSON-2 error, and cuts a
+// message and arguments that quote SQL to their first line (cutDataSQL:
+// a JSON-2 error has the members of JSON-RPC's error.data), keeping the
 // rest as Odoo wrote it.
 func stripJSON2Debug(body []byte) ([]byte, error) {
 	ms, err := odoo.Members(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the JSON-2 error is not an object: %w", odoo.ErrBadGateway, err)
 	}
-	return odoo.EncodeMembers(slices.DeleteFunc(ms, func(m odoo.Member) bool { return m.Key == "debug" })), nil
+	ms = slices.DeleteFunc(ms, func(m odoo.Member) bool { return m.Key == "debug" })
+	cutDataSQL(ms)
+	return odoo.EncodeMembers(ms), nil
 }
 
 // json2Other answers any other method or path under /json/2 as Odoo does.

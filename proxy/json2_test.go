@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -19,39 +16,7 @@ import (
 	"github.com/keygate/keygate/internal/odootest"
 )
 
-// json2Case is one recorded JSON-2 exchange (19.0/json2).
-type json2Case struct {
-	name    string
-	Request struct {
-		Method  string            `json:"method"`
-		Path    string            `json:"path"`
-		Headers map[string]string `json:"headers"`
-		Body    json.RawMessage   `json:"body"`
-	} `json:"request"`
-}
-
-func loadJSON2(tb testing.TB) []json2Case {
-	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", "19.0", "json2", "*.json"))
-	if len(paths) == 0 {
-		tb.Fatal("no 19.0/json2 fixtures")
-	}
-	sort.Strings(paths)
-	out := make([]json2Case, len(paths))
-	for i, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &out[i]); err != nil {
-			tb.Fatalf("%s: %v", p, err)
-		}
-		out[i].name = strings.TrimSuffix(filepath.Base(p), ".json")
-	}
-	return out
-}
-
-func (jc *json2Case) modelMethod() (string, string) {
+func (jc *fixture) modelMethod() (string, string) {
 	parts := strings.Split(strings.TrimPrefix(jc.Request.Path, "/json/2/"), "/")
 	if len(parts) != 2 {
 		return "", ""
@@ -61,7 +26,7 @@ func (jc *json2Case) modelMethod() (string, string) {
 
 // body is the request body as sent: JSON, or the raw string of a body
 // that is not JSON.
-func (jc *json2Case) body() []byte {
+func (jc *fixture) body() []byte {
 	var s string
 	if json.Unmarshal(jc.Request.Body, &s) == nil {
 		return []byte(s)
@@ -74,7 +39,7 @@ func (jc *json2Case) body() []byte {
 
 // account is the service account the case runs as: demo for the demo
 // key, the admin otherwise.
-func (jc *json2Case) account() string {
+func (jc *fixture) account() string {
 	if strings.Contains(jc.Request.Headers["Authorization"], "ODOO_API_KEY_DEMO") {
 		return "demo"
 	}
@@ -82,7 +47,7 @@ func (jc *json2Case) account() string {
 }
 
 // validKey reports whether the recorded bearer key is one Odoo accepts.
-func (jc *json2Case) validKey() bool {
+func (jc *fixture) validKey() bool {
 	a := jc.Request.Headers["Authorization"]
 	return strings.Contains(a, "ODOO_API_KEY_GLOBAL") || strings.Contains(a, "ODOO_API_KEY_DEMO")
 }
@@ -103,7 +68,7 @@ func TestJSON2Fixtures(t *testing.T) {
 			_, directURL := gatewaytest.StartDouble(t, "19.0")
 			for _, scoped := range []bool{true, false} {
 				t.Run(map[bool]string{true: "scoped", false: "unscoped"}[scoped], func(t *testing.T) {
-					for _, jc := range loadJSON2(t) {
+					for _, jc := range loadFixtures(t, "19.0", "json2") {
 						t.Run(jc.name, func(t *testing.T) { runJSON2(t, h, directURL, &jc, version, scoped) })
 					}
 				})
@@ -123,7 +88,7 @@ var strictJSON2Refusals = map[string]bool{
 	"24-unprocessable-ids-on-model-method": true, "25-unprocessable-bad-parameter": true,
 }
 
-func runJSON2(t *testing.T, h *harness, directURL string, jc *json2Case, version string, scoped bool) {
+func runJSON2(t *testing.T, h *harness, directURL string, jc *fixture, version string, scoped bool) {
 	model, method := jc.modelMethod()
 	need := authz.NeedOdoo(model, method)
 	private := strings.HasPrefix(need.String(), "invalid")

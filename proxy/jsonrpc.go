@@ -133,14 +133,15 @@ func (j *jsonCall) result(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	return j.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Result: raw})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Result: raw})
 }
 
 func (j *jsonCall) refuse(c echo.Context, r *refusal) error {
-	return j.write(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: r.jsonError()})
+	return writeAnswer(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: r.jsonError()})
 }
 
-func (j *jsonCall) write(c echo.Context, status int, a rpcAnswer) error {
+// writeAnswer writes a JSON-RPC answer (/jsonrpc and the web session API).
+func writeAnswer(c echo.Context, status int, a rpcAnswer) error {
 	b, err := odoo.Marshal(a)
 	if err != nil {
 		return err
@@ -222,7 +223,7 @@ func (j *jsonCall) version(c echo.Context) error {
 		j.g.failed(ctx, acct, err)
 		return j.refuse(c, upstreamRefusal(err))
 	}
-	return j.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Result: raw})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Result: raw})
 }
 
 // relayJSON checks that answer is a JSON-RPC answer and removes

@@ -76,7 +76,8 @@ func (g *Gateway) run(c echo.Context, a odoo.Account, oc *objectCall) (json.RawM
 	return raw, err
 }
 
-// decodeJSON decodes a JSON value keeping numbers as written.
+// decodeNumbers decodes a JSON value as the check reads it: numbers kept
+// as json.Number, so that 1 and 1.0 stay apart as Python keeps them.
 func decodeNumbers(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

@@ -428,3 +428,36 @@ func TestRelationsArgumentsKeygateCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationsRawJSONReadAsOdooReadsIt: on an Odoo that takes JSON-RPC,
+// keygate forwards execute_kw's args and kwargs as sent, so it must read
+// them as Python's json.loads does: a repeated member's last value, and
+// members named with \u escapes. Each call hides a reach into res.users;
+// each is refused and nothing reaches Odoo.
+func TestRelationsRawJSONReadAsOdooReadsIt(t *testing.T) {
+	h := relationsHarness(t)
+	for name, tc := range map[string]struct{ method, scope, args, kwargs string }{
+		"repeated_kwarg": {"search_count", "odoo:res.partner:read", `[]`,
+			`{"domain": [], "domain": [["user_ids.login", "=like", "a%"]]}`},
+		"escaped_kwarg": {"search_count", "odoo:res.partner:read", `[]`,
+			`{"d\u006fmain": [["user_ids.login", "=like", "a%"]]}`},
+		"repeated_field": {"create", "odoo:res.partner:create",
+			`[{"name": "p", "user_ids": [], "user_ids": [[0, 0, {"name": "u", "login": "x"}]]}]`, `{}`},
+		"escaped_field": {"create", "odoo:res.partner:create",
+			`[{"name": "p", "user_\u0069ds": [[0, 0, {"name": "u", "login": "x"}]]}]`, `{}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h.Odoo.Reset()
+			key := h.Key(t, "default", tc.scope)
+			body := `{"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object", "method": "execute_kw", ` +
+				`"args": ["odoo_test", 2, "` + key + `", "res.partner", "` + tc.method + `", ` + tc.args + `, ` + tc.kwargs + `]}}`
+			msg := accessErrorText(t, "jsonrpc", gatewaytest.Post(t, h.URL+"/jsonrpc", "application/json", []byte(body)))
+			if !strings.Contains(msg, "odoo:res.users:") {
+				t.Errorf("refusal %q does not name a res.users scope", msg)
+			}
+			if calls := h.Odoo.Calls(); len(calls) > 0 {
+				t.Errorf("%d calls reached Odoo, want none: %+v", len(calls), calls)
+			}
+		})
+	}
+}

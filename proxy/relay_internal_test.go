@@ -217,3 +217,25 @@ func TestSQLErrorsCutToFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// TestJSON2ErrorsCutToFirstLine: a JSON-2 error of Odoo 19 that quotes
+// SQL reaches a JSON-2 partner as its first line only, debug removed.
+func TestJSON2ErrorsCutToFirstLine(t *testing.T) {
+	const first = `invalid input syntax for type integer: "abc"`
+	msg := first + "\nLINE 1: ...rtner\".\"id\" = 'abc')) AN...\n     ^\n"
+	body, _ := json.Marshal(map[string]any{"name": "psycopg2.errors.InvalidTextRepresentation",
+		"message": msg, "arguments": []any{msg}, "context": map[string]any{}, "debug": "Traceback"})
+	out, err := stripJSON2Debug(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	want := map[string]any{"name": "psycopg2.errors.InvalidTextRepresentation",
+		"message": first, "arguments": []any{first}, "context": map[string]any{}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stripJSON2Debug (-want +got):\n%s\n%s", diff, out)
+	}
+}

@@ -101,7 +101,7 @@ func (j *jsonCall) forwardJSON2(c echo.Context, a odoo.Account) error {
 	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return j.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: odooRPCError(oe, 0)})
+		return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: j.id, Error: odooRPCError(oe, 0)})
 	case err != nil:
 		return j.refuse(c, upstreamRefusal(err))
 	}

@@ -63,13 +63,26 @@ type webCall struct {
 	params json.RawMessage
 	code   int // error.code of Odoo's errors: 200 up to 18, 0 from 19
 	oc     objectCall
+	key    *keystore.Record // the session's key (routes that need a session)
+	sid    string           // the session's id
 }
 
-// read parses the request as Odoo's type='json' routes do; a request that
-// is not JSON-RPC is answered here, and nil returned.
-func (g *Gateway) readWeb(c echo.Context) (*webCall, error) {
+// readWeb parses the request as Odoo's type='json' routes do; a request
+// that is not JSON-RPC is answered here, and nil returned. A route that
+// needs a session (withSession) looks its cookie up before the body is
+// read, as Odoo authenticates a route before it reads its JSON: without a
+// live session it is answered SessionExpired unread, and with one its
+// body is not charged to strangers' budget (httpapi.Authenticated).
+func (g *Gateway) readWeb(c echo.Context, withSession bool) (*webCall, error) {
 	if !isJSONRequest(c.Request()) {
 		return nil, jsonrpcGET(c)
+	}
+	wc := &webCall{g: g, code: odooErrorCode}
+	if withSession {
+		if err := wc.session(c); wc.key == nil {
+			return nil, err
+		}
+		httpapi.Authenticated(c.Request())
 	}
 	body, err := g.readBody(c)
 	if err != nil {
@@ -79,17 +92,17 @@ func (g *Gateway) readWeb(c echo.Context) (*webCall, error) {
 	if err != nil {
 		return nil, writeHTML(c, http.StatusBadRequest, err.Error())
 	}
-	params := env.Params
-	if len(params) == 0 || string(params) == "null" {
-		params = json.RawMessage("{}")
+	wc.id, wc.params = env.ID, env.Params
+	if len(wc.params) == 0 || string(wc.params) == "null" {
+		wc.params = json.RawMessage("{}")
 	}
-	return &webCall{g: g, id: env.ID, params: params, code: odooErrorCode}, nil
+	return wc, nil
 }
 
 // webVersion is /web/webclient/version_info: common.version of the
 // default account's Odoo, no key needed (as in Odoo). No session is made.
 func (g *Gateway) webVersion(c echo.Context) error {
-	wc, err := g.readWeb(c)
+	wc, err := g.readWeb(c, false)
 	if wc == nil {
 		return err
 	}
@@ -103,7 +116,7 @@ func (g *Gateway) webVersion(c echo.Context) error {
 // AccessDenied, and a presented bad key counts as a failed
 // authentication, as everywhere. db and login are ignored.
 func (g *Gateway) webAuthenticate(c echo.Context) error {
-	wc, err := g.readWeb(c)
+	wc, err := g.readWeb(c, false)
 	if wc == nil {
 		return err
 	}
@@ -177,23 +190,24 @@ func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Record) (map[string
 	}, nil
 }
 
-// session returns the key of the request's session cookie, or answers
-// Odoo's SessionExpired itself and returns nil.
-func (wc *webCall) session(c echo.Context) (*keystore.Record, string, error) {
+// session sets wc.key and wc.sid from the request's session cookie, or
+// answers Odoo's SessionExpired itself and leaves wc.key nil.
+func (wc *webCall) session(c echo.Context) error {
 	ck, err := c.Cookie(sessionCookie)
 	if err != nil || wc.g.sessions == nil {
-		return nil, "", wc.expired(c)
+		return wc.expired(c)
 	}
 	key, err := wc.g.sessions.Key(c.Request().Context(), ck.Value)
 	switch {
 	case errors.Is(err, keystore.ErrNoSession):
-		return nil, "", wc.expired(c)
+		return wc.expired(c)
 	case err != nil:
-		return nil, "", wc.refuse(c, sessionRefusal(err))
+		return wc.refuse(c, sessionRefusal(err))
 	}
 	c.Set(httpapi.KeyIDKey, key.ID)
 	c.Set(httpapi.OwnerKey, key.Owner)
-	return key, ck.Value, nil
+	wc.key, wc.sid = key, ck.Value
+	return nil
 }
 
 // checkKey asks authz about need for the session's key.
@@ -206,14 +220,11 @@ func (wc *webCall) checkKey(c echo.Context, key *keystore.Record, need authz.Nee
 
 // webSessionInfo is /web/session/get_session_info.
 func (g *Gateway) webSessionInfo(c echo.Context) error {
-	wc, err := g.readWeb(c)
+	wc, err := g.readWeb(c, true)
 	if wc == nil {
 		return err
 	}
-	key, _, err := wc.session(c)
-	if key == nil {
-		return err
-	}
+	key := wc.key
 	if d := wc.checkKey(c, key, authz.NeedKey()); !d.Allowed() {
 		return wc.refuse(c, decisionRefusal(&d, authz.NeedKey(), "get_session_info"))
 	}
@@ -227,33 +238,26 @@ func (g *Gateway) webSessionInfo(c echo.Context) error {
 // webDestroy is /web/session/destroy: the session ends; the answer has no
 // result, as Odoo's, and deletes the cookie.
 func (g *Gateway) webDestroy(c echo.Context) error {
-	wc, err := g.readWeb(c)
+	wc, err := g.readWeb(c, true)
 	if wc == nil {
 		return err
 	}
-	key, id, err := wc.session(c)
-	if key == nil {
-		return err
-	}
-	if err := g.sessions.Delete(c.Request().Context(), id); err != nil {
+	if err := g.sessions.Delete(c.Request().Context(), wc.sid); err != nil {
 		return wc.refuse(c, sessionRefusal(err))
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id})
 }
 
 // webCallKW is /web/dataset/call_kw and /web/dataset/call_kw/<model>/<method>:
 // params.model and params.method name the call (the path is ignored, as
 // Odoo ignores it), checked and forwarded as execute_kw is.
 func (g *Gateway) webCallKW(c echo.Context) error {
-	wc, err := g.readWeb(c)
+	wc, err := g.readWeb(c, true)
 	if wc == nil {
 		return err
 	}
-	key, _, err := wc.session(c)
-	if key == nil {
-		return err
-	}
+	key := wc.key
 	var p struct {
 		Model  string          `json:"model"`
 		Method string          `json:"method"`
@@ -285,7 +289,7 @@ func (wc *webCall) forward(c echo.Context, a odoo.Account, _ int64) error {
 	var oe *odoo.OdooError
 	switch {
 	case errors.As(err, &oe):
-		return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: odooRPCError(oe, wc.code)})
+		return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: odooRPCError(oe, wc.code)})
 	case err != nil:
 		return wc.refuse(c, upstreamRefusal(err))
 	}
@@ -297,19 +301,11 @@ func (wc *webCall) result(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Result: raw})
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Result: raw})
 }
 
 func (wc *webCall) refuse(c echo.Context, r *refusal) error {
-	return wc.write(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: r.jsonError()})
-}
-
-func (wc *webCall) write(c echo.Context, status int, a rpcAnswer) error {
-	b, err := odoo.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return writeBlob(c, status, jsonContentType, b)
+	return writeAnswer(c, r.status, rpcAnswer{JSONRPC: "2.0", ID: wc.id, Error: r.jsonError()})
 }
 
 // expired is Odoo's answer to a route that needs a session without one:
@@ -317,7 +313,7 @@ func (wc *webCall) write(c echo.Context, status int, a rpcAnswer) error {
 func (wc *webCall) expired(c echo.Context) error {
 	c.Set(httpapi.DecisionKey, "no session")
 	const msg = "Session expired"
-	return wc.write(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{
+	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{
 		Code: 100, Message: "Odoo Session Expired",
 		Data: rpcErrorData{Name: "odoo.http.SessionExpiredException", Message: msg, Arguments: []string{msg}}}})
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -14,40 +12,6 @@ import (
 
 	"github.com/keygate/keygate/internal/gatewaytest"
 )
-
-// webCase is one recorded exchange of the web session API (*/web).
-type webCase struct {
-	name    string
-	file    string
-	Request struct {
-		Method  string            `json:"method"`
-		Path    string            `json:"path"`
-		Headers map[string]string `json:"headers"`
-		Body    json.RawMessage   `json:"body"`
-	} `json:"request"`
-}
-
-func loadWeb(tb testing.TB, version string) []webCase {
-	tb.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "internal", "odootest", "testdata", "odoo", version, "web", "*.json"))
-	if len(paths) == 0 {
-		tb.Fatalf("no %s/web fixtures", version)
-	}
-	sort.Strings(paths)
-	out := make([]webCase, len(paths))
-	for i, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &out[i]); err != nil {
-			tb.Fatalf("%s: %v", p, err)
-		}
-		out[i].name = strings.TrimSuffix(filepath.Base(p), ".json")
-		out[i].file = p
-	}
-	return out
-}
 
 // webEnv is the part of a web request or answer the test reads.
 type webEnv struct {
@@ -103,7 +67,7 @@ func TestWebFixtures(t *testing.T) {
 				run := &webRun{h: h, directURL: directURL, version: version, scoped: scoped,
 					keys: map[string]string{"admin": h.Key(t, "default", adminScopes...), "demo": h.Key(t, "demo", demoScopes...)},
 					mine: map[string]string{}, theirs: map[string]string{}}
-				for _, wc := range loadWeb(t, version) {
+				for _, wc := range loadFixtures(t, version, "web") {
 					t.Run(wc.name, func(t *testing.T) { run.check(t, &wc) })
 				}
 			})
@@ -114,7 +78,7 @@ func TestWebFixtures(t *testing.T) {
 // send sends the case to base with the session ids of ids, with password
 // as the password of an authenticate, and keeps the session id it is
 // handed under the placeholder the fixture names.
-func (r *webRun) send(t *testing.T, wc *webCase, base string, ids map[string]string, password string) (gatewaytest.Exchange, webEnv) {
+func (r *webRun) send(t *testing.T, wc *fixture, base string, ids map[string]string, password string) (gatewaytest.Exchange, webEnv) {
 	t.Helper()
 	body := wc.Request.Body
 	var env map[string]any
@@ -147,7 +111,7 @@ func (r *webRun) send(t *testing.T, wc *webCase, base string, ids map[string]str
 	return x, e
 }
 
-func (r *webRun) check(t *testing.T, wc *webCase) {
+func (r *webRun) check(t *testing.T, wc *fixture) {
 	var req webEnv
 	_ = json.Unmarshal(wc.Request.Body, &req)
 	key := ""
@@ -201,7 +165,7 @@ func (r *webRun) check(t *testing.T, wc *webCase) {
 
 // checkLogin: a keygate key logs in as the service account: the same uid
 // and user_context as Odoo's own login, and a keygate session cookie.
-func (r *webRun) checkLogin(t *testing.T, wc *webCase, got gatewaytest.Exchange, g, w webEnv, placeholder string) {
+func (r *webRun) checkLogin(t *testing.T, wc *fixture, got gatewaytest.Exchange, g, w webEnv, placeholder string) {
 	t.Helper()
 	m := sessionCookieRe.FindStringSubmatch(got.Header.Get("Set-Cookie"))
 	if m == nil || len(m[1]) != 84 || !strings.Contains(got.Header.Get("Set-Cookie"), "HttpOnly") {
@@ -231,7 +195,7 @@ func sessionWho(t *testing.T, raw json.RawMessage) map[string]any {
 
 // wantCookies is the placeholder each Set-Cookie of the recorded answer
 // hands out (none for most).
-func wantCookies(t *testing.T, wc *webCase) []string {
+func wantCookies(t *testing.T, wc *fixture) []string {
 	t.Helper()
 	data, err := os.ReadFile(wc.file)
 	if err != nil {
