@@ -58,7 +58,7 @@
 //     password-mode JS clients. Sessions live in a SessionStore
 //     (keystore.Sessions: the database, so every replica sees them) and
 //     end with their key; the session API and its cookie never reach Odoo.
-//   - CanonicalPaths (an Echo Pre middleware) answers //jsonrpc, /jsonrpc/
+//   - CanonicalPaths (an http.Handler wrapper in front of Echo) answers //jsonrpc, /jsonrpc/
 //     and //xmlrpc/2/common as the canonical paths, as Odoo does.
 //
 // # Odoo 19+ service accounts

@@ -85,7 +85,7 @@ func BenchmarkServeAuth(b *testing.B) {
 	for _, level := range []string{"info", "warn"} {
 		b.Run("log="+level, func(b *testing.B) {
 			a, key := benchApp(b, level)
-			serveLoop(b, a.public, nginxCheck(key), http.StatusOK)
+			serveLoop(b, a.publicHandler(), nginxCheck(key), http.StatusOK)
 		})
 	}
 }
@@ -94,7 +94,7 @@ func BenchmarkServeAuth(b *testing.B) {
 // middleware's own cost, with a handler that does nearly nothing.
 func BenchmarkServeHealthz(b *testing.B) {
 	a, _ := benchApp(b, "info")
-	serveLoop(b, a.public, httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK)
+	serveLoop(b, a.publicHandler(), httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK)
 }
 
 // cachedKeys is how many keys BenchmarkCachedKeys creates and verifies:

@@ -229,7 +229,7 @@ func (a *app) run(ctx context.Context) error {
 		pub.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	servers := []*http.Server{newServer(a.public), newServer(a.admin)}
+	servers := []*http.Server{newServer(a.publicHandler()), newServer(a.admin)}
 	listeners := []net.Listener{pub, adm}
 	if a.cfg.PprofListen != "" {
 		l, err := net.Listen("tcp", a.cfg.PprofListen)
@@ -255,6 +255,10 @@ func (a *app) run(ctx context.Context) error {
 	}
 	return errors.Join(err, a.shutdown(servers))
 }
+
+// publicHandler is what the public listener serves: Echo behind the
+// rewrite of Odoo's path forms (proxy.CanonicalPaths).
+func (a *app) publicHandler() http.Handler { return proxy.CanonicalPaths(a.public) }
 
 // newServer: headers within 10 s; bodies within the deadline that
 // GuardBodies sets for each (no server-wide ReadTimeout: once a body is
@@ -343,7 +347,6 @@ func (a *app) registerGateway(vault *keystore.Vault) error {
 		return err
 	}
 	a.store.OnCredentialChange(proxy.ForgetCredential(accounts, a.gateway.Client()))
-	a.public.Pre(proxy.CanonicalPaths)
 	a.gateway.Register(a.public.Group(""))
 	return a.registerREST(accounts)
 }

@@ -178,12 +178,12 @@ func NewGateway(tb testing.TB, az proxy.Authorizer, accts proxy.AccountResolver,
 	return gw
 }
 
-// NewEcho is the public listener's Echo as cmd builds it.
+// NewEcho is the public listener's Echo as cmd builds it; serve it behind
+// proxy.CanonicalPaths, as cmd does.
 func NewEcho(log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
-	e.Pre(proxy.CanonicalPaths)
 	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
 	return e
 }
@@ -194,7 +194,7 @@ func Serve(tb testing.TB, register func(*echo.Group), log *slog.Logger) string {
 	tb.Helper()
 	e := NewEcho(log)
 	register(e.Group(""))
-	ts := httptest.NewServer(e)
+	ts := httptest.NewServer(proxy.CanonicalPaths(e))
 	tb.Cleanup(ts.Close)
 	return ts.URL
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/limiter"
+	"github.com/keygate/keygate/proxy"
 	"github.com/keygate/keygate/rest"
 )
 
@@ -29,7 +30,7 @@ func (h *Harness) ServeREST(tb testing.TB, resources *rest.Resources, maxBody in
 	for _, r := range e.Routes() {
 		routes = append(routes, [2]string{r.Method, r.Path})
 	}
-	ts := httptest.NewServer(e)
+	ts := httptest.NewServer(proxy.CanonicalPaths(e))
 	tb.Cleanup(ts.Close)
 	return ts.URL, routes
 }
