@@ -93,28 +93,42 @@ const DefaultMinReadTime = 10 * time.Second
 // of unauthenticated bytes. Requests without a body (GET /auth) pass
 // untouched and cost nothing.
 func GuardBodies(cfg BodyConfig) echo.MiddlewareFunc {
+	g := NewBodyGuard(cfg)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return g.serve(c, next) }
+	}
+}
+
+// BodyGuard is GuardBodies' work, for Chain.
+type BodyGuard struct{ cfg BodyConfig }
+
+// NewBodyGuard fills cfg's defaults.
+func NewBodyGuard(cfg BodyConfig) *BodyGuard {
 	if cfg.MinReadTime <= 0 {
 		cfg.MinReadTime = DefaultMinReadTime
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-				return next(c)
-			}
-			pb := &pendingBody{ReadCloser: r.Body, budget: cfg.Budget, grace: cfg.Grace}
-			if cfg.ReadTimeout > 0 {
-				pb.rc = http.NewResponseController(c.Response())
-				_ = pb.rc.SetReadDeadline(time.Now().Add(cfg.readTime(r.ContentLength)))
-			}
-			r.Body = pb
-			defer pb.release()
-			return next(c)
-		}
+	return &BodyGuard{cfg: cfg}
+}
+
+// serve runs next with the body of c's request guarded; a nil guard
+// guards nothing.
+func (g *BodyGuard) serve(c echo.Context, next echo.HandlerFunc) error {
+	r := c.Request()
+	if g == nil || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return next(c)
 	}
+	cfg := &g.cfg
+	pb := &pendingBody{ReadCloser: r.Body, budget: cfg.Budget, grace: cfg.Grace}
+	if cfg.ReadTimeout > 0 {
+		pb.rc = http.NewResponseController(c.Response())
+		_ = pb.rc.SetReadDeadline(time.Now().Add(cfg.readTime(r.ContentLength)))
+	}
+	r.Body = pb
+	defer pb.release()
+	return next(c)
 }
 
 // readTime is how long a body of n bytes (< 0: unknown) may take.

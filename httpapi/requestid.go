@@ -19,16 +19,22 @@ const MaxRequestIDLen = 64
 func AssignRequestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id := ""
-			if v := c.Request().Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
-				id = v[0]
-			} else {
-				id = newRequestID()
-			}
-			c.Response().Header()[echo.HeaderXRequestID] = []string{id}
+			assignRequestID(c)
 			return next(c)
 		}
 	}
+}
+
+// assignRequestID sets c's X-Request-Id response header and returns it.
+func assignRequestID(c echo.Context) string {
+	id := ""
+	if v := c.Request().Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
+		id = v[0]
+	} else {
+		id = newRequestID()
+	}
+	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
+	return id
 }
 
 // ValidRequestID reports whether a client's request id is usable as is:

@@ -55,7 +55,7 @@ func TestAuthThroughServe(t *testing.T) {
 			t.Errorf("%s: headers %v, want Retry-After and RateLimit-Policy", c.name, hdr)
 		}
 	}
-	if !strings.Contains(k.logs.String(), `"key_id":"`+key["id"].(string)) {
+	if !k.logHas(`"key_id":"` + key["id"].(string)) {
 		t.Error("the access log does not name the key id of /auth requests")
 	}
 	metrics := scrape(t, k.admin+"/metrics")

@@ -22,8 +22,8 @@ import (
 
 // benchApp builds keygate as serve does (newApp: the store, the limiter,
 // both Echo servers with their middleware and routes), over SQLite and
-// the memory limiter, logging at level to nowhere. It returns the app and
-// a key whose limits never deny, already cached.
+// the memory limiter, logging at level to nowhere through serve's logger.
+// It returns the app and a key whose limits never deny, already cached.
 func benchApp(b *testing.B, level string, env ...string) (*app, string) {
 	b.Helper()
 	env = append([]string{"KEYGATE_DATABASE_URL=" + sqliteURL(b), "KEYGATE_LOG_LEVEL=" + level}, env...)
@@ -34,7 +34,9 @@ func benchApp(b *testing.B, level string, env ...string) (*app, string) {
 	if err := cfg.validate(); err != nil {
 		b.Fatal(err)
 	}
-	a, err := newApp(context.Background(), &cfg, newLogger(io.Discard, &cfg))
+	log, out := serveLogger(io.Discard, &cfg)
+	b.Cleanup(func() { _ = out.Close() })
+	a, err := newApp(context.Background(), &cfg, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -61,6 +61,19 @@ func start(t testing.TB, env ...string) *instance {
 	return inst
 }
 
+// logHas reports whether the instance's log holds s within a few seconds:
+// serve writes access lines every logFlushInterval, not at once.
+func (k *instance) logHas(s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(k.logs.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // call sends a request and decodes a JSON answer into a map (or nil).
 func call(t testing.TB, method, url, token, body string) (int, map[string]any, http.Header) {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/authz"
+	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 
@@ -65,24 +66,17 @@ func newMetrics() *metrics {
 	return m
 }
 
-// middleware counts every request of one listener by route and status.
-func (m *metrics) middleware(listener string) echo.MiddlewareFunc {
+// observer counts every request of one listener by route and status
+// (httpapi.Chain's Observer).
+func (m *metrics) observer(listener string) httpapi.Observer {
 	series := &routeSeries{m: m, listener: listener}
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			s := series.of(c.Path(), c.Response().Status)
-			s.requests.Inc()
-			if s.decisions != nil {
-				s.decisions.Inc()
-			}
-			s.latency.Observe(time.Since(start).Seconds())
-			return nil
+	return func(route string, status int, elapsed time.Duration) {
+		s := series.of(route, status)
+		s.requests.Inc()
+		if s.decisions != nil {
+			s.decisions.Inc()
 		}
+		s.latency.Observe(elapsed.Seconds())
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
@@ -36,6 +35,18 @@ func withReady(ctx context.Context, fn readyFunc) context.Context {
 	return context.WithValue(ctx, readyKey{}, fn)
 }
 
+// logFlushInterval is how long serve's log holds access lines before it
+// writes them (httpapi.LogWriter): every other record is written at once,
+// with the access lines before it.
+const logFlushInterval = 100 * time.Millisecond
+
+// serveLogger is serve's log: JSON lines into w through a LogWriter,
+// which the caller closes.
+func serveLogger(w io.Writer, cfg *config) (*slog.Logger, *httpapi.LogWriter) {
+	out := httpapi.NewLogWriter(w, logFlushInterval)
+	return slog.New(httpapi.NewHandler(out, cfg.logLevel())), out
+}
+
 func serveCommand(cfg *config, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,7 +56,9 @@ func serveCommand(cfg *config, stderr io.Writer) *cobra.Command {
 			if err := cfg.validate(); err != nil {
 				return err
 			}
-			return serve(c.Context(), cfg, newLogger(stderr, cfg))
+			log, out := serveLogger(stderr, cfg)
+			defer out.Close()
+			return serve(c.Context(), cfg, log)
 		},
 	}
 	f := cmd.Flags()
@@ -124,21 +137,23 @@ func (a *app) migrate(ctx context.Context) error {
 	return nil
 }
 
-func newEcho(log *slog.Logger) *echo.Echo {
+// newEcho is one listener's Echo, with keygate's middleware (request id,
+// access log, recovery, metrics, body guard) in one httpapi.Chain.
+func newEcho(log *slog.Logger, chain httpapi.ChainConfig) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
-	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
+	chain.Log = log
+	e.Use(httpapi.Chain(chain))
 	return e
 }
 
 func (a *app) buildServers() error {
 	a.metrics = newMetrics()
-	a.public, a.admin = newEcho(a.log), newEcho(a.log)
-	a.public.Use(a.metrics.middleware("public"))
-	a.admin.Use(a.metrics.middleware("admin"))
-	a.guardBodies()
+	bodies := a.bodyGuard()
+	a.public = newEcho(a.log, httpapi.ChainConfig{Bodies: bodies, Observe: a.metrics.observer("public")})
+	a.admin = newEcho(a.log, httpapi.ChainConfig{Bodies: bodies, Observe: a.metrics.observer("admin")})
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
 	a.metrics.reg.MustRegister(storeCollectors(a.store)...)

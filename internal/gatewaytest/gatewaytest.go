@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
@@ -184,7 +183,7 @@ func NewEcho(log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpapi.ErrorHandler(log)
-	e.Use(httpapi.AssignRequestID(), httpapi.AccessLog(log), middleware.Recover())
+	e.Use(httpapi.Chain(httpapi.ChainConfig{Log: log}))
 	return e
 }
 

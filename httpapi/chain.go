@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Observer is told of every request that a Chain served: its route
+// (Echo's pattern; "" when no route matched), status and the time taken.
+type Observer func(route string, status int, elapsed time.Duration)
+
+// ChainConfig configures Chain. Nil fields do nothing.
+type ChainConfig struct {
+	// Log gets the access line of every request (AccessLog's) at info, and
+	// each recovered panic with its stack at error.
+	Log *slog.Logger
+	// Bodies guards request bodies (GuardBodies).
+	Bodies *BodyGuard
+	// Observe is told of every request (the metrics).
+	Observe Observer
+}
+
+// Chain is the middleware of every request of a listener, in order:
+// AssignRequestID, the access log, recovery from a panic (answered 500
+// through Echo's error handler), the observer, the body guard. Echo builds
+// the chain of its Use middleware anew for each request, one allocation per
+// middleware; Chain is one. It reads the clock twice per request, for all
+// of them.
+func Chain(cfg ChainConfig) echo.MiddlewareFunc {
+	access := newAccessLog(cfg.Log)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := assignRequestID(c)
+			start := time.Now()
+			if err := cfg.serve(c, next); err != nil {
+				c.Error(err)
+			}
+			elapsed := time.Since(start)
+			if cfg.Observe != nil {
+				cfg.Observe(c.Path(), c.Response().Status, elapsed)
+			}
+			access.write(c, id, start, elapsed)
+			return nil
+		}
+	}
+}
+
+// serve runs next behind the body guard, and turns a panic into an error,
+// logged with its stack. http.ErrAbortHandler, the panic that aborts a
+// response on purpose, goes on up to net/http.
+func (cfg *ChainConfig) serve(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if r == http.ErrAbortHandler {
+			panic(r)
+		}
+		if err, _ = r.(error); err == nil {
+			err = fmt.Errorf("%v", r)
+		}
+		err = fmt.Errorf("panic: %w", err)
+		if cfg.Log != nil {
+			stack := make([]byte, 8<<10)
+			stack = stack[:runtime.Stack(stack, false)]
+			cfg.Log.Error("panic recovered", "request_id", RequestID(c), "error", err, "stack", string(stack))
+		}
+	}()
+	return cfg.Bodies.serve(c, next)
+}
