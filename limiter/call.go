@@ -30,10 +30,10 @@ import (
 type call struct {
 	ctx      context.Context
 	deadline time.Time
-	prefix   string                  // of the keys
-	id       string                  // whose limits are counted
-	n        int                     // limits
-	argv     [6 + 2*MaxWindows]int64 // now, cost, from, to, n, m, then count and window per limit
+	prefix   string                   // of the keys
+	id       string                   // whose limits are counted
+	n        int                      // limits
+	argv     [6 + 2*MaxWindows]int64  // now, cost, from, to, n, m, then count and window per limit
 	keys     [2*MaxWindows + 1]string // two per limit, then the lease records with leasing, set for a lead only (see setKeys)
 	rank     int                      // place in its entry, 0 for the lead
 	reply    []int64                  // prev and curr per limit, allowed, now
@@ -48,8 +48,8 @@ type call struct {
 	// to the lead, its token, and for a denied call the earliest deadline
 	// of the id's outstanding leases (0 if none).
 	granted [3]int64
-	done     chan struct{} // receives when reply or err is set, if the call waited in a queue
-	one      [1]*call      // the call itself, to send it alone without allocating
+	done    chan struct{} // receives when reply or err is set, if the call waited in a queue
+	one     [1]*call      // the call itself, to send it alone without allocating
 }
 
 var callPool = sync.Pool{New: func() any {

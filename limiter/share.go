@@ -38,7 +38,7 @@ type share struct {
 	// notBefore and expires bound when the lease may be used, by the local
 	// clock (monotonic) or the injected one; see Redis.grant.
 	notBefore, expires time.Time
-	token, deadline    int64                     // its record in Redis: token -> deadline (Redis's time)
+	token, deadline    int64                    // its record in Redis: token -> deadline (Redis's time)
 	keys               [2*MaxWindows + 1]string // those of the entry that was granted it
 	timer              *time.Timer
 	settled            chan struct{}
