@@ -170,9 +170,13 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 		if err != nil || pending <= 0 {
 			return d, err
 		}
-		// Denied while leases of id were outstanding: ask again once they
-		// ended, if there is time; until then the denial stands.
-		wait := ms(max(pending, 2))
+		// Denied while leases of id were outstanding. If one is this
+		// replica's, decide from it or end it at once; else ask again once
+		// the first ends, if there is time. Until then the denial stands.
+		if r.leases.get(id) != nil {
+			continue
+		}
+		wait := ms(pending)
 		if !time.Now().Add(wait).Before(deadline) || !sleep(ctx, wait) {
 			return d, nil
 		}
