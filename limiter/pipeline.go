@@ -30,6 +30,7 @@ type pipeliner struct {
 	client   redis.UniversalClient
 	keep     int64       // allow.lua's ARGV[1]
 	ttl      int64       // allow.lua's ARGV[2], the leases' time to live (ms)
+	leaseMax int64       // RedisConfig.LeaseMax
 	separate atomic.Bool // one script per entry
 
 	mu       sync.Mutex
@@ -145,6 +146,11 @@ func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	}
 	calls = withSettlements(calls)
 	group(calls)
+	for _, c := range leads(calls) {
+		if c.lease == 1 && c.argv[5] > 1 { // a busy id (see Redis.ask)
+			c.lease = p.leaseMax
+		}
+	}
 	oneEntry := calls[0].argv[5] == int64(len(calls))
 	if oneEntry || !p.separate.Load() {
 		s := p.run(ctx, []*script{newScript(ctx, calls, &p.keep, &p.ttl, false)})[0]

@@ -113,6 +113,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 		keep = keepAfterInjected
 	}
 	r.pipe = newPipeliner(r.client, keep.Milliseconds(), r.leaseTTL.Milliseconds())
+	r.pipe.leaseMax = r.leaseMax
 	return r, nil
 }
 
@@ -162,7 +163,7 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 				return d, nil
 			}
 		}
-		d, pending, err := r.ask(ctx, deadline, id, limits, cost, settle)
+		d, pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle)
 		if old != nil {
 			putCall(settle)
 			r.ended(old)
@@ -183,10 +184,16 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 	}
 }
 
-// ask decides one request in allow.lua, with settle, the settlement of a
-// lease of id, if not nil. When leases of id made it a denial, pending is
-// how long until the first of them ends, in milliseconds (at least 1).
-func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, settle *call) (d Decision, pending int64, err error) {
+// ask decides one request in allow.lua, with settle, the settlement of
+// old, the lease of id it ended, if not nil. When leases of id made it a
+// denial, pending is how long until the first of them ends, in
+// milliseconds (at least 1).
+//
+// With leasing, it asks for a lease when id is busy: its last lease was
+// spent, or it asked Redis a lease's time ago at most (leaseTable.busy);
+// the pipeliner also asks for one when concurrent calls of id go
+// together. Otherwise it asks for none: lease 1 is below the smallest.
+func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call) (d Decision, pending int64, err error) {
 	start := time.Now()
 	now, sent := int64(-1), start.UnixMilli()
 	guess := sent + r.offset.Load()
@@ -196,7 +203,12 @@ func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits [
 	}
 	c := getCall(ctx, deadline, r.prefix, id, limits, cost, now, guess+r.skew)
 	defer putCall(c)
-	c.lease, c.settle = r.leaseMax, settle
+	if r.leases != nil {
+		c.lease, c.settle = 1, settle
+		if r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew {
+			c.lease = r.leaseMax
+		}
+	}
 	r.pipe.do(c)
 	if c.err != nil {
 		reloadTopology(r.client)

@@ -42,6 +42,7 @@ type share struct {
 	keys               [2*MaxWindows + 1]string // those of the entry that was granted it
 	timer              *time.Timer
 	settled            chan struct{}
+	renew              bool // ended spent by a call, which asks for the next lease
 }
 
 // matches reports whether the lease is for these limits and cost.
@@ -109,6 +110,9 @@ type leaseTable struct {
 type leaseShard struct {
 	mu sync.RWMutex
 	m  map[string]*share
+	// last is the hash of the id that last asked Redis in this shard, and
+	// at when (ms): see busy.
+	last, at atomic.Int64
 }
 
 func newLeaseTable() *leaseTable {
@@ -120,7 +124,24 @@ func newLeaseTable() *leaseTable {
 }
 
 func (t *leaseTable) shard(id string) *leaseShard {
-	return &t.shards[maphash.String(t.seed, id)%uint64(len(t.shards))]
+	return t.shardOf(maphash.String(t.seed, id))
+}
+
+func (t *leaseTable) shardOf(h uint64) *leaseShard { return &t.shards[h%uint64(len(t.shards))] }
+
+// busy reports whether id asked Redis at most ttl before now (ms), as far
+// as the shard of id remembers (only the last id that asked), and
+// remembers that it asks now. A lease is worth its cost (three commands
+// to grant, a settlement) only for an id that asks again before it
+// expires: one with many requests on the replica. A collision of hashes
+// only asks for a lease.
+func (t *leaseTable) busy(id string, now, ttl int64) bool {
+	h := maphash.String(t.seed, id)
+	s := t.shardOf(h)
+	again := s.last.Load() == int64(h) && now-s.at.Load() <= ttl
+	s.last.Store(int64(h))
+	s.at.Store(now)
+	return again
 }
 
 func (t *leaseTable) get(id string) *share {
@@ -186,6 +207,8 @@ func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, li
 		return d, true, nil, nil
 	}
 	if unspent, mine := l.close(); mine {
+		// A lease spent to the last request: the next is worth asking for.
+		l.renew = unspent == 0
 		l.timer.Stop()
 		return Decision{}, false, l, r.settlement(l, unspent, deadline)
 	}

@@ -56,10 +56,10 @@ func leaseOf(r *Redis, id string) (size, spent int64) {
 }
 
 // TestLeaseGrantedOnlyFarFromTheLimit sends 120 requests to a limit of 100
-// through one leasing replica: every decision is Memory's, leases are an
-// eighth of the room left after the granting request (at most testLease,
-// none under 2), and once the last lease is spent Redis counts exactly the
-// admitted requests.
+// through one leasing replica: every decision is Memory's; from the second
+// request, when the id is busy, leases are an eighth of the room left after
+// the granting request (at most testLease, none under 2); once the last
+// lease is spent Redis counts exactly the admitted requests.
 func TestLeaseGrantedOnlyFarFromTheLimit(t *testing.T) {
 	clock := newFakeClock()
 	mem, red := newTestMemory(t, clock.Now), newLeasingReplica(t, testenv.RedisURL(t), testenv.KeyPrefix(t), clock.Now, time.Hour)
@@ -100,10 +100,11 @@ func TestLeaseGrantedOnlyFarFromTheLimit(t *testing.T) {
 			}
 		}
 	}
-	// 99/8 = 12 leased; after 13 more, 86/8 = 10; then 75/8 = 9, 65/8 = 8,
-	// 56/8 = 7, 48/8 = 6, 41/8 = 5, 35/8 = 4, 30/8 = 3, 26/8 = 3, 22/8 = 2,
-	// 19/8 = 2, 16/8 = 2; at 13 remaining, no more.
-	if diff := cmp.Diff([]int64{12, 10, 9, 8, 7, 6, 5, 4, 3, 3, 2, 2, 2}, sizes); diff != "" {
+	// None at first; 98/8 = 12 leased by the second request; after 13 more,
+	// 85/8 = 10; then 74/8 = 9, 64/8 = 8, 55/8 = 6, 48/8 = 6, 41/8 = 5,
+	// 35/8 = 4, 30/8 = 3, 26/8 = 3, 22/8 = 2, 19/8 = 2, 16/8 = 2; at 13
+	// remaining, no more.
+	if diff := cmp.Diff([]int64{12, 10, 9, 8, 6, 6, 5, 4, 3, 3, 2, 2, 2}, sizes); diff != "" {
 		t.Fatalf("leases granted (-want +got):\n%s", diff)
 	}
 	if admitted != 100 || local != leased {
@@ -122,20 +123,20 @@ func TestLeaseExpiryReturnsUnspentUnits(t *testing.T) {
 	clock := newFakeClock()
 	red := newLeasingReplica(t, testenv.RedisURL(t), testenv.KeyPrefix(t), clock.Now, time.Minute)
 	limits := mustLimits(t, "1000/1h")
-	for range 4 {
+	for range 5 { // a lease from the second
 		allow(t, red, "a", "1000/1h")
 	}
 	l := red.leases.get("a")
 	if l == nil || l.size != testLease || l.spent.Load() != 3 {
 		t.Fatalf("lease %+v, want %d requests, 3 spent", l, testLease)
 	}
-	if curr, records := stored(t, red, "a", limits[0], clock.Now()); curr != 1+testLease || records != 1 {
-		t.Fatalf("while leased, Redis counts %d with %d leases, want %d and 1", curr, records, 1+testLease)
+	if curr, records := stored(t, red, "a", limits[0], clock.Now()); curr != 2+testLease || records != 1 {
+		t.Fatalf("while leased, Redis counts %d with %d leases, want %d and 1", curr, records, 2+testLease)
 	}
 	l.timer.Stop()
 	red.expire(l)
-	if curr, records := stored(t, red, "a", limits[0], clock.Now()); curr != 4 || records != 0 {
-		t.Fatalf("after expiry, Redis counts %d with %d leases, want 4 and 0", curr, records)
+	if curr, records := stored(t, red, "a", limits[0], clock.Now()); curr != 5 || records != 0 {
+		t.Fatalf("after expiry, Redis counts %d with %d leases, want 5 and 0", curr, records)
 	}
 	if red.leases.get("a") != nil {
 		t.Fatal("expired lease still held")
@@ -167,12 +168,14 @@ func TestLeaseEndsWithItsTime(t *testing.T) {
 	}
 	clock.Add(57 * time.Minute) // a lease lasts a minute, and only within its windows
 	step(0)
+	step(0) // the id is busy
 	first := red.leases.get("a")
 	step(time.Second)
 	if first == nil || red.leases.get("a") != first || first.spent.Load() != 1 {
 		t.Fatal("no lease spent within its time")
 	}
-	step(time.Minute) // first expired: Redis, and a lease until 59:01
+	step(time.Minute) // first expired: Redis
+	step(0)           // and a lease until 59:01
 	second := red.leases.get("a")
 	if second == first || second == nil {
 		t.Fatal("expired lease used, or none granted")
@@ -200,7 +203,7 @@ func TestLeaseOfALostReplica(t *testing.T) {
 	lost := newLeasingReplica(t, url, prefix, clock.Now, time.Minute)
 	other := newLeasingReplica(t, url, prefix, clock.Now, time.Minute)
 	limits := mustLimits(t, "1000/1h")
-	for range 11 {
+	for range 12 {
 		allow(t, lost, "a", "1000/1h")
 	}
 	if size, spent := leaseOf(lost, "a"); size != testLease || spent != 10 {
@@ -209,9 +212,9 @@ func TestLeaseOfALostReplica(t *testing.T) {
 	_ = lost.client.Close()
 	clock.Add(2 * time.Minute) // its record is dropped a lease's time after it expired
 	got := hammer(t, []Allower{other}, "a", limits, 6)
-	// 11 admitted by the lost replica, and 54 of its lease lost.
-	if got != 1000-1-testLease {
-		t.Fatalf("other replica admitted %d, want %d", got, 1000-1-testLease)
+	// 12 admitted by the lost replica, and 54 of its lease lost.
+	if got != 1000-2-testLease {
+		t.Fatalf("other replica admitted %d, want %d", got, 1000-2-testLease)
 	}
 }
 
@@ -233,6 +236,7 @@ func TestLeaseOutlivesRedis(t *testing.T) {
 		return d.Allowed
 	}
 	allowF()
+	allowF() // a lease
 	srv.Stop()
 	var states []State
 	for range 5 {
@@ -264,14 +268,15 @@ func TestLeasesOfIdleReplicasDoNotDeny(t *testing.T) {
 	for range 2 {
 		r := newLeasingReplica(t, url, prefix, clock.Now, 200*time.Millisecond)
 		allow(t, r, "a", "200/1h")
+		allow(t, r, "a", "200/1h")
 		if size, _ := leaseOf(r, "a"); size == 0 {
 			t.Fatal("idle replica holds no lease")
 		}
 		idle = append(idle, r)
 	}
 	busy := newLeasingReplica(t, url, prefix, clock.Now, 0)
-	if got := hammer(t, []Allower{busy}, "a", mustLimits(t, "200/1h"), 2); got != 198 {
-		t.Fatalf("busy replica admitted %d, want 198", got)
+	if got := hammer(t, []Allower{busy}, "a", mustLimits(t, "200/1h"), 2); got != 196 {
+		t.Fatalf("busy replica admitted %d, want 196", got)
 	}
 }
 
@@ -286,8 +291,10 @@ func TestLeaseSpendDoesNotAllocate(t *testing.T) {
 	t.Cleanup(func() { _ = r.Close() })
 	limits := []Limit{{Count: MaxCount, Window: 24 * time.Hour}}
 	ctx := context.Background()
-	if _, err := r.Allow(ctx, "a", limits, 1); err != nil {
-		t.Fatal(err)
+	for range 2 { // a lease from the second
+		if _, err := r.Allow(ctx, "a", limits, 1); err != nil {
+			t.Fatal(err)
+		}
 	}
 	allocs := testing.AllocsPerRun(1000, func() {
 		if _, err := r.Allow(ctx, "a", limits, 1); err != nil {
