@@ -55,6 +55,24 @@ func leaseOf(r *Redis, id string) (size, spent int64) {
 	return 0, 0
 }
 
+// agree sends one request for "a" to mem and red, and wants the same
+// decision, which it returns.
+func agree(tb testing.TB, mem *Memory, red *Redis, limits []Limit, what string) Decision {
+	tb.Helper()
+	want, err := mem.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got, err := red.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		tb.Fatalf("%s (-memory +redis):\n%s", what, diff)
+	}
+	return got
+}
+
 // TestLeaseGrantedOnlyFarFromTheLimit sends 120 requests to a limit of 100
 // through one leasing replica: every decision is Memory's; from the second
 // request, when the id is busy, leases are an eighth of the room left after
@@ -73,17 +91,7 @@ func TestLeaseGrantedOnlyFarFromTheLimit(t *testing.T) {
 		if before != nil {
 			spent = before.spent.Load()
 		}
-		want, err := mem.Allow(context.Background(), "a", limits, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := red.Allow(context.Background(), "a", limits, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Fatalf("request %d (-memory +redis):\n%s", i, diff)
-		}
+		got := agree(t, mem, red, limits, fmt.Sprint("request ", i))
 		admitted += b2i(got.Allowed)
 		after := red.leases.get("a")
 		switch {
@@ -154,17 +162,7 @@ func TestLeaseEndsWithItsTime(t *testing.T) {
 	step := func(advance time.Duration) {
 		t.Helper()
 		clock.Add(advance)
-		want, err := mem.Allow(context.Background(), "a", limits, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := red.Allow(context.Background(), "a", limits, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Fatalf("at %v (-memory +redis):\n%s", clock.Now(), diff)
-		}
+		agree(t, mem, red, limits, fmt.Sprint("at ", clock.Now()))
 	}
 	clock.Add(57 * time.Minute) // a lease lasts a minute, and only within its windows
 	step(0)
