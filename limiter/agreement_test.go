@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // TestMemoryAndRedisAgree sends random sequences of (time, id, limits,
@@ -20,6 +22,10 @@ func TestMemoryAndRedisAgree(t *testing.T) {
 			t.Parallel()
 			checkAgreement(t, rand.New(rand.NewPCG(seed, 42)), 150)
 		})
+		t.Run(fmt.Sprint("lease/", seed), func(t *testing.T) {
+			t.Parallel()
+			checkAgreementLeasing(t, rand.New(rand.NewPCG(seed, 42)), 150, 0, testLease)
+		})
 	}
 }
 
@@ -28,9 +34,15 @@ func checkAgreement(t *testing.T, rng *rand.Rand, n int) { checkAgreementSkewed(
 // checkAgreementSkewed is checkAgreement with a Redis that guesses the
 // keys of each request at the time plus skew.
 func checkAgreementSkewed(t *testing.T, rng *rand.Rand, n int, skew time.Duration) {
+	checkAgreementLeasing(t, rng, n, skew, 0)
+}
+
+// checkAgreementLeasing is checkAgreementSkewed with a Redis that leases
+// at most lease requests at once.
+func checkAgreementLeasing(t *testing.T, rng *rand.Rand, n int, skew time.Duration, lease int64) {
 	clock := newFakeClock()
 	clock.Add(time.Duration(rng.Int64N(int64(MaxWindow))).Truncate(time.Millisecond))
-	mem, red := newTestMemory(t, clock.Now), newTestRedis(t, clock.Now)
+	mem, red := newTestMemory(t, clock.Now), newRedisReplicaLeasing(t, testenv.KeyPrefix(t), clock.Now, lease)
 	red.skew = skew.Milliseconds()
 	sets := randomLimitSets(rng)
 	var allowed, denied int

@@ -82,8 +82,27 @@ func BenchmarkRedisAllowParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkRedisAllowParallelLeasing is BenchmarkRedisAllowParallel with
+// leases of at most testLease requests: most decisions are a replica's
+// own (see doc.go, Leases).
+func BenchmarkRedisAllowParallelLeasing(b *testing.B) {
+	for _, perCPU := range []int{1, 32} {
+		b.Run(fmt.Sprintf("goroutines=%d", perCPU*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			for _, n := range []int{1024, 1} {
+				b.Run(fmt.Sprintf("ids=%d", n), func(b *testing.B) {
+					benchmarkRedisAllowParallelLeasing(b, perCPU, n, testLease)
+				})
+			}
+		})
+	}
+}
+
 func benchmarkRedisAllowParallel(b *testing.B, perCPU, n int) {
-	r := newTestRedis(b, nil)
+	benchmarkRedisAllowParallelLeasing(b, perCPU, n, 0)
+}
+
+func benchmarkRedisAllowParallelLeasing(b *testing.B, perCPU, n int, lease int64) {
+	r := newRedisReplicaLeasing(b, testenv.KeyPrefix(b), nil, lease)
 	ctx := context.Background()
 	ids := make([]string, n)
 	for i := range ids {

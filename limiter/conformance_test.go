@@ -30,6 +30,7 @@ func implementations() []implementation {
 	return []implementation{
 		{"memory", func(tb testing.TB, now func() time.Time) Allower { return newTestMemory(tb, now) }},
 		{"redis", func(tb testing.TB, now func() time.Time) Allower { return newTestRedis(tb, now) }},
+		{"redis-lease", func(tb testing.TB, now func() time.Time) Allower { return newLeasingRedis(tb, now) }},
 	}
 }
 
@@ -50,7 +51,23 @@ func newTestRedis(tb testing.TB, now func() time.Time) *Redis {
 // newRedisReplica returns a Redis limiter with a client of its own.
 func newRedisReplica(tb testing.TB, prefix string, now func() time.Time) *Redis {
 	tb.Helper()
-	r, err := NewRedis(RedisConfig{URL: testenv.RedisURL(tb), Prefix: prefix, Now: now, Timeout: time.Second})
+	return newRedisReplicaLeasing(tb, prefix, now, 0)
+}
+
+// testLease is the LeaseMax of the tests' leasing Redis limiters.
+const testLease = 64
+
+// newLeasingRedis is newTestRedis with leasing.
+func newLeasingRedis(tb testing.TB, now func() time.Time) *Redis {
+	tb.Helper()
+	return newRedisReplicaLeasing(tb, testenv.KeyPrefix(tb), now, testLease)
+}
+
+// newRedisReplicaLeasing returns a Redis limiter with a client of its own
+// that leases at most lease requests at once.
+func newRedisReplicaLeasing(tb testing.TB, prefix string, now func() time.Time, lease int64) *Redis {
+	tb.Helper()
+	r, err := NewRedis(RedisConfig{URL: testenv.RedisURL(tb), Prefix: prefix, Now: now, Timeout: time.Second, LeaseMax: lease})
 	if err != nil {
 		tb.Fatal(err)
 	}

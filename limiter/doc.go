@@ -147,6 +147,76 @@
 // header. It needs Redis 3.2 or later; from Redis 7, it skips
 // redis.replicate_commands, which only 3.2 and 4 need.
 //
+// # Leases
+//
+// With RedisConfig.LeaseMax > 0, a replica decides most requests of a busy
+// id alone. When allow.lua admits an entry with room to spare, it also
+// leases the replica s more requests of that cost: s = min(LeaseMax,
+// floor(free/8)), where free is how many more would fit now, and none if
+// s < 2, so that near the limit every request goes to Redis as before. It
+// counts them at once in curr of every limit, exactly as if s requests
+// had been admitted, and records the lease in the hash
+// "{<prefix>:<id>}:lease" (token -> deadline = now + LeaseTTL, Redis's
+// time; in the id's slot). It grants one only if its fixed windows of
+// every limit last until the deadline, and only to a busy id: one that
+// asked Redis on this replica within LeaseTTL, whose last lease was spent,
+// or whose concurrent calls went together; a lease of an idle id would
+// cost Redis its grant and settlement for nothing.
+//
+// The replica spends the lease for requests of the same id, limits and
+// cost while its local monotonic clock is before the call's start plus
+// LeaseTTL (the injected clock, from the grant to the deadline, in
+// tests): Redis's clock cannot have advanced more since, so Redis's time
+// is still before the deadline, in the lease's fixed windows. The k-th
+// request spent is decided with decide on the counts the grant returned,
+// curr + (k-1)*cost, at the local estimate of Redis's time (kept within
+// the lease's windows): the decision Redis would have given a lone
+// replica. A lease ends when spent, expired, or asked for other limits or
+// costs; what it did not spend is then returned (DECRBY of its keys, if
+// they still exist) and its record removed, by a settlement entry of
+// allow.lua, sent with the next call of the id or, for an idle id, on its
+// own when it expires. A request of the id waits for a settlement in
+// flight, so that it never sees the units being returned.
+//
+// Why this is exact:
+//
+//   - Never over the limit: every request decided from a lease was counted
+//     in Redis when the lease was granted, with a check that it fit at that
+//     instant t. Later in the same fixed windows, prev is unchanged (or
+//     lowered by settlements) and the weight of prev only falls, so the
+//     count, lease included, still fits at the instant of the request: it
+//     is admitted exactly when the formula admits it, whichever replica
+//     decides it. Returning unspent units lowers counts of requests that
+//     never happened.
+//   - Never denied for a lease: a request that does not fit while leases of
+//     its id are outstanding is not denied at once. allow.lua answers with
+//     the earliest deadline among them; the caller waits until then (at
+//     most until its own deadline; if the lease is this replica's, it ends
+//     it at once) and asks again, when the holders have settled. So N
+//     requests above the limit admit exactly the limit across replicas, and
+//     a denial sees the counts it would see without leases. A denial whose
+//     wait would outlast the caller's timeout stands: under-admission,
+//     never over-admission.
+//   - A replica lost while holding a lease (a crash, or Redis unreachable
+//     from it) never settles it: what it spent counts, what it did not
+//     stays counted until its windows pass, at most LeaseMax requests per
+//     lost replica and id. allow.lua drops its record LeaseTTL after its
+//     deadline, after which denials no longer wait for it. A lease granted
+//     in a call that failed after Redis ran it is lost the same way.
+//   - Redis lost: leases held keep deciding until they expire, as counted
+//     in Redis before; then Fallback answers from memory as without leases.
+//   - As for every count, a clock going back (Redis's, or the injected one)
+//     by more than the lease's age can count a request in an earlier window
+//     than the lease's; Redis TIME does not go back.
+//
+// A denied request waits at most LeaseTTL (DefaultLeaseTTL, 10ms), plus
+// LeaseTTL when a holder is lost, for leases that other replicas hold, and
+// only when leases are outstanding: near the limit, none are granted, and
+// the last ones end within LeaseTTL. Replicas of one Redis should all lease
+// or none: one that does not lease denies without waiting. Under load, a
+// busy id's requests then cost Redis about one script run per lease
+// instead of one per round trip (BenchmarkRedisAllowParallelLeasing).
+//
 // # Concurrency
 //
 // Memory, Redis and Fallback are safe for concurrent use. Memory's Allow

@@ -29,6 +29,8 @@ const maxBatch = 128
 type pipeliner struct {
 	client   redis.UniversalClient
 	keep     int64       // allow.lua's ARGV[1]
+	ttl      int64       // allow.lua's ARGV[2], the leases' time to live (ms)
+	leaseMax int64       // RedisConfig.LeaseMax
 	separate atomic.Bool // one script per entry
 
 	mu       sync.Mutex
@@ -38,8 +40,8 @@ type pipeliner struct {
 	wg       sync.WaitGroup
 }
 
-func newPipeliner(c redis.UniversalClient, keep int64) *pipeliner {
-	p := &pipeliner{client: c, keep: keep}
+func newPipeliner(c redis.UniversalClient, keep, ttl int64) *pipeliner {
+	p := &pipeliner{client: c, keep: keep, ttl: ttl}
 	_, single := c.(*redis.Client)
 	p.separate.Store(!single)
 	return p
@@ -132,18 +134,26 @@ func batchContext(batch []*call) (context.Context, context.CancelFunc, []*call) 
 	return ctx, cancel, live
 }
 
-// send runs allow.lua for calls and gives each its reply or error: with
-// EVAL when Redis lacks the script, and one script per entry (see group)
-// when Redis refuses keys of several ids together.
+// send runs allow.lua for calls, and the settlements they carry, and
+// gives each its reply or error: with EVAL when Redis lacks the script,
+// and one script per entry (see group) when Redis refuses keys of several
+// ids together; a settlement's script then goes before those of its id's
+// calls in one pipeline, which Redis runs in order.
 // It reorders calls.
 func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	if len(calls) == 0 {
 		return
 	}
+	calls = withSettlements(calls)
 	group(calls)
+	for _, c := range leads(calls) {
+		if c.lease == 1 && c.argv[5] > 1 { // a busy id (see Redis.ask)
+			c.lease = p.leaseMax
+		}
+	}
 	oneEntry := calls[0].argv[5] == int64(len(calls))
 	if oneEntry || !p.separate.Load() {
-		s := p.run(ctx, []*script{newScript(ctx, calls, &p.keep, false)})[0]
+		s := p.run(ctx, []*script{newScript(ctx, calls, &p.keep, &p.ttl, false)})[0]
 		if oneEntry || !isRedisError(s.cmd.Err(), "CROSSSLOT") {
 			s.deliver()
 			return
@@ -152,7 +162,7 @@ func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	}
 	var scripts []*script
 	for i, c := range leads(calls) {
-		scripts = append(scripts, newScript(ctx, calls[i:i+int(c.argv[5])], &p.keep, false))
+		scripts = append(scripts, newScript(ctx, calls[i:i+max(int(c.argv[5]), 1)], &p.keep, &p.ttl, false))
 	}
 	for _, s := range p.run(ctx, scripts) {
 		s.deliver()
@@ -174,7 +184,7 @@ func (p *pipeliner) run(ctx context.Context, scripts []*script) []*script {
 	var missing []*script
 	for i, s := range scripts {
 		if isRedisError(s.cmd.Err(), "NOSCRIPT") {
-			scripts[i] = newScript(ctx, s.calls, &p.keep, true)
+			scripts[i] = newScript(ctx, s.calls, &p.keep, &p.ttl, true)
 			missing = append(missing, scripts[i])
 		}
 	}
@@ -182,6 +192,24 @@ func (p *pipeliner) run(ctx context.Context, scripts []*script) []*script {
 		p.run(ctx, missing)
 	}
 	return scripts
+}
+
+// withSettlements returns calls and the settlements they carry, if any.
+func withSettlements(calls []*call) []*call {
+	n := 0
+	for _, c := range calls {
+		n += b2i(c.settle != nil)
+	}
+	if n == 0 {
+		return calls
+	}
+	all := make([]*call, 0, len(calls)+n)
+	for _, c := range calls {
+		if c.settle != nil {
+			all = append(all, c.settle)
+		}
+	}
+	return append(all, calls...)
 }
 
 // isRedisError reports whether err is Redis's error of that kind.

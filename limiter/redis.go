@@ -46,6 +46,15 @@ type RedisConfig struct {
 	Prefix string
 	// Timeout bounds each Allow; 0 means DefaultRedisTimeout.
 	Timeout time.Duration
+	// LeaseMax is the most requests of an id that Redis leases to the
+	// replica at once, to be decided here without Redis while the id is
+	// far from its limits (see doc.go, Leases); 0 disables leasing. Every
+	// replica of one Redis should lease, or none: one that does not denies
+	// without waiting for the leases of the others to end.
+	LeaseMax int64
+	// LeaseTTL is how long a lease lasts; 0 means DefaultLeaseTTL. It
+	// should be well under Timeout.
+	LeaseTTL time.Duration
 	// Now replaces Redis's clock. For tests only: with it, replicas no longer
 	// agree on the time, which is what Redis TIME is for.
 	Now func() time.Time
@@ -67,6 +76,10 @@ type Redis struct {
 	// differ. skew is added to every guess, for tests only.
 	offset atomic.Int64
 	skew   int64
+	// leases are the replica's leases, nil without leasing.
+	leaseMax int64
+	leaseTTL time.Duration
+	leases   *leaseTable
 }
 
 // NewRedis validates cfg, fills its defaults and returns a Redis limiter.
@@ -75,12 +88,18 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	r := &Redis{client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, now: cfg.Now}
+	r := &Redis{client: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, now: cfg.Now, leaseMax: cfg.LeaseMax, leaseTTL: cfg.LeaseTTL}
 	if r.prefix == "" {
 		r.prefix = DefaultPrefix
 	}
 	if r.timeout == 0 {
 		r.timeout = DefaultRedisTimeout
+	}
+	if r.leaseTTL == 0 {
+		r.leaseTTL = DefaultLeaseTTL
+	}
+	if r.leaseMax > 0 {
+		r.leases = newLeaseTable()
 	}
 	if r.client == nil {
 		c, err := NewRedisClient(cfg.URL)
@@ -93,7 +112,8 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 	if r.now != nil {
 		keep = keepAfterInjected
 	}
-	r.pipe = newPipeliner(r.client, keep.Milliseconds())
+	r.pipe = newPipeliner(r.client, keep.Milliseconds(), r.leaseTTL.Milliseconds())
+	r.pipe.leaseMax = r.leaseMax
 	return r, nil
 }
 
@@ -108,15 +128,22 @@ func (cfg RedisConfig) check() error {
 	if cfg.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("limiter: negative redis timeout %s", cfg.Timeout))
 	}
+	if cfg.LeaseMax < 0 || cfg.LeaseMax > MaxCount {
+		errs = append(errs, fmt.Errorf("limiter: redis lease %d outside 0 to %d", cfg.LeaseMax, MaxCount))
+	}
+	if cfg.LeaseTTL < 0 || cfg.LeaseTTL%time.Millisecond != 0 {
+		errs = append(errs, fmt.Errorf("limiter: redis lease ttl %s not a whole number of milliseconds", cfg.LeaseTTL))
+	}
 	return errors.Join(errs...)
 }
 
 // Allow decides whether cost more fits every limit of id and, if so,
 // counts it in all of them, in one run of allow.lua, alone or with
-// concurrent calls (see pipeliner). It waits at most the timeout, or
-// until ctx's deadline if sooner; ctx's cancellation is noticed until the
-// call is sent. An error means Redis did not answer in time or answered
-// unexpectedly.
+// concurrent calls (see pipeliner), or with leasing from the replica's
+// lease of id when it holds one (see doc.go, Leases). It waits at most the
+// timeout, or until ctx's deadline if sooner; ctx's cancellation is
+// noticed until the call is sent. An error means Redis did not answer in
+// time or answered unexpectedly.
 func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
 	if err := checkRequest(id, limits, cost); err != nil {
 		return Decision{}, err
@@ -126,6 +153,48 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	for {
+		var old *share
+		var settle *call
+		if r.leases != nil {
+			var d Decision
+			var ok bool
+			if d, ok, old, settle = r.fromLease(ctx, deadline, id, limits, cost); ok {
+				return d, nil
+			}
+		}
+		d, pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle)
+		if old != nil {
+			putCall(settle)
+			r.ended(old)
+		}
+		if err != nil || pending <= 0 {
+			return d, err
+		}
+		// Denied while leases of id were outstanding. If one is this
+		// replica's, decide from it or end it at once; else ask again once
+		// the first ends, if there is time. Until then the denial stands.
+		if r.leases.get(id) != nil {
+			continue
+		}
+		wait := ms(pending)
+		if !time.Now().Add(wait).Before(deadline) || !sleep(ctx, wait) {
+			return d, nil
+		}
+	}
+}
+
+// ask decides one request in allow.lua, with settle, the settlement of
+// old, the lease of id it ended, if not nil. When leases of id made it a
+// denial, pending is how long until the first of them ends, in
+// milliseconds (at least 1).
+//
+// With leasing, it asks for a lease when id is busy: its last lease was
+// spent, or it asked Redis a lease's time ago at most (leaseTable.busy);
+// the pipeliner also asks for one when concurrent calls of id go
+// together. Otherwise it asks for none: lease 1 is below the smallest.
+func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call) (d Decision, pending int64, err error) {
+	start := time.Now()
 	now, sent := int64(-1), start.UnixMilli()
 	guess := sent + r.offset.Load()
 	if r.now != nil {
@@ -134,12 +203,39 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 	}
 	c := getCall(ctx, deadline, r.prefix, id, limits, cost, now, guess+r.skew)
 	defer putCall(c)
+	if r.leases != nil {
+		c.lease, c.settle = 1, settle
+		if r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew {
+			c.lease = r.leaseMax
+		}
+	}
 	r.pipe.do(c)
 	if c.err != nil {
 		reloadTopology(r.client)
-		return Decision{}, fmt.Errorf("limiter: redis allow: %w", c.err)
+		return Decision{}, 0, fmt.Errorf("limiter: redis allow: %w", c.err)
 	}
-	return r.decision(limits, cost, c.reply, sent)
+	if d, err = r.decision(limits, cost, c.reply, sent); err != nil {
+		return Decision{}, 0, err
+	}
+	if c.lease > 0 && c.rank == 0 && d.Allowed {
+		r.grant(c, limits, cost, start)
+	}
+	if until := c.granted[2]; until > 0 && !d.Allowed {
+		pending = max(until-c.reply[2*c.n+1], 0) + 1
+	}
+	return d, pending, nil
+}
+
+// sleep waits d, or until ctx is done; it reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // decision computes the decision from allow.lua's reply: the counts it
@@ -176,9 +272,17 @@ func reloadTopology(c redis.UniversalClient) {
 	}
 }
 
-// Close waits for the pipelines in flight and closes the client that
-// NewRedis made from RedisConfig.URL.
+// Close ends the leases held, returning what they did not spend, waits
+// for the pipelines in flight and closes the client that NewRedis made
+// from RedisConfig.URL.
 func (r *Redis) Close() error {
+	if r.leases != nil {
+		for _, l := range r.leases.all() {
+			l.timer.Stop()
+			r.expire(l)
+			<-l.settled
+		}
+	}
 	r.pipe.wait()
 	if !r.owned {
 		return nil

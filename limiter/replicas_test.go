@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,12 +22,21 @@ const (
 // through them. Time is injected and still during each round, so the
 // outcome is exact whatever the interleaving: at one instant, requests of
 // cost 1 are admitted until the limit is reached.
+//
+// With leasing, replicas decide most requests alone, and the outcome is
+// still exact.
 func TestRedisReplicasShareOneLimit(t *testing.T) {
+	for _, lease := range []int64{0, testLease} {
+		t.Run(fmt.Sprint("lease=", lease), func(t *testing.T) { testReplicasShareOneLimit(t, lease) })
+	}
+}
+
+func testReplicasShareOneLimit(t *testing.T, lease int64) {
 	prefix := testenv.KeyPrefix(t)
 	clock := newFakeClock()
 	var replicas []Allower
 	for range replicaCount {
-		replicas = append(replicas, newRedisReplica(t, prefix, clock.Now))
+		replicas = append(replicas, newRedisReplicaLeasing(t, prefix, clock.Now, lease))
 	}
 
 	t.Run("a burst admits exactly the limit", func(t *testing.T) {

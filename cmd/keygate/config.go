@@ -26,6 +26,7 @@ type config struct {
 	AutoMigrate   bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	RedisURL      string        `env:"REDIS_URL"`
 	RedisTimeout  time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms"`
+	RedisLease    int64         `env:"REDIS_LEASE" envDefault:"64"`
 	CreditsLease  int64         `env:"CREDITS_LEASE" envDefault:"100"`
 	KeyPrefix     string        `env:"KEY_PREFIX" envDefault:"kg"`
 	DefaultLimits []string      `env:"DEFAULT_RATE_LIMITS" envDefault:"100/1s,10000/1h"`
@@ -114,6 +115,9 @@ func (c *config) validate() error {
 		add("ODOO_*", acct.Validate())
 	}
 	add("PPROF_LISTEN", checkPprofListen(c.PprofListen))
+	if c.RedisLease < 0 || c.RedisLease > limiter.MaxCount {
+		add("REDIS_LEASE", fmt.Errorf("must be from 0 to %d requests", limiter.MaxCount))
+	}
 	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
 		add("CREDITS_LEASE", fmt.Errorf("must be from 1 to %d credits", keystore.MaxCredits))
 	}
@@ -176,7 +180,7 @@ func (c *config) logAttrs() []any {
 	return []any{
 		"listen", c.Listen, "admin_listen", c.AdminListen,
 		"database_url", keystore.RedactURL(c.DatabaseURL), "auto_migrate", c.AutoMigrate,
-		"redis_url", keystore.RedactURL(c.RedisURL), "redis_timeout", c.RedisTimeout.String(),
+		"redis_url", keystore.RedactURL(c.RedisURL), "redis_timeout", c.RedisTimeout.String(), "redis_lease", c.RedisLease,
 		"credits_lease", c.CreditsLease,
 		"key_prefix", c.KeyPrefix, "default_rate_limits", c.DefaultLimits, "failed_auth_limit", c.FailedAuth,
 		"trusted_proxies", c.TrustedProxy, "admin_token", redacted(c.AdminToken), "log_level", c.LogLevel,

@@ -18,6 +18,7 @@ func TestConfigRefusesBadSettings(t *testing.T) {
 	}
 	cases := map[string]string{
 		"CREDITS_LEASE":        "0",
+		"REDIS_LEASE":          "-1",
 		"SESSION_IDLE_TIMEOUT": "0s",
 		"SESSION_MAX_AGE":      "-1h",
 		"SESSION_MAX_PER_KEY":  "0",

@@ -56,7 +56,7 @@ func newLimits(cfg *config, log *slog.Logger) (*limits, error) {
 	if cfg.RedisURL == "" {
 		return l, nil
 	}
-	r, err := limiter.NewRedis(limiter.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout})
+	r, err := limiter.NewRedis(limiter.RedisConfig{URL: cfg.RedisURL, Timeout: cfg.RedisTimeout, LeaseMax: cfg.RedisLease})
 	if err != nil {
 		l.mem.Close()
 		return nil, err
