@@ -54,6 +54,10 @@
 //     acknowledged but had not replicated: the spends in that window (a
 //     few milliseconds of traffic, at most what the lease held) are
 //     granted again, and a block granted in it is forgotten.
+//   - A spend that Redis ran but whose reply came after the timeout
+//     (KEYGATE_REDIS_TIMEOUT, on a saturated machine) is spent again from
+//     the Pool by FallbackCredits: that request costs two credits, one of
+//     them lost to the key, never granted twice.
 //   - While Redis fails, FallbackCredits spends straight from the Pool,
 //     one credit per transaction: still exact across replicas. A lease
 //     left in Redis waits there. A block taken whose grant failed is kept
