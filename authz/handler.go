@@ -32,9 +32,8 @@ func (h *Handler) auth(c echo.Context) error {
 	d := h.a.Check(r.Context(), req, NeedRoute(req.Method, req.URI))
 	res := c.Response()
 	d.WriteHeaders(res.Header())
-	if id, owner, ok := d.contextValues(); ok {
-		c.Set(httpapi.KeyIDKey, id)
-		c.Set(httpapi.OwnerKey, owner)
+	if d.Key != nil {
+		httpapi.SetCaller(c, d.Key.ID, d.Key.Owner)
 	}
 	if d.Allowed() {
 		return c.NoContent(http.StatusOK)

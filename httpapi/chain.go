@@ -30,21 +30,30 @@ type ChainConfig struct {
 // through Echo's error handler), the observer, the body guard. Echo builds
 // the chain of its Use middleware anew for each request, one allocation per
 // middleware; Chain is one. It reads the clock twice per request, for all
-// of them.
+// of them. Handlers name the caller and the decision of the access line
+// with SetCaller and SetDecision.
 func Chain(cfg ChainConfig) echo.MiddlewareFunc {
 	access := newAccessLog(cfg.Log)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id := assignRequestID(c)
 			start := time.Now()
+			res := c.Response()
+			f := fieldsPool.Get().(*fields)
+			f.ResponseWriter, res.Writer = res.Writer, f
 			if err := cfg.serve(c, next); err != nil {
 				c.Error(err)
 			}
 			elapsed := time.Since(start)
 			if cfg.Observe != nil {
-				cfg.Observe(c.Path(), c.Response().Status, elapsed)
+				cfg.Observe(c.Path(), res.Status, elapsed)
 			}
 			access.write(c, id, start, elapsed)
+			if res.Writer == f {
+				res.Writer = f.ResponseWriter
+			}
+			*f = fields{}
+			fieldsPool.Put(f)
 			return nil
 		}
 	}

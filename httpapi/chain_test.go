@@ -41,11 +41,13 @@ func chained(t *testing.T, level slog.Level) (*echo.Echo, *httpapi.LogWriter, *l
 		seen = append(seen, observed{route, status})
 	}}))
 	e.GET("/auth", func(c echo.Context) error {
-		c.Set(httpapi.KeyIDKey, "key-1")
-		c.Set(httpapi.OwnerKey, "partner \"42\"\n")
+		httpapi.SetCaller(c, "key-1", "partner \"42\"\n")
 		return c.NoContent(http.StatusOK)
 	})
-	e.GET("/fail", func(echo.Context) error { return echo.NewHTTPError(http.StatusTeapot, "no") })
+	e.GET("/fail", func(c echo.Context) error {
+		httpapi.SetDecision(c, "refused")
+		return echo.NewHTTPError(http.StatusTeapot, "no")
+	})
 	e.GET("/panic", func(echo.Context) error { panic("boom") })
 	e.GET("/abort", func(echo.Context) error { panic(http.ErrAbortHandler) })
 	return e, lw, out, &seen
@@ -136,7 +138,8 @@ func TestChain(t *testing.T) {
 	want := []map[string]any{
 		{"level": "INFO", "msg": "request", "request_id": "req-1", "method": "GET", "route": "/auth", "status": float64(200),
 			"remote_ip": "192.0.2.7", "key_id": "key-1", "owner": "partner \"42\"\n"},
-		{"level": "INFO", "msg": "request", "request_id": got[1]["request_id"], "method": "GET", "route": "/fail", "status": float64(418), "remote_ip": "192.0.2.7"},
+		{"level": "INFO", "msg": "request", "request_id": got[1]["request_id"], "method": "GET", "route": "/fail", "status": float64(418), "remote_ip": "192.0.2.7",
+			"decision": "refused"},
 		{"level": "ERROR", "msg": "panic recovered", "request_id": got[2]["request_id"], "error": "panic: boom"},
 		{"level": "ERROR", "msg": "request failed", "request_id": got[2]["request_id"], "status": float64(500), "error": "panic: boom"},
 		{"level": "INFO", "msg": "request", "request_id": got[2]["request_id"], "method": "GET", "route": "/panic", "status": float64(500), "remote_ip": "192.0.2.7"},
@@ -310,5 +313,37 @@ func TestLogWriterReportsWriteErrors(t *testing.T) {
 	}
 	if err := lw.Close(); err == nil || err.Error() != "disk full" {
 		t.Errorf("Close: %v, want the write's error", err)
+	}
+}
+
+// TestChainKeepsTheWritersFeatures: behind Chain, a handler still reaches
+// the connection's writer through http.ResponseController (the body
+// guard's read deadline, flushing), on a real server.
+func TestChainKeepsTheWritersFeatures(t *testing.T) {
+	e := echo.New()
+	e.Use(httpapi.Chain(httpapi.ChainConfig{}))
+	e.GET("/", func(c echo.Context) error {
+		rc := http.NewResponseController(c.Response())
+		if err := rc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+			return err
+		}
+		c.Response().WriteHeader(http.StatusOK)
+		if err := rc.Flush(); err != nil {
+			return err
+		}
+		_, err := c.Response().Write([]byte("ok"))
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(res.Body)
+	if res.StatusCode != http.StatusOK || body.String() != "ok" {
+		t.Errorf("got %d %q, want 200 ok", res.StatusCode, body.String())
 	}
 }

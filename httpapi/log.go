@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -99,10 +100,47 @@ func newAccessLog(log *slog.Logger) *accessLog {
 
 // accessFields are the values a handler set for the access line.
 func accessFields(c echo.Context) (keyID, owner, decision string) {
+	if f, ok := c.Response().Writer.(*fields); ok && (f.keyID != "" || f.owner != "" || f.decision != "") {
+		return f.keyID, f.owner, f.decision
+	}
 	keyID, _ = c.Get(KeyIDKey).(string)
 	owner, _ = c.Get(OwnerKey).(string)
 	decision, _ = c.Get(DecisionKey).(string)
 	return keyID, owner, decision
+}
+
+// fields holds what handlers say of a request for its access line. Chain
+// puts it between Echo's Response and the connection's writer, so that
+// handlers reach it through c.Response().Writer: Echo's context map costs
+// two allocations on its first Set. Echo and net/http reach the writer
+// beneath through Unwrap (http.ResponseController).
+type fields struct {
+	http.ResponseWriter
+	keyID, owner, decision string
+}
+
+// Unwrap is the connection's writer, for http.ResponseController.
+func (f *fields) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+var fieldsPool = sync.Pool{New: func() any { return new(fields) }}
+
+// SetCaller names the key of c's request in its access line.
+func SetCaller(c echo.Context, keyID, owner string) {
+	if f, ok := c.Response().Writer.(*fields); ok {
+		f.keyID, f.owner = keyID, owner
+		return
+	}
+	c.Set(KeyIDKey, keyID)
+	c.Set(OwnerKey, owner)
+}
+
+// SetDecision says, in the access line of c's request, what became of it.
+func SetDecision(c echo.Context, decision string) {
+	if f, ok := c.Response().Writer.(*fields); ok {
+		f.decision = decision
+		return
+	}
+	c.Set(DecisionKey, decision)
 }
 
 // write logs the request of c, which started at start and took elapsed,

@@ -193,7 +193,7 @@ func (g *Gateway) login(c echo.Context, rc rpcCall) error {
 	d := g.check(c, rc, need)
 	switch {
 	case d.Allowed():
-		c.Set(httpapi.DecisionKey, "authenticated")
+		httpapi.SetDecision(c, "authenticated")
 	case d.Status == http.StatusUnauthorized || d.Status == http.StatusForbidden && d.Reason != authz.ReasonCreditsNoRefill:
 		return rc.result(c, false)
 	default:
@@ -227,7 +227,7 @@ func (g *Gateway) checkCall(c echo.Context, d *authz.Decision, acct odoo.Account
 	}
 	var r *authz.Refusal
 	if errors.As(err, &r) {
-		c.Set(httpapi.DecisionKey, r.Error())
+		httpapi.SetDecision(c, r.Error())
 	} else {
 		g.failed(ctx, acct, err)
 	}
@@ -256,8 +256,7 @@ var rateHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "
 // answer.
 func NoteDecision(c echo.Context, d *authz.Decision, headers []string) {
 	if d.Key != nil {
-		c.Set(httpapi.KeyIDKey, d.Key.ID)
-		c.Set(httpapi.OwnerKey, d.Key.Owner)
+		httpapi.SetCaller(c, d.Key.ID, d.Key.Owner)
 	}
 	label := "allowed"
 	if !d.Allowed() {
@@ -265,7 +264,7 @@ func NoteDecision(c echo.Context, d *authz.Decision, headers []string) {
 	} else {
 		httpapi.Authenticated(c.Request()) // its body no longer counts as a stranger's
 	}
-	c.Set(httpapi.DecisionKey, label)
+	httpapi.SetDecision(c, label)
 	h := http.Header{}
 	d.WriteHeaders(h)
 	out := c.Response().Header()

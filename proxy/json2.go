@@ -43,7 +43,7 @@ func (g *Gateway) serveJSON2(c echo.Context) error {
 	r := c.Request()
 	req := g.auth.Request(r)
 	if req.Credential == "" {
-		c.Set(httpapi.DecisionKey, authz.ReasonMissing)
+		httpapi.SetDecision(c, authz.ReasonMissing)
 		return jc.refuse(c, &refusal{http.StatusUnauthorized, excUnauthorized, json2NoKey})
 	}
 	if r := g.preauthenticate(c); r != nil { // a bad key's body is never read, a good one's never charged

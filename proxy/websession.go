@@ -147,7 +147,7 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 	if err != nil {
 		return wc.refuse(c, sessionRefusal(err))
 	}
-	c.Set(httpapi.DecisionKey, "authenticated")
+	httpapi.SetDecision(c, "authenticated")
 	setSessionCookie(c, req, id, until)
 	return wc.result(c, info)
 }
@@ -204,8 +204,7 @@ func (wc *webCall) session(c echo.Context) error {
 	case err != nil:
 		return wc.refuse(c, sessionRefusal(err))
 	}
-	c.Set(httpapi.KeyIDKey, key.ID)
-	c.Set(httpapi.OwnerKey, key.Owner)
+	httpapi.SetCaller(c, key.ID, key.Owner)
 	wc.key, wc.sid = key, ck.Value
 	return nil
 }
@@ -311,7 +310,7 @@ func (wc *webCall) refuse(c echo.Context, r *refusal) error {
 // expired is Odoo's answer to a route that needs a session without one:
 // error code 100, SessionExpiredException, and a null id.
 func (wc *webCall) expired(c echo.Context) error {
-	c.Set(httpapi.DecisionKey, "no session")
+	httpapi.SetDecision(c, "no session")
 	const msg = "Session expired"
 	return writeAnswer(c, http.StatusOK, rpcAnswer{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{
 		Code: 100, Message: "Odoo Session Expired",
