@@ -404,3 +404,34 @@ func TestCredentialIDMustExist(t *testing.T) {
 		}
 	})
 }
+
+// TestFlushOfManyKeys: the usage of more keys than one statement could
+// carry (Postgres takes 65,535 parameters) is written whole.
+func TestFlushOfManyKeys(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now, FlushInterval: time.Hour})
+		rec, _, err := s.Create(ctx, "test", keystore.Spec{Name: "a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 33_000 { // 66,000 parameters for last_used_at; usage of keys that no longer exist is kept too
+			s.RecordUse(fmt.Sprint("gone-", i), true, clk.Now())
+		}
+		s.RecordUse(rec.ID, true, clk.Now())
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Usage(ctx, "gone-32999", clk.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []keystore.UsageHour{{Hour: clk.Now().Truncate(time.Hour), Allowed: 1}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("usage of the last key (-want +got):\n%s", diff)
+		}
+		if r, err := s.Get(ctx, rec.ID); err != nil || r.LastUsedAt == nil || !r.LastUsedAt.Equal(clk.Now()) {
+			t.Errorf("last used at %v (%v), want %v", r.LastUsedAt, err, clk.Now())
+		}
+	})
+}
