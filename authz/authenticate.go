@@ -23,9 +23,9 @@ func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 	}
 	f := Facts{Request: req, Need: NeedKey(), Defaults: &noLimits}
 	if req.Credential != "" {
-		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
-		if f.Record != nil && f.VerifyErr == nil {
-			f.Policy, f.PolicyErr = policyOf(f.Record)
+		f.Key, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
+		if f.Key != nil && f.VerifyErr == nil {
+			f.Policy, f.PolicyErr = policyOf(f.Key)
 		}
 	}
 	for {
@@ -35,7 +35,7 @@ func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 			f.Failure = a.countFailure(ctx, req.ClientIP)
 			a.noteFailure(req.ClientIP, f.Failure)
 		case CountRequest, CountCredits: // everything but the counts passed
-			d = Decision{Key: f.Record, policy: f.Policy}
+			d = Decision{Key: f.Key, policy: f.Policy}
 			d.set(http.StatusOK, "")
 			return d
 		default:
@@ -60,10 +60,10 @@ func (a *Authorizer) Valid(ctx context.Context, req Request) bool {
 	if _, refused := a.refuseBlocked(&req); refused {
 		return false
 	}
-	rec, err := a.keys.Verify(ctx, req.Credential)
-	if err != nil || rec == nil {
+	key, err := a.keys.Verify(ctx, req.Credential)
+	if err != nil || key == nil {
 		return false
 	}
-	p, err := policyOf(rec)
+	p, err := policyOf(key)
 	return err == nil && p.allowsAddr(req.ClientIP)
 }

@@ -14,7 +14,7 @@ import (
 
 // KeyVerifier checks a presented credential: *keystore.Store is one.
 type KeyVerifier interface {
-	Verify(ctx context.Context, presented string) (*keystore.Record, error)
+	Verify(ctx context.Context, presented string) (*keystore.Verified, error)
 }
 
 // Limiter decides whether a request fits its limits: *limiter.Memory,
@@ -31,7 +31,8 @@ var DefaultFailedAuthLimit = limiter.Limit{Count: 30, Window: time.Minute}
 // other zero value takes the default its comment names.
 type Config struct {
 	// Keys verifies credentials (a *keystore.Store, opened with
-	// Config.Compile set to Compile so that policies are compiled once).
+	// Config.Compile set to Compile: a key verified without its policy is
+	// answered 500).
 	Keys KeyVerifier
 	// Limiter counts requests against each key's limits, by key id.
 	Limiter Limiter
@@ -153,9 +154,9 @@ func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision
 			a.finish(ctx, &d, &req)
 			return d
 		}
-		f.Record, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
-		if f.Record != nil && f.VerifyErr == nil {
-			f.Policy, f.PolicyErr = policyOf(f.Record)
+		f.Key, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
+		if f.Key != nil && f.VerifyErr == nil {
+			f.Policy, f.PolicyErr = policyOf(f.Key)
 		}
 	}
 	return a.decideCounting(ctx, &f)
@@ -172,9 +173,9 @@ func (a *Authorizer) decideCounting(ctx context.Context, f *Facts) Decision {
 			f.Failure = a.countFailure(ctx, f.Request.ClientIP)
 			a.noteFailure(f.Request.ClientIP, f.Failure)
 		case CountRequest:
-			f.Rate = a.countRequest(ctx, f.Record.ID, f.Limits().limits)
+			f.Rate = a.countRequest(ctx, f.Key.ID, f.Limits().limits)
 		case CountCredits:
-			f.Credit = a.spendCredit(ctx, f.Record.ID, f.Policy.credits)
+			f.Credit = a.spendCredit(ctx, f.Key.ID, f.Policy.credits)
 		default:
 			a.finish(ctx, &d, &f.Request)
 			return d

@@ -31,11 +31,10 @@ func hotKey(b testing.TB) (*env, string) {
 }
 
 func BenchmarkDecide(b *testing.B) {
-	rec := &keystore.Record{ID: "key-1", Owner: "p", Scopes: []string{"route:GET:/api/**"}, RateLimits: []string{"10/1s"}}
-	pol := compilePolicy(b, rec)
+	key := verified(b, &keystore.Record{ID: "key-1", Owner: "p", Scopes: []string{"route:GET:/api/**"}, RateLimits: []string{"10/1s"}})
 	f := authz.Facts{
 		Request: authz.Request{Method: "GET", URI: "/api/v1/x", ClientIP: addr("198.51.100.1"), Credential: "k"},
-		Need:    authz.NeedRoute("GET", "/api/v1/x"), Record: rec, Policy: pol,
+		Need:    authz.NeedRoute("GET", "/api/v1/x"), Key: key, Policy: key.Policy.(*authz.Policy),
 		Rate: counted(true, 0, state(perSecond, 9, 1e9)),
 	}
 	b.ReportAllocs()

@@ -19,7 +19,7 @@ const maxBlocked = 1 << 16
 // of the presented credential against what it has cached, without any I/O
 // (*keystore.Store offers it). cached is false when nothing is cached for it.
 type CachedVerifier interface {
-	VerifyCached(presented string) (rec *keystore.Record, cached bool, err error)
+	VerifyCached(presented string) (key *keystore.Verified, cached bool, err error)
 }
 
 // blocklist remembers, in process, the clients that the failed-auth
@@ -114,7 +114,7 @@ func (a *Authorizer) refuseBlocked(req *Request) (Decision, bool) {
 		return Decision{}, false
 	}
 	if cv, isCached := a.keys.(CachedVerifier); isCached {
-		if rec, ok, err := cv.VerifyCached(req.Credential); ok && err == nil && rec != nil {
+		if key, ok, err := cv.VerifyCached(req.Credential); ok && err == nil && key != nil {
 			return Decision{}, false
 		}
 	}

@@ -141,7 +141,7 @@ func checkReachedInScope(t *testing.T, b bypass, body string) {
 		t.Fatal(err)
 	}
 	f := authz.Facts{Request: authz.Request{Credential: "k"}, Need: authz.NeedRoute("GET", got.URI),
-		Record: &keystore.Record{ID: "k"}, Policy: pol.(*authz.Policy)}
+		Key: &keystore.Verified{ID: "k"}, Policy: pol.(*authz.Policy)}
 	if d, _ := authz.Decide(&f); d.Status != http.StatusOK {
 		t.Errorf("GET %q reached the upstream as %q, which %s does not grant (%d)", b.raw, got.URI, scope, d.Status)
 	}

@@ -55,15 +55,14 @@ func spentCredit(allowed bool, remaining int64, r limiter.Refill, next, period t
 // TestDecideCredits: credits are spent last, after every other check, and
 // shape the answer.
 func TestDecideCredits(t *testing.T) {
-	rec := &keystore.Record{ID: "key-c", Owner: "p", Scopes: []string{"route:GET:/api/**"}, RateLimits: []string{"10/1s"},
-		Credits: &keystore.Credits{Remaining: 100, Refill: &keystore.Refill{Interval: "daily", Amount: 100}}}
-	compilePolicy(t, rec)
+	key := verified(t, &keystore.Record{ID: "key-c", Owner: "p", Scopes: []string{"route:GET:/api/**"}, RateLimits: []string{"10/1s"},
+		Credits: &keystore.Credits{Remaining: 100, Refill: &keystore.Refill{Interval: "daily", Amount: 100}}})
 	okRate := counted(true, 0, state(perSecond, 9, time.Second))
 	daily := limiter.Refill{Interval: limiter.Daily, Amount: 100}
 	base := func() authz.Facts {
 		return authz.Facts{
 			Request: authz.Request{Method: "GET", URI: "/api/x", ClientIP: addr("203.0.113.7"), Credential: "kg_presented"},
-			Need:    authz.NeedRoute("GET", "/api/x"), Record: rec, Policy: rec.Policy.(*authz.Policy),
+			Need:    authz.NeedRoute("GET", "/api/x"), Key: key, Policy: key.Policy.(*authz.Policy),
 		}
 	}
 	ids := []string{"X-Keygate-Key-Id", "key-c", "X-Keygate-Owner", "p", "X-Keygate-Scopes", "route:GET:/api/**"}

@@ -56,11 +56,11 @@ type Count struct {
 type Facts struct {
 	Request Request
 	Need    Need
-	// Record and VerifyErr are what keystore's Verify returned, when a
+	// Key and VerifyErr are what keystore's Verify returned, when a
 	// credential was presented.
-	Record    *keystore.Record
+	Key       *keystore.Verified
 	VerifyErr error
-	// Policy is Record's compiled policy; PolicyErr why it has none.
+	// Policy is Key's compiled policy; PolicyErr why it has none.
 	Policy    *Policy
 	PolicyErr error
 	// Defaults are the limits of keys that name none.
@@ -116,11 +116,11 @@ func decide(f *Facts, d *Decision) Step {
 		d.set(http.StatusUnauthorized, ReasonMissing)
 		return Done
 	}
-	d.Key = f.Record
+	d.Key = f.Key
 	if f.VerifyErr != nil {
 		return decideFailed(f, d)
 	}
-	if f.Record == nil || f.Policy == nil {
+	if f.Key == nil || f.Policy == nil {
 		d.Err = policyErr(f)
 		d.set(http.StatusInternalServerError, ReasonInternal)
 		return Done

@@ -45,19 +45,17 @@ type decideCase struct {
 }
 
 func TestDecide(t *testing.T) {
-	full := &keystore.Record{
+	full := verified(t, &keystore.Record{
 		ID: "key-1", Owner: "partner-42", Scopes: []string{"route:GET:/api/**", "odoo:res.partner:read"},
 		RateLimits: []string{"10/1s", "5000/1h"}, IPAllowlist: []string{"203.0.113.0/24", "2001:db8::/32"},
-	}
-	compilePolicy(t, full)
-	bare := &keystore.Record{ID: "key-2", Scopes: []string{"route:*:/**"}}
-	compilePolicy(t, bare)
+	})
+	bare := verified(t, &keystore.Record{ID: "key-2", Scopes: []string{"route:*:/**"}})
 	defaults := authz.NewLimitSet([]limiter.Limit{defaultsPS})
 	base := func() authz.Facts {
 		return authz.Facts{
 			Request: authz.Request{Method: "GET", URI: "/api/v1/x", ClientIP: addr("203.0.113.7"), Credential: "kg_presented"},
 			Need:    authz.NeedRoute("GET", "/api/v1/x"),
-			Record:  full, Policy: full.Policy.(*authz.Policy),
+			Key:     full, Policy: full.Policy.(*authz.Policy),
 			Defaults: &defaults,
 		}
 	}
@@ -92,8 +90,8 @@ func keyID(d authz.Decision) string {
 	return d.Key.ID
 }
 
-func verifyFailed(err error, rec *keystore.Record) func(*authz.Facts) {
-	return func(f *authz.Facts) { f.Record, f.Policy, f.VerifyErr = rec, nil, err }
+func verifyFailed(err error, key *keystore.Verified) func(*authz.Facts) {
+	return func(f *authz.Facts) { f.Key, f.Policy, f.VerifyErr = key, nil, err }
 }
 
 func then(edits ...func(*authz.Facts)) func(*authz.Facts) {
@@ -111,7 +109,7 @@ func clientIP(s string) func(*authz.Facts) {
 }
 func need(n authz.Need) func(*authz.Facts) { return func(f *authz.Facts) { f.Need = n } }
 
-func decideTable(full, bare *keystore.Record) []decideCase {
+func decideTable(full, bare *keystore.Verified) []decideCase {
 	okFail := counted(true, 0, state(failLimit, 2, time.Minute))
 	okRate := counted(true, 0, state(perSecond, 9, time.Second), state(perHour, 4999, time.Hour))
 	invalid := `Bearer realm="keygate", error="invalid_token"`
@@ -223,7 +221,7 @@ func decideTable(full, bare *keystore.Record) []decideCase {
 		{
 			name: "key_without_limits_gets_the_defaults",
 			edit: func(f *authz.Facts) {
-				f.Record, f.Policy = bare, bare.Policy.(*authz.Policy)
+				f.Key, f.Policy = bare, bare.Policy.(*authz.Policy)
 				f.Rate = counted(true, 0, state(defaultsPS, 99, time.Second))
 			},
 			want: answer{200, hdr("Ratelimit-Policy", `"1s";q=100;w=1`, "Ratelimit", `"1s";r=99;t=1`,
@@ -232,7 +230,7 @@ func decideTable(full, bare *keystore.Record) []decideCase {
 		},
 		{
 			name: "key_without_limits_and_no_defaults_is_not_counted",
-			edit: func(f *authz.Facts) { f.Record, f.Policy, f.Defaults = bare, bare.Policy.(*authz.Policy), nil },
+			edit: func(f *authz.Facts) { f.Key, f.Policy, f.Defaults = bare, bare.Policy.(*authz.Policy), nil },
 			want: answer{200, hdr("X-Keygate-Key-Id", "key-2", "X-Keygate-Owner", "", "X-Keygate-Scopes", "route:*:/**"), nil},
 			key:  "key-2",
 		},

@@ -49,9 +49,9 @@ type Decision struct {
 	Status int
 	// Reason is the message for the client.
 	Reason string
-	// Key is the presented key's record when storage knows it, whatever
-	// the status (revoked and expired keys included). Shared: read only.
-	Key *keystore.Record
+	// Key is the presented key when storage knows it, whatever the
+	// status (revoked and expired keys included). Shared: read only.
+	Key *keystore.Verified
 	// RetryAfter is how long to wait, on a 429.
 	RetryAfter time.Duration
 	// Err is the cause of a 500 or 503, for the log; never sent.

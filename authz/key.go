@@ -14,7 +14,11 @@ import (
 // nothing is counted as a failed authentication.
 func (a *Authorizer) CheckKey(ctx context.Context, req Request, rec *keystore.Record, need Need) Decision {
 	req.Credential = "session" // decide asks for one; it is never verified here
-	f := Facts{Request: req, Need: need, Defaults: &a.defaults, Record: rec}
-	f.Policy, f.PolicyErr = policyOf(rec)
+	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
+	var p any // nil, not a nil *Policy, when rec does not compile
+	if f.Policy, f.PolicyErr = compile(rec); f.PolicyErr == nil {
+		p = f.Policy
+	}
+	f.Key = rec.Verified(p)
 	return a.decideCounting(ctx, &f)
 }

@@ -145,13 +145,13 @@ func sharedCompile[T any](sp *sharedPolicies, byText map[string]*T, list []strin
 	return v, nil
 }
 
-// policyOf returns the record's compiled policy, compiling it now when
-// the record did not come through keystore.Config.Compile.
-func policyOf(rec *keystore.Record) (*Policy, error) {
-	if p, ok := rec.Policy.(*Policy); ok {
+// policyOf returns the key's compiled policy: keystore compiled it with
+// Compile when it verified the key.
+func policyOf(key *keystore.Verified) (*Policy, error) {
+	if p, ok := key.Policy.(*Policy); ok {
 		return p, nil
 	}
-	return compile(rec)
+	return nil, fmt.Errorf("authz: key %s was verified without authz.Compile", key.ID)
 }
 
 // allowsAddr reports whether the key may be used from a.

@@ -148,15 +148,20 @@ func compilePolicy(t testing.TB, rec *keystore.Record) *authz.Policy {
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
-	rec.Policy = p
 	return p.(*authz.Policy)
+}
+
+// verified is rec as keystore's Verify returns it, compiled with Compile.
+func verified(t testing.TB, rec *keystore.Record) *keystore.Verified {
+	t.Helper()
+	return rec.Verified(compilePolicy(t, rec))
 }
 
 // statusFor decides need for a key with policy pol and no rate limit.
 func statusFor(pol *authz.Policy, n authz.Need) int {
 	f := authz.Facts{
 		Request: authz.Request{Credential: "k", ClientIP: addr("198.51.100.1")},
-		Need:    n, Record: &keystore.Record{ID: "k1"}, Policy: pol,
+		Need:    n, Key: &keystore.Verified{ID: "k1"}, Policy: pol,
 	}
 	d, step := authz.Decide(&f)
 	if step != authz.Done {

@@ -4,16 +4,16 @@ package keystore
 // cache only, never storage: cached is false when the cache knows nothing
 // of it. A malformed credential is answered (ErrMalformed) without the
 // cache; any other as Verify would answer it from the cache.
-func (s *Store) VerifyCached(presented string) (rec *Record, cached bool, err error) {
+func (s *Store) VerifyCached(presented string) (v *Verified, cached bool, err error) {
 	if !wellFormed(presented) {
 		return nil, true, ErrMalformed
 	}
-	r, ok := s.cache.GetIfPresent(HashString(presented))
+	v, ok := s.cache.GetIfPresent(HashString(presented))
 	if !ok {
 		return nil, false, nil
 	}
-	if r == nil {
+	if v == nil {
 		return nil, true, ErrUnknown
 	}
-	return r, true, s.verdict(r)
+	return v, true, s.verdict(v)
 }

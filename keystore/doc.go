@@ -11,10 +11,12 @@
 //     Update, Revoke and Rotate on Postgres or SQLite through GORM, schema
 //     from package migrations. The plaintext is returned once, by Create
 //     and Rotate, and never stored.
-//   - Verification cache (verify.go, cached.go, intern.go): Verify answers
-//     from a bounded in-process cache (otter; positive TTL, shorter
-//     negative TTL, errors never cached) and fills a miss with one lookup
-//     by hash; cached records share their lists and owners. VerifyCached
+//   - Verification cache (verify.go, verified.go, cached.go, intern.go):
+//     Verify answers from a bounded in-process cache (otter; positive TTL,
+//     shorter negative TTL, errors never cached) and fills a miss with one
+//     lookup by hash of the few columns a Verified holds (id, owner,
+//     credential, state, the policy Config.Compile makes); cached keys
+//     share their owners and credentials. VerifyCached
 //     answers from the cache alone (authz refuses a client over its
 //     failed-auth limit without a lookup).
 //   - Invalidation: every change to a key sends its hash on Postgres
@@ -41,14 +43,15 @@
 //
 // # Concurrency
 //
-// A Store, its Vault and a Sealer are safe for concurrent use. Records that
-// Verify returns are shared with the cache and must not be modified. Close
+// A Store, its Vault and a Sealer are safe for concurrent use. The
+// Verified keys that Verify returns are shared with the cache and must not
+// be modified. Close
 // stops the listener and the flush loop after a last flush.
 //
 // # Errors
 //
 // Verify returns exactly one of ErrMalformed, ErrUnknown, ErrRevoked or
-// ErrExpired (the last two with the record), or ErrUnavailable when storage
+// ErrExpired (the last two with the key), or ErrUnavailable when storage
 // could not answer. Management calls return ErrNotFound, ErrConflict, a
 // *ValidationError (which matches ErrInvalid) naming each bad field, or
 // ErrUnavailable; the vault adds ErrNoSecretKey and ErrSealed. Every error

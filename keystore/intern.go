@@ -1,51 +1,30 @@
 package keystore
 
-import (
-	"encoding/json"
-	"strings"
-	"sync"
-)
+import "sync"
 
-// maxShared bounds how many distinct lists, and owners, an interner
+// maxShared bounds how many distinct owners, and credentials, an interner
 // keeps; values beyond it are cached as they are, unshared.
 const maxShared = 4096
 
-// emptyObject is the metadata of most keys, shared by their cached records.
-var emptyObject = json.RawMessage("{}")
-
-// interner makes the records in the verification cache share what keys
-// have in common (most keys of a deployment carry one of a few scope and
-// rate-limit lists, and many keys one owner), so that 100,000 cached keys
-// hold each distinct value once. Cached records are read-only, which is
-// what makes sharing safe.
+// interner makes the keys in the verification cache share what keys have
+// in common (many keys have one owner, or one service account), so that
+// 100,000 cached keys hold each distinct value once. Cached keys are
+// read-only, which is what makes sharing safe. (Their lists are not kept:
+// the policy compiled from them is, and Config.Compile shares that.)
 type interner struct {
-	mu     sync.Mutex
-	lists  map[string][]string // by the list's elements joined with NUL
-	owners map[string]string
+	mu          sync.Mutex
+	owners      map[string]string
+	credentials map[string]*string
 }
 
-// record replaces r's shareable values by their shared copies.
-func (in *interner) record(r *Record) {
+// share replaces r's owner and credential id by their shared copies.
+func (in *interner) share(r *Record) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	r.Scopes, r.RateLimits, r.IPAllowlist = in.list(r.Scopes), in.list(r.RateLimits), in.list(r.IPAllowlist)
 	r.Owner = shareValue(&in.owners, r.Owner, r.Owner)
-	switch r.Status { // the constants, not the driver's copies
-	case StatusActive:
-		r.Status = StatusActive
-	case StatusRevoked:
-		r.Status = StatusRevoked
+	if r.CredentialID != nil {
+		r.CredentialID = shareValue(&in.credentials, *r.CredentialID, r.CredentialID)
 	}
-	if string(r.Metadata) == "{}" {
-		r.Metadata = emptyObject
-	}
-}
-
-func (in *interner) list(l []string) []string {
-	if len(l) == 0 {
-		return l
-	}
-	return shareValue(&in.lists, strings.Join(l, "\x00"), l)
 }
 
 // shareValue returns the value kept under k in *m, keeping v there first

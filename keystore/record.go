@@ -22,8 +22,7 @@ func (s Status) Valid() bool {
 }
 
 // Record is a stored key without its secret or hash. Its JSON form is the
-// key object of the admin API. Records returned by Verify are shared with the
-// cache: treat them as read-only.
+// key object of the admin API.
 type Record struct {
 	ID           string          `json:"id"`
 	Prefix       string          `json:"prefix"`
@@ -43,10 +42,6 @@ type Record struct {
 	// Credits are the key's usage quota; nil: unlimited. Remaining is the
 	// balance that the limiter has not leased (see Credits).
 	Credits *Credits `json:"credits"`
-
-	// Policy is what Config.Compile made of the record when it entered the
-	// verification cache (parsed scopes, limits, networks); nil elsewhere.
-	Policy any `json:"-"`
 }
 
 // statusAt derives the visible status at time now.

@@ -209,6 +209,23 @@ func (ss *Sessions) Key(ctx context.Context, id string) (*Record, error) {
 	return rec, nil
 }
 
+// KeyName returns the name of key id, read now: what a session's info
+// shows, which the verified key does not hold. ErrNotFound when no key has
+// that id.
+func (ss *Sessions) KeyName(ctx context.Context, keyID string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, ss.s.cfg.QueryTimeout)
+	defer cancel()
+	var names []string
+	err := ss.s.db.WithContext(ctx).Model(&keyRow{}).Where("id = ?", keyID).Limit(1).Pluck("name", &names).Error
+	switch {
+	case err != nil:
+		return "", dbErr("key name", err)
+	case len(names) == 0:
+		return "", fmt.Errorf("keystore: key %s: %w", keyID, ErrNotFound)
+	}
+	return names[0], nil
+}
+
 // Delete ends the session; an id that names none is not an error.
 func (ss *Sessions) Delete(ctx context.Context, id string) error {
 	if !wellFormedSession(id) {

@@ -47,8 +47,10 @@ type Config struct {
 	// Nil accepts any non-empty entry without spaces.
 	ValidateScope     func(string) error
 	ValidateRateLimit func(string) error
-	// Compile, when set, turns a record into a policy once, when it enters
-	// the verification cache (Record.Policy). An error makes Verify fail.
+	// Compile, when set, turns a key into a policy once, when it enters
+	// the verification cache (Verified.Policy). It is given the record's
+	// id, owner, status, expiry, credential, lists and credits, nothing
+	// else. An error makes Verify fail.
 	Compile func(*Record) (any, error)
 	// CacheSize bounds the verification cache (default 100000 entries).
 	CacheSize int
@@ -117,8 +119,8 @@ type Store struct {
 	dialect string
 	dsn     string
 
-	cache      *otter.Cache[Hash, *Record]
-	shared     interner // values the cached records share
+	cache      *otter.Cache[Hash, *Verified]
+	shared     interner // values the cached keys share
 	cacheStats *stats.Counter
 	epoch      atomic.Uint64
 	usage      *usage

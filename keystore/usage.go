@@ -121,8 +121,9 @@ func (s *Store) flushLoop(ctx context.Context) {
 	}
 }
 
-// Flush writes pending last-used times and usage counts in one transaction
-// of two statements. On failure the pending data is kept for the next try.
+// Flush writes pending last-used times and usage counts in one transaction,
+// flushBatch keys a statement. On failure the pending data is kept for the
+// next try.
 func (s *Store) Flush(ctx context.Context) error {
 	last, counts := s.usage.take()
 	if len(last) == 0 && len(counts) == 0 {
@@ -199,25 +200,43 @@ func (u *usage) putBack(last map[string]time.Time, counts map[usageKey]*usageCou
 	}
 }
 
-// writeLastUsed sets last_used_at of every key in last with one statement.
+// flushBatch is how many keys one statement of Flush writes: Postgres
+// takes at most 65,535 parameters a statement, and the driver keeps a
+// connection's largest statement buffer for good, so that one statement
+// for 100,000 keys would fail, and a smaller but still huge one would pin
+// megabytes per pooled connection.
+const flushBatch = 1000
+
+// writeLastUsed sets last_used_at of every key in last, flushBatch keys a
+// statement.
 func (s *Store) writeLastUsed(tx *gorm.DB, last map[string]time.Time) error {
-	if len(last) == 0 {
-		return nil
-	}
 	ts := "?"
 	if s.dialect == DialectPostgres {
 		ts = "CAST(? AS TIMESTAMPTZ)"
 	}
-	rows := make([]string, 0, len(last))
-	args := make([]any, 0, 2*len(last))
+	rows := make([]string, 0, min(len(last), flushBatch))
+	args := make([]any, 0, 2*cap(rows))
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		sql := fmt.Sprintf(`WITH v(id, t) AS (VALUES %s)
+UPDATE api_keys SET last_used_at = (SELECT t FROM v WHERE v.id = api_keys.id)
+WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
+		err := tx.Exec(sql, args...).Error
+		rows, args = rows[:0], args[:0]
+		return err
+	}
 	for id, t := range last {
 		rows = append(rows, "(?, "+ts+")")
 		args = append(args, id, t.UTC().Truncate(time.Microsecond))
+		if len(rows) == flushBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	sql := fmt.Sprintf(`WITH v(id, t) AS (VALUES %s)
-UPDATE api_keys SET last_used_at = (SELECT t FROM v WHERE v.id = api_keys.id)
-WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
-	return tx.Exec(sql, args...).Error
+	return flush()
 }
 
 func writeCounts(tx *gorm.DB, counts map[usageKey]*usageCount) error {
@@ -235,5 +254,5 @@ func writeCounts(tx *gorm.DB, counts map[usageKey]*usageCount) error {
 			{Column: clause.Column{Name: "denied"}, Value: gorm.Expr("key_usage.denied + excluded.denied")},
 			{Column: clause.Column{Name: "credits"}, Value: gorm.Expr("key_usage.credits + excluded.credits")},
 		},
-	}).Create(&rows).Error
+	}).CreateInBatches(&rows, flushBatch).Error
 }

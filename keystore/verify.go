@@ -3,7 +3,6 @@ package keystore
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,14 +15,14 @@ import (
 // notifyChannel carries the hex hash of every changed key between replicas.
 const notifyChannel = "keygate_keys"
 
-// The cache maps a key's hash to its record (active, revoked or with an
+// The cache maps a key's hash to its Verified (active, revoked or with an
 // expiry), compiled and with its shareable values interned, or to nil for
 // a hash that matches no key. Errors are never cached.
-func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Record], error) {
-	c, err := otter.New(&otter.Options[Hash, *Record]{
+func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Verified], error) {
+	c, err := otter.New(&otter.Options[Hash, *Verified]{
 		MaximumSize:   cfg.CacheSize,
 		StatsRecorder: rec,
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *Record]) time.Duration {
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *Verified]) time.Duration {
 			if e.Value == nil {
 				return cfg.NegativeTTL
 			}
@@ -36,34 +35,34 @@ func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Record], erro
 	return c, nil
 }
 
-// Verify checks a presented credential. It returns the key's record, or
+// Verify checks a presented credential. It returns the verified key, or
 // ErrMalformed (checked without storage), ErrUnknown, ErrRevoked or
-// ErrExpired (these two with the record), or ErrUnavailable when storage
-// could not answer. A cached key costs no I/O; the record is shared and must
-// not be modified.
-func (s *Store) Verify(ctx context.Context, presented string) (*Record, error) {
+// ErrExpired (these two with the key), or ErrUnavailable when storage
+// could not answer. A cached key costs no I/O; the Verified is shared and
+// must not be modified.
+func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error) {
 	if !wellFormed(presented) {
 		return nil, ErrMalformed
 	}
 	h := HashString(presented)
-	rec, ok := s.cache.GetIfPresent(h)
+	v, ok := s.cache.GetIfPresent(h)
 	if !ok {
 		var err error
-		if rec, err = s.fill(ctx, h); err != nil {
+		if v, err = s.fill(ctx, h); err != nil {
 			return nil, err
 		}
 	}
-	if rec == nil {
+	if v == nil {
 		return nil, ErrUnknown
 	}
-	return rec, s.verdict(rec)
+	return v, s.verdict(v)
 }
 
-func (s *Store) verdict(r *Record) error {
-	switch {
-	case r.Status == StatusRevoked:
+func (s *Store) verdict(v *Verified) error {
+	switch v.Status(s.cfg.Now()) {
+	case StatusRevoked:
 		return ErrRevoked
-	case r.ExpiresAt != nil && !s.cfg.Now().Before(*r.ExpiresAt):
+	case StatusExpired:
 		return ErrExpired
 	}
 	return nil
@@ -71,41 +70,19 @@ func (s *Store) verdict(r *Record) error {
 
 // fill reads a key by hash and caches what it found, unless a change to any
 // key was announced meanwhile (the epoch moved): then the answer is used
-// once and not cached, so a stale record never outlives its invalidation.
-func (s *Store) fill(ctx context.Context, h Hash) (*Record, error) {
+// once and not cached, so a stale key never outlives its invalidation.
+func (s *Store) fill(ctx context.Context, h Hash) (*Verified, error) {
 	epoch := s.epoch.Load()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
-	var row keyRow
-	err := s.db.WithContext(ctx).Where("hash = ?", h[:]).Take(&row).Error
-	var rec *Record // nil: no such key
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("keystore: verify: %w: %w", ErrUnavailable, err)
-	default:
-		rec = row.record()
-		s.shared.record(rec)
-		if rec, err = s.compile(rec); err != nil {
-			return nil, err
-		}
+	v, err := s.readVerified(ctx, h) // nil: no such key
+	if err != nil {
+		return nil, err
 	}
 	if s.epoch.Load() == epoch {
-		s.cache.Set(h, rec)
+		s.cache.Set(h, v)
 	}
-	return rec, nil
-}
-
-func (s *Store) compile(r *Record) (*Record, error) {
-	if s.cfg.Compile == nil {
-		return r, nil
-	}
-	p, err := s.cfg.Compile(r)
-	if err != nil {
-		return nil, fmt.Errorf("keystore: key %s: stored policy does not compile: %w", r.ID, err)
-	}
-	r.Policy = p
-	return r, nil
+	return v, nil
 }
 
 // invalidateLocal drops one key from this replica's cache.

@@ -19,7 +19,7 @@ var ErrNoAccount = errors.New("proxy: no service account for this key")
 // AccountResolver maps a verified key to its service account. A nil key
 // asks for the default account, which answers common.version.
 type AccountResolver interface {
-	Account(ctx context.Context, key *keystore.Record) (odoo.Account, error)
+	Account(ctx context.Context, key *keystore.Verified) (odoo.Account, error)
 }
 
 // Vault is what Accounts needs of keystore's credential vault
@@ -90,7 +90,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 
 // Account returns the key's service account: the vault's credential named
 // by key.CredentialID, else the default one.
-func (a *Accounts) Account(ctx context.Context, key *keystore.Record) (odoo.Account, error) {
+func (a *Accounts) Account(ctx context.Context, key *keystore.Verified) (odoo.Account, error) {
 	if key == nil || key.CredentialID == nil {
 		if a.def == nil {
 			return odoo.Account{}, fmt.Errorf("%w: no default account configured", ErrNoAccount)

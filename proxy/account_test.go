@@ -52,14 +52,14 @@ func TestAccounts(t *testing.T) {
 	missing := "nope"
 	cases := []struct {
 		name string
-		key  *keystore.Record
+		key  *keystore.Verified
 		want odoo.Account
 		err  error
 	}{
 		{"nil_key_is_the_default", nil, def, nil},
-		{"key_without_credential_is_the_default", &keystore.Record{}, def, nil},
-		{"credential_from_the_vault", &keystore.Record{CredentialID: h.CredIDs["demo"]}, h.Accts["demo"], nil},
-		{"missing_credential", &keystore.Record{CredentialID: &missing}, odoo.Account{}, proxy.ErrNoAccount},
+		{"key_without_credential_is_the_default", &keystore.Verified{}, def, nil},
+		{"credential_from_the_vault", &keystore.Verified{CredentialID: h.CredIDs["demo"]}, h.Accts["demo"], nil},
+		{"missing_credential", &keystore.Verified{CredentialID: &missing}, odoo.Account{}, proxy.ErrNoAccount},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestAccounts(t *testing.T) {
 			}
 		})
 	}
-	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
+	demo := &keystore.Verified{CredentialID: h.CredIDs["demo"]}
 	before := vault.reads.Load()
 	_, _ = accts.Account(ctx, demo)
 	if n := vault.reads.Load() - before; n != 0 {
@@ -88,7 +88,7 @@ func TestAccounts(t *testing.T) {
 func TestAccountsWithout(t *testing.T) {
 	id := "x"
 	none, _ := proxy.NewAccounts(proxy.AccountsConfig{})
-	for name, key := range map[string]*keystore.Record{"no_default": nil, "no_vault": {CredentialID: &id}} {
+	for name, key := range map[string]*keystore.Verified{"no_default": nil, "no_vault": {CredentialID: &id}} {
 		if _, err := none.Account(ctx, key); !errors.Is(err, proxy.ErrNoAccount) {
 			t.Errorf("%s: %v, want ErrNoAccount", name, err)
 		}

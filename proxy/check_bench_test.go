@@ -64,7 +64,7 @@ func allowed(tb testing.TB, scopes ...string) *authz.Decision {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, _ := authz.Decide(&authz.Facts{Request: authz.Request{Credential: "k"}, Record: rec, Policy: p.(*authz.Policy),
+	d, _ := authz.Decide(&authz.Facts{Request: authz.Request{Credential: "k"}, Key: rec.Verified(p), Policy: p.(*authz.Policy),
 		Need: authz.NeedOdoo("res.partner", "create")})
 	if !d.Allowed() {
 		tb.Fatalf("decision %d %s", d.Status, d.Reason)

@@ -29,7 +29,7 @@ func TestForgetCredential(t *testing.T) {
 	accts := h.Accounts(t)
 	forget := proxy.ForgetCredential(accts, client)
 	t.Cleanup(h.Store.OnCredentialChange(forget))
-	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
+	demo := &keystore.Verified{CredentialID: h.CredIDs["demo"]}
 	before, err := accts.Account(ctx, demo)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestForgetDuringLoadIsNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.accts = accts
-	demo := &keystore.Record{CredentialID: h.CredIDs["demo"]}
+	demo := &keystore.Verified{CredentialID: h.CredIDs["demo"]}
 	for range 2 {
 		if _, err := accts.Account(ctx, demo); err != nil {
 			t.Fatal(err)

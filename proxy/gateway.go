@@ -276,7 +276,7 @@ func NoteDecision(c echo.Context, d *authz.Decision, headers []string) {
 }
 
 // resolve finds the key's service account and its uid.
-func (g *Gateway) resolve(c echo.Context, key *keystore.Record) (odoo.Account, int64, error) {
+func (g *Gateway) resolve(c echo.Context, key *keystore.Verified) (odoo.Account, int64, error) {
 	ctx := c.Request().Context()
 	acct, err := g.accounts.Account(ctx, key)
 	if err != nil {

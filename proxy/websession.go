@@ -32,6 +32,10 @@ type SessionStore interface {
 	// Key returns the session's key, read now; keystore.ErrNoSession when
 	// the session, or its key, is no longer alive.
 	Key(ctx context.Context, id string) (*keystore.Record, error)
+	// KeyName returns the name of the key with id keyID, read now (for a
+	// key that was verified, whose name the verification cache does not
+	// keep).
+	KeyName(ctx context.Context, keyID string) (string, error)
 	// Delete ends the session.
 	Delete(ctx context.Context, id string) error
 }
@@ -139,7 +143,11 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 	if !d.Allowed() {
 		return wc.refuse(c, decisionRefusal(&d, authz.NeedKey(), "authenticate"))
 	}
-	info, err := wc.sessionInfo(c, d.Key)
+	name, err := g.sessions.KeyName(r.Context(), d.Key.ID)
+	if err != nil {
+		return wc.refuse(c, sessionRefusal(err))
+	}
+	info, err := wc.sessionInfo(c, d.Key, name)
 	if err != nil {
 		return wc.refuse(c, upstreamRefusal(err))
 	}
@@ -156,7 +164,7 @@ func (g *Gateway) webAuthenticate(c echo.Context) error {
 // session runs as (the service account's uid and context, less the uid
 // Odoo puts in it), its database and Odoo's version. OdooRPC reads uid and
 // user_context.
-func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Record) (map[string]any, error) {
+func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Verified, name string) (map[string]any, error) {
 	acct, uid, err := wc.g.resolve(c, key)
 	if err != nil {
 		return nil, err
@@ -185,7 +193,7 @@ func (wc *webCall) sessionInfo(c echo.Context, key *keystore.Record) (map[string
 	_ = json.Unmarshal(ver, &v)
 	return map[string]any{
 		"uid": uid, "is_system": false, "is_admin": false, "is_public": false, "is_internal_user": true,
-		"user_context": userCtx, "db": acct.DB, "username": key.Name, "name": key.Name,
+		"user_context": userCtx, "db": acct.DB, "username": name, "name": name,
 		"server_version": v.Version, "server_version_info": v.Info,
 	}, nil
 }
@@ -224,10 +232,11 @@ func (g *Gateway) webSessionInfo(c echo.Context) error {
 		return err
 	}
 	key := wc.key
-	if d := wc.checkKey(c, key, authz.NeedKey()); !d.Allowed() {
+	d := wc.checkKey(c, key, authz.NeedKey())
+	if !d.Allowed() {
 		return wc.refuse(c, decisionRefusal(&d, authz.NeedKey(), "get_session_info"))
 	}
-	info, err := wc.sessionInfo(c, key)
+	info, err := wc.sessionInfo(c, d.Key, key.Name)
 	if err != nil {
 		return wc.refuse(c, upstreamRefusal(err))
 	}

@@ -85,7 +85,7 @@ func (ep *endpoint) account(c echo.Context, d *authz.Decision) (caller, error) {
 	return caller{Account: acct, d: d}, err
 }
 
-func (ep *endpoint) accountOf(c echo.Context, key *keystore.Record) (odoo.Account, error) {
+func (ep *endpoint) accountOf(c echo.Context, key *keystore.Verified) (odoo.Account, error) {
 	acct, err := ep.rest.accounts.Account(c.Request().Context(), key)
 	switch {
 	case err == nil:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -63,10 +62,9 @@ func parseHit(args []string) (*load, error) {
 // prepare checks the URL and the header and serializes the request: GET,
 // Host, the header, no body.
 func (l *load) prepare(header string) error {
-	u, err := url.Parse(l.url)
-	if err != nil || u.Scheme != "http" || u.User != nil ||
-		u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
-		return fmt.Errorf("hit: -url must be a loopback http URL, got %q", l.url)
+	u, err := loopbackURL("hit", l.url)
+	if err != nil {
+		return err
 	}
 	port := u.Port()
 	if port == "" {

@@ -18,7 +18,18 @@
 //	    requests=… errors=… non200=… p90_ms=… p999_ms=… max_ms=…
 //	    [late_p99_ms=…] cpu_us_per_req=…  (latencies in an HdrHistogram)
 //
-// It talks only to loopback addresses and stops by itself.
+//	keygate-load keys -n 100000 -db POSTGRES_URL -out FILE
+//	    inserts n keys shaped like a typical partner key (three scopes, two
+//	    rate limits) straight into api_keys of a migrated database, in one
+//	    COPY, and writes their plaintexts to FILE, one a line.
+//
+//	keygate-load verify -url http://127.0.0.1:PORT/auth -keys FILE [-c 4]
+//	    sends one /auth per key of FILE (Bearer, X-Original-Method GET,
+//	    X-Original-URI /api/v1/partners) on c keep-alive connections, and
+//	    fails unless every answer is 200 (scripts/load/rss.sh).
+//
+// It talks only to loopback addresses (and keys to its database) and stops
+// by itself.
 package main
 
 import (
@@ -41,7 +52,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: keygate-load serve|ports|hit [flags]")
+		return fmt.Errorf("usage: keygate-load serve|ports|hit|keys|verify [flags]")
 	}
 	switch args[0] {
 	case "serve":
@@ -50,6 +61,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return ports(args[1:], stdout)
 	case "hit":
 		return hit(ctx, args[1:], stdout)
+	case "keys":
+		return keys(ctx, args[1:])
+	case "verify":
+		return verify(ctx, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q: want serve, ports or hit", args[0])
+	return fmt.Errorf("unknown command %q: want serve, ports, hit, keys or verify", args[0])
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,17 @@ func ports(args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, l.Addr().(*net.TCPAddr).Port)
 	}
 	return nil
+}
+
+// loopbackURL parses s, which must be a loopback http URL (-url of
+// command cmd).
+func loopbackURL(cmd, s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil ||
+		u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
+		return nil, fmt.Errorf("%s: -url must be a loopback http URL, got %q", cmd, s)
+	}
+	return u, nil
 }
 
 func loopback(addr string) error {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The resident set of the real keygate with 100,000 cached keys (issue 15:
+# < 64 MiB).
+#
+# Builds `keygate` as make build does, creates a Postgres database for the
+# run (dropped at the end), migrates it, inserts RSS_KEYS keys shaped like
+# a typical partner key straight into api_keys (keygate-load keys), starts
+# `keygate serve` with Go's default GOMAXPROCS and the shipped defaults
+# (memory limiter, cache of 100,000 keys) but for its loopback ports and
+# an info log written to a file, sends one /auth per key (keygate-load
+# verify: every answer must be 200, so every key was verified, compiled,
+# cached and counted by its rate limits), and prints keygate's VmRSS and
+# VmHWM (/proc/PID/status) and its keygate_key_cache_entries (/metrics).
+#
+#   RSS_KEYS           keys (default 100000)
+#   RSS_CONNECTIONS    keep-alive connections of keygate-load verify
+#                      (default 4)
+#   LOAD_POSTGRES_URL  server to create the database on
+#                      (default postgres://postgres@127.0.0.1:5432)
+#
+# Needs psql, curl and Go.
+set -euo pipefail
+shopt -s inherit_errexit
+
+cd "$(dirname "$0")/../.."
+n=${RSS_KEYS:-100000}
+conns=${RSS_CONNECTIONS:-4}
+pg_url=${LOAD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+
+fail() {
+	echo "rss: $*" >&2
+	exit 1
+}
+for tool in psql curl go; do
+	command -v "$tool" >/dev/null || fail "$tool is not installed"
+done
+[[ $n =~ ^[1-9][0-9]{0,6}$ ]] || fail "RSS_KEYS=$n: want 1 to 9999999"
+
+work=$(mktemp -d)
+pid=
+db=
+cleanup() {
+	if [[ -n $pid ]]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	[[ -z $db ]] || psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "rss: building keygate and keygate-load" >&2
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/keygate" ./cmd/keygate
+go build -o "$work/keygate-load" ./internal/cmd/keygate-load
+mapfile -t port < <("$work/keygate-load" ports -n 2)
+
+db=keygate_rss_$$_$RANDOM
+psql -q "$pg_url/postgres" -c "CREATE DATABASE $db" >/dev/null
+export KEYGATE_DATABASE_URL="$pg_url/$db?sslmode=disable"
+"$work/keygate" migrate up >/dev/null 2>"$work/migrate.log" || { cat "$work/migrate.log" >&2; fail "keygate migrate up failed"; }
+echo "rss: inserting $n keys" >&2
+"$work/keygate-load" keys -n "$n" -db "$KEYGATE_DATABASE_URL" -out "$work/keys.txt"
+
+env -u GOMAXPROCS KEYGATE_LISTEN="127.0.0.1:${port[0]}" KEYGATE_ADMIN_LISTEN="127.0.0.1:${port[1]}" \
+	KEYGATE_LOG_LEVEL=info KEYGATE_AUTO_MIGRATE=false "$work/keygate" serve >"$work/keygate.log" 2>&1 &
+pid=$!
+ok=0
+for _ in $(seq 100); do
+	if curl -fs -o /dev/null "http://127.0.0.1:${port[0]}/healthz"; then
+		ok=1
+		break
+	fi
+	sleep 0.1
+done
+((ok)) || { tail -n 20 "$work/keygate.log" >&2; fail "keygate does not answer /healthz"; }
+
+echo "rss: verifying $n keys on $conns connections" >&2
+"$work/keygate-load" verify -url "http://127.0.0.1:${port[0]}/auth" -keys "$work/keys.txt" -c "$conns" >/dev/null ||
+	{ tail -n 5 "$work/keygate.log" >&2; fail "not every key was answered 200"; }
+
+status() { awk -v f="$1:" '$1 == f {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status"; }
+entries=$(curl -fsS "http://127.0.0.1:${port[1]}/metrics" | awk '$1 == "keygate_key_cache_entries" {print $2}')
+echo "keygate serve after $n keys verified through /auth: VmRSS $(status VmRSS), VmHWM $(status VmHWM)," \
+	"keys cached ${entries:-unknown}"
