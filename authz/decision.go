@@ -128,15 +128,3 @@ func (d *Decision) Body(requestID string) []byte {
 	b, _ := json.Marshal(e) // strings, ints and a map of them: cannot fail
 	return b
 }
-
-// contextValues are the key's id and owner as interface values made once
-// per key, so that storing them in an echo.Context does not allocate.
-func (d *Decision) contextValues() (id, owner any, ok bool) {
-	if d.Key == nil {
-		return nil, nil, false
-	}
-	if d.policy != nil {
-		return d.policy.keyIDAny, d.policy.ownerAny, true
-	}
-	return d.Key.ID, d.Key.Owner, true
-}

@@ -24,8 +24,7 @@ type Policy struct {
 	networks []netip.Prefix
 	credits  *limiter.Refill // nil: the key has no credits
 
-	idOwner            [2]string // the key's id and owner, sliced as header values
-	keyIDAny, ownerAny any       // for echo.Context.Set without boxing
+	idOwner [2]string // the key's id and owner, sliced as header values
 }
 
 // keyID and owner are the X-Keygate-Key-Id and X-Keygate-Owner values.
@@ -54,7 +53,7 @@ func Compile(rec *keystore.Record) (any, error) {
 }
 
 func compile(rec *keystore.Record) (*Policy, error) {
-	p := &Policy{idOwner: [2]string{rec.ID, rec.Owner}, keyIDAny: rec.ID, ownerAny: rec.Owner}
+	p := &Policy{idOwner: [2]string{rec.ID, rec.Owner}}
 	var errs []error
 	var err error
 	p.grants, err = shared.grants(rec.Scopes)
