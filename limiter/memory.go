@@ -104,7 +104,7 @@ func (m *Memory) Close() {
 
 func (s *shard) add(id string, e *entry, now int64, limits []Limit, cost int64) {
 	if e == nil {
-		e = new(entry)
+		e = &entry{slots: make([]slot, 0, len(limits))}
 		s.m[strings.Clone(id)] = e // not to hold the caller's buffer
 		s.peak = max(s.peak, len(s.m))
 	}
@@ -115,9 +115,11 @@ func (s *shard) add(id string, e *entry, now int64, limits []Limit, cost int64) 
 	}
 }
 
-// entry holds the windows of one id.
+// entry holds the windows of one id: as many slots as its limits have
+// windows (at most MaxWindows), so that an id of two limits costs 64 bytes
+// of slots, not MaxWindows' 256 (100,000 keys' ids are held at once).
 type entry struct {
-	slots   [MaxWindows]slot
+	slots   []slot
 	expires int64 // ms; from then on every count held is out of its window
 }
 
@@ -161,14 +163,19 @@ func (e *entry) slot(p position, now int64, limits []Limit) *slot {
 	return s
 }
 
-// claim finds a slot for a window that has none. One is free or unused by
-// limits: limits has at most MaxWindows distinct windows, one of which has
-// no slot.
+// claim finds a slot for a window that has none: an expired one, a new
+// one while there are fewer than MaxWindows, or else one unused by limits
+// (limits has at most MaxWindows distinct windows, one of which has no
+// slot).
 func (e *entry) claim(now int64, limits []Limit) *slot {
 	for i := range e.slots {
 		if s := &e.slots[i]; s.size == 0 || (s.bucket+2)*s.size <= now {
 			return s
 		}
+	}
+	if len(e.slots) < MaxWindows {
+		e.slots = append(e.slots, slot{})
+		return &e.slots[len(e.slots)-1]
 	}
 	for i := range e.slots {
 		if s := &e.slots[i]; !s.usedBy(limits) {

@@ -23,6 +23,9 @@
 #   healthz   /healthz through keygate's middleware
 #   nginx     nginx + the trivial auth server, GET /api/v1/partners
 #   nginx-kg  nginx + keygate (Redis), the same
+#   traefik, traefik-kg   the same through Traefik and the shipped
+#             deploy/traefik/dynamic.yml (forwardAuth), when a traefik
+#             binary is on PATH (Debian does not package it)
 #
 # and prints the requests/s of each path (median of the rounds), each
 # ratio of the issue's table (the median of its per-round ratios), and the
@@ -45,6 +48,9 @@
 #                      and keygate (Redis) under one more wrk run each,
 #                      through KEYGATE_PPROF_LISTEN, into LOAD_PROFILE_DIR
 #                      (default ./load-profiles), with their top functions
+#   LOAD_RSS=0         skip scripts/load/rss.sh after the rounds (the RSS
+#                      of keygate serve with 100,000 keys verified
+#                      through /auth; RSS_KEYS, RSS_CONNECTIONS there)
 #   LOAD_LATENCY=1     after the rounds, /auth on Redis at half its
 #                      median rate, open loop (keygate-load hit: latency
 #                      counted from when each request was due), and the
@@ -82,6 +88,9 @@ done
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || fail "LOAD_ROUNDS=$rounds: want 1 to 99"
 with_nginx=1
 command -v nginx >/dev/null && command -v envsubst >/dev/null || with_nginx=0
+with_traefik=1
+command -v traefik >/dev/null || with_traefik=0
+with_rss=${LOAD_RSS:-1}
 
 work=$(mktemp -d)
 pids=()
@@ -101,10 +110,11 @@ echo "load: building keygate and keygate-load" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/keygate" ./cmd/keygate
 go build -o "$work/keygate-load" ./internal/cmd/keygate-load
 
-mapfile -t port < <("$work/keygate-load" ports -n 10)
+mapfile -t port < <("$work/keygate-load" ports -n 12)
 mem_pub=${port[0]} mem_adm=${port[1]} mem_pprof=${port[2]}
 red_pub=${port[3]} red_adm=${port[4]} red_pprof=${port[5]}
 bare_port=${port[6]} up_port=${port[7]} ngx_port=${port[8]} ngxkg_port=${port[9]}
+tfk_port=${port[10]} tfkkg_port=${port[11]}
 
 # The database of the run, and its one key: every route, limits far above
 # what a run can send, so that every answer is a 200 that counted.
@@ -167,6 +177,22 @@ if ((with_nginx)); then
 	start_nginx ngxkg "$ngxkg_port" "127.0.0.1:$red_pub"
 fi
 
+# start_traefik NAME PORT AUTH_ADDR runs traefik on the shipped
+# dynamic.yml (which it renders from its environment) in front of the
+# upstream, asking AUTH_ADDR.
+protected_host=api.example.test
+start_traefik() {
+	local name=$1 port=$2 auth=$3
+	mkdir -p "$work/$name"
+	cp deploy/traefik/dynamic.yml "$work/$name/dynamic.yml"
+	start "$name" env KEYGATE_ADDR="$auth" UPSTREAM_URL="http://127.0.0.1:$up_port" PROTECTED_HOST=$protected_host \
+		traefik --entryPoints.web.address="127.0.0.1:$port" --providers.file.filename="$work/$name/dynamic.yml" --log.level=ERROR
+}
+if ((with_traefik)); then
+	start_traefik tfk "$tfk_port" "127.0.0.1:$bare_port"
+	start_traefik tfkkg "$tfkkg_port" "127.0.0.1:$red_pub"
+fi
+
 declare -A url=(
 	[bare]=http://127.0.0.1:$bare_port/auth
 	[memory]=http://127.0.0.1:$mem_pub/auth
@@ -174,16 +200,26 @@ declare -A url=(
 	[healthz]=http://127.0.0.1:$mem_pub/healthz
 	[nginx]=http://127.0.0.1:$ngx_port/api/v1/partners
 	[nginx-kg]=http://127.0.0.1:$ngxkg_port/api/v1/partners
+	[traefik]=http://127.0.0.1:$tfk_port/api/v1/partners
+	[traefik-kg]=http://127.0.0.1:$tfkkg_port/api/v1/partners
 )
 paths=(bare memory redis healthz)
 ((with_nginx)) && paths+=(nginx nginx-kg)
+((with_traefik)) && paths+=(traefik traefik-kg)
 headers=(-H "Authorization: Bearer $key" -H "X-Original-Method: GET" -H "X-Original-URI: /api/v1/partners")
+# headers_of PATH sets hdrs to the headers of PATH's requests: Traefik
+# routes by host.
+headers_of() {
+	hdrs=("${headers[@]}")
+	[[ $1 != traefik* ]] || hdrs+=(-H "Host: $protected_host")
+}
 
 # Every path answers 200 before the runs start (and the key is cached).
 for p in "${paths[@]}"; do
 	ok=0
+	headers_of "$p"
 	for _ in $(seq 100); do
-		if [[ $(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" "${url[$p]}") == 200 ]]; then
+		if [[ $(curl -s -o /dev/null -w '%{http_code}' "${hdrs[@]}" "${url[$p]}") == 200 ]]; then
 			ok=1
 			break
 		fi
@@ -207,10 +243,11 @@ ticks() {
 	done
 	echo "$n"
 }
-nginx_pids() {
-	local name
-	((with_nginx)) || return 0
-	for name in ngx ngxkg; do
+proxy_pids() {
+	local name names=()
+	((with_nginx)) && names+=(ngx ngxkg)
+	((with_traefik)) && names+=(tfk tfkkg)
+	for name in "${names[@]}"; do
 		local master=${name}_pid
 		echo "${!master}"
 		pgrep -P "${!master}" || true
@@ -223,23 +260,24 @@ redis_cpu() {
 command -v redis-cli >/dev/null || redis_cpu() { echo -; }
 
 # cpu prints the CPU seconds so far of: keygate and the bare handler,
-# nginx, the upstream, Redis.
+# the proxies (nginx, Traefik), the upstream, Redis.
 cpu() {
 	local server nginx upstream
 	server=$(ticks "$mem_pid" "$red_pid" "$bare_pid")
 	# shellcheck disable=SC2046
-	nginx=$(ticks $(nginx_pids))
+	nginx=$(ticks $(proxy_pids))
 	upstream=$(ticks "$up_pid")
 	awk -v s="$server" -v n="$nginx" -v u="$upstream" -v hz="$clk_tck" -v r="$(redis_cpu)" \
 		'BEGIN {printf "%.2f %.2f %.2f %s\n", s / hz, n / hz, u / hz, r}'
 }
 
-# measure PATH prints "rps requests server nginx upstream redis wrk", the
+# measure PATH prints "rps requests server proxy upstream redis wrk", the
 # last five in CPU µs per request.
 measure() {
-	local p=$1 out before after user sys
+	local p=$1 out before after user sys hdrs
+	headers_of "$p"
 	before=$(cpu)
-	out=$( { time wrk -t"$threads" -c"$conns" -d"$duration" "${headers[@]}" "${url[$p]}"; } 2>"$work/time") ||
+	out=$( { time wrk -t"$threads" -c"$conns" -d"$duration" "${hdrs[@]}" "${url[$p]}"; } 2>"$work/time") ||
 		{ cat "$work/time" >&2; fail "wrk failed against $p"; }
 	after=$(cpu)
 	if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
@@ -266,6 +304,7 @@ measure() {
 echo "load: wrk -t$threads -c$conns, $duration a run, $rounds rounds of: ${paths[*]}; $(nproc) CPUs;" \
 	"keygate: Go's default GOMAXPROCS, log level $log_level, Postgres keys" >&2
 ((with_nginx)) || echo "load: nginx or envsubst not installed: no nginx rows" >&2
+((with_traefik)) || echo "load: traefik is not on PATH (Debian does not package it): no Traefik rows" >&2
 for r in $(seq "$rounds"); do
 	for p in "${paths[@]}"; do
 		echo "$r $p $(measure "$p")" >>"$work/results"
@@ -300,24 +339,25 @@ row '`/auth`, memory limiter ÷ bare Echo handler' memory bare '≥ 0.85'
 row '`/auth`, Redis limiter ÷ bare Echo handler' redis bare '≥ 0.70'
 row '`/healthz` through keygate'"'"'s middleware ÷ bare Echo' healthz bare '≥ 0.95'
 ((with_nginx)) && row 'nginx (shipped template) + keygate (Redis) ÷ nginx + a trivial auth server' nginx-kg nginx '≥ 0.90'
+((with_traefik)) && row 'Traefik (shipped dynamic.yml) + keygate (Redis) ÷ Traefik + a trivial auth server' traefik-kg traefik '≥ 0.90'
 
 echo
 echo "CPU µs per request (user + system, median of rounds):"
-printf '| %-9s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' path "req/s" "keygate*" nginx upstream redis wrk total
+printf '| %-10s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' path "req/s" "keygate*" proxy upstream redis wrk total
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for p in "${paths[@]}"; do
 	vals=()
 	for c in 3 5 6 7 8 9; do vals+=("$(col "$p" "$c" | median)"); done
 	total=$(awk -v s="${vals[1]}" -v n="${vals[2]}" -v u="${vals[3]}" -v r="${vals[4]}" -v w="${vals[5]}" \
 		'BEGIN {printf "%.1f", s + n + u + (r == "-" ? 0 : r) + w}')
-	printf '| %-9s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' "$p" "${vals[@]}" "$total"
+	printf '| %-10s | %8s | %9s | %6s | %8s | %6s | %6s | %6s |\n' "$p" "${vals[@]}" "$total"
 done
 echo "keygate*: keygate's two processes and the bare handler's (the one a path uses does the work);"
+echo "proxy: nginx's or Traefik's processes (both pairs);"
 echo "redis: everything Redis did meanwhile, for any client."
 
 rss() { awk '$1 == "VmRSS:" {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
-echo "RSS after the runs: keygate (memory) $(rss "$mem_pid"), keygate (Redis) $(rss "$red_pid")" \
-	"(one cached key; 100,000: go test -run '^\$' -bench CachedKeys -benchtime 1x ./cmd/keygate)"
+echo "RSS after the runs: keygate (memory) $(rss "$mem_pid"), keygate (Redis) $(rss "$red_pid") (one cached key)"
 
 # Whether keygate (Redis) decided in Redis throughout: its fallback counter.
 fallbacks=$(curl -fsS "http://127.0.0.1:$red_adm/metrics" | awk '$1 == "keygate_limiter_fallbacks_total" {print $2}')
@@ -349,4 +389,14 @@ if [[ $profile == 1 ]]; then
 		echo "CPU profile of keygate ($p) under wrk: $profile_dir/auth-$p.pprof (go tool pprof -http : $profile_dir/auth-$p.pprof)"
 		go tool pprof -top -nodecount 25 "$profile_dir/auth-$p.pprof" 2>/dev/null | sed -n '/flat%/,$p'
 	done
+fi
+
+if [[ $with_rss == 1 ]]; then
+	echo
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	pids=()
+	bash scripts/load/rss.sh
 fi
