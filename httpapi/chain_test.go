@@ -17,14 +17,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // chained is an Echo with Chain over a Handler writing into a LogWriter
 // that holds lines until flushed, and routes that set the access line's
 // fields, fail, panic and abort.
-func chained(t *testing.T, level slog.Level) (*echo.Echo, *httpapi.LogWriter, *lockedBuf, *[]observed) {
+func chained(t *testing.T, level slog.Level) (*echo.Echo, *httpapi.LogWriter, *testenv.LockedBuffer, *[]observed) {
 	t.Helper()
-	out := &lockedBuf{}
+	out := &testenv.LockedBuffer{}
 	lw := httpapi.NewLogWriter(out, time.Hour) // flushed by the test, never by the interval
 	t.Cleanup(func() { _ = lw.Close() })
 	log := slog.New(httpapi.NewHandler(lw, level))
@@ -56,23 +57,6 @@ func chained(t *testing.T, level slog.Level) (*echo.Echo, *httpapi.LogWriter, *l
 type observed struct {
 	route  string
 	status int
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func get(e *echo.Echo, path, requestID string) *httptest.ResponseRecorder {
@@ -235,7 +219,7 @@ func FuzzAccessLine(f *testing.F) {
 }
 
 func TestLogWriter(t *testing.T) {
-	out := &lockedBuf{}
+	out := &testenv.LockedBuffer{}
 	lw := httpapi.NewLogWriter(out, time.Hour)
 	var wg sync.WaitGroup
 	const writers, each = 8, 2000
@@ -271,7 +255,7 @@ func TestLogWriter(t *testing.T) {
 }
 
 func TestLogWriterWritesEveryInterval(t *testing.T) {
-	out := &lockedBuf{}
+	out := &testenv.LockedBuffer{}
 	lw := httpapi.NewLogWriter(out, time.Millisecond)
 	defer lw.Close()
 	if _, err := lw.Write([]byte("line\n")); err != nil {
@@ -288,7 +272,7 @@ func TestLogWriterWritesEveryInterval(t *testing.T) {
 }
 
 func TestLogWriterWithoutInterval(t *testing.T) {
-	out := &lockedBuf{}
+	out := &testenv.LockedBuffer{}
 	lw := httpapi.NewLogWriter(out, 0)
 	if _, err := lw.Write([]byte("now\n")); err != nil {
 		t.Fatal(err)

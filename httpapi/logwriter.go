@@ -69,28 +69,31 @@ func (l *LogWriter) Write(p []byte) (int, error) {
 		defer l.out.Unlock()
 		return l.w.Write(p)
 	}
-	l.mu.Lock()
-	if len(l.buf)+len(p) <= cap(l.buf) {
-		l.buf = append(l.buf, p...)
-		l.mu.Unlock()
+	if l.buffer(p) {
 		return len(p), nil
 	}
-	l.mu.Unlock()
 	if err := l.Flush(); err != nil {
 		return 0, err
 	}
-	l.mu.Lock()
-	if len(l.buf)+len(p) <= cap(l.buf) {
-		l.buf = append(l.buf, p...)
-		l.mu.Unlock()
+	if l.buffer(p) {
 		return len(p), nil
 	}
-	l.mu.Unlock()
 	// Larger than the buffer (or others filled it meanwhile): what was
 	// buffered before p is written, so p goes straight after it.
 	l.out.Lock()
 	defer l.out.Unlock()
 	return l.w.Write(p)
+}
+
+// buffer appends p to the buffer if it fits.
+func (l *LogWriter) buffer(p []byte) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf)+len(p) > cap(l.buf) {
+		return false
+	}
+	l.buf = append(l.buf, p...)
+	return true
 }
 
 // Flush writes what the buffer holds. Lines appended while it writes wait
