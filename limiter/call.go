@@ -43,6 +43,7 @@ type call struct {
 	// without leasing; a settlement's token.
 	lease    int64
 	settling bool  // a settlement (argv[5], m, is 0)
+	asking   bool  // it asks for a lease: leaseTable.asked once answered
 	settle   *call // a settlement to send with the call, or nil
 	// granted is what the script answered about leases: the requests leased
 	// to the lead, its token, and for a denied call the earliest deadline
@@ -65,7 +66,7 @@ var callPool = sync.Pool{New: func() any {
 func getCall(ctx context.Context, deadline time.Time, prefix, id string, limits []Limit, cost, now, guess int64) *call {
 	c := callPool.Get().(*call)
 	c.ctx, c.deadline, c.prefix, c.id, c.n, c.rank = ctx, deadline, prefix, id, len(limits), 0
-	c.lease, c.settling, c.settle, c.granted = 0, false, nil, [3]int64{}
+	c.lease, c.settling, c.asking, c.settle, c.granted = 0, false, false, nil, [3]int64{}
 	// The keys of guess are those of every instant from, to to: the fixed
 	// windows of guess for every limit all hold [from, to).
 	from, to := int64(0), int64(1)<<62

@@ -31,6 +31,7 @@ type pipeliner struct {
 	keep     int64       // allow.lua's ARGV[1]
 	ttl      int64       // allow.lua's ARGV[2], the leases' time to live (ms)
 	leaseMax int64       // RedisConfig.LeaseMax
+	leases   *leaseTable // Redis.leases: one call of an id asks for a lease at a time
 	separate atomic.Bool // one script per entry
 
 	mu       sync.Mutex
@@ -147,8 +148,8 @@ func (p *pipeliner) send(ctx context.Context, calls []*call) {
 	calls = withSettlements(calls)
 	group(calls)
 	for _, c := range leads(calls) {
-		if c.lease == 1 && c.argv[5] > 1 { // a busy id (see Redis.ask)
-			c.lease = p.leaseMax
+		if c.lease == 1 && c.argv[5] > 1 && p.leases.ask(c.id) { // a busy id (see Redis.ask)
+			c.lease, c.asking = p.leaseMax, true
 		}
 	}
 	oneEntry := calls[0].argv[5] == int64(len(calls))

@@ -113,7 +113,7 @@ func NewRedis(cfg RedisConfig) (*Redis, error) {
 		keep = keepAfterInjected
 	}
 	r.pipe = newPipeliner(r.client, keep.Milliseconds(), r.leaseTTL.Milliseconds())
-	r.pipe.leaseMax = r.leaseMax
+	r.pipe.leaseMax, r.pipe.leases = r.leaseMax, r.leases
 	return r, nil
 }
 
@@ -205,11 +205,15 @@ func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits [
 	defer putCall(c)
 	if r.leases != nil {
 		c.lease, c.settle = 1, settle
-		if r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew {
-			c.lease = r.leaseMax
+		if (r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew) && r.leases.ask(id) {
+			c.lease, c.asking = r.leaseMax, true
 		}
 	}
 	r.pipe.do(c)
+	if c.asking {
+		// After the grant below, if any: until then no other call asks.
+		defer r.leases.asked(id)
+	}
 	if c.err != nil {
 		reloadTopology(r.client)
 		return Decision{}, 0, fmt.Errorf("limiter: redis allow: %w", c.err)

@@ -113,12 +113,15 @@ type leaseShard struct {
 	// last is the hash of the id that last asked Redis in this shard, and
 	// at when (ms): see busy.
 	last, at atomic.Int64
+	// asking holds the ids with a call in flight that asks for a lease:
+	// see ask.
+	asking map[string]struct{}
 }
 
 func newLeaseTable() *leaseTable {
 	t := &leaseTable{seed: maphash.MakeSeed()}
 	for i := range t.shards {
-		t.shards[i].m = map[string]*share{}
+		t.shards[i].m, t.shards[i].asking = map[string]*share{}, map[string]struct{}{}
 	}
 	return t
 }
@@ -142,6 +145,30 @@ func (t *leaseTable) busy(id string, now, ttl int64) bool {
 	s.last.Store(int64(h))
 	s.at.Store(now)
 	return again
+}
+
+// ask reports whether a call may ask for a lease of id: none is in flight.
+// Concurrent calls of a busy id that go in several round trips would
+// otherwise each be granted one, and each grant would end the one before
+// it, returning its unspent requests: a grant and a settlement for a few
+// requests each. The call that may ask calls asked when it is answered.
+func (t *leaseTable) ask(id string) bool {
+	s := t.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.asking[id]; ok {
+		return false
+	}
+	s.asking[id] = struct{}{}
+	return true
+}
+
+// asked ends the ask of id.
+func (t *leaseTable) asked(id string) {
+	s := t.shard(id)
+	s.mu.Lock()
+	delete(s.asking, id)
+	s.mu.Unlock()
 }
 
 func (t *leaseTable) get(id string) *share {

@@ -303,3 +303,23 @@ func TestLeaseSpendDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%d spent from the lease, %v allocations per request; want 1001 and 0", spent, allocs)
 	}
 }
+
+// TestOneLeaseAskInFlightPerID: while a call of an id asks for a lease, no
+// other call of that id does (each grant would end the one before it);
+// other ids are not held back.
+func TestOneLeaseAskInFlightPerID(t *testing.T) {
+	tbl := newLeaseTable()
+	if !tbl.ask("a") {
+		t.Fatal("the first ask of a was refused")
+	}
+	if tbl.ask("a") {
+		t.Error("a second ask of a went while the first was in flight")
+	}
+	if !tbl.ask("b") {
+		t.Error("an ask of b was held back by a's")
+	}
+	tbl.asked("a")
+	if !tbl.ask("a") {
+		t.Error("an ask of a was refused after the first was answered")
+	}
+}

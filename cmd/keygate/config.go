@@ -26,7 +26,7 @@ type config struct {
 	AutoMigrate   bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	RedisURL      string        `env:"REDIS_URL"`
 	RedisTimeout  time.Duration `env:"REDIS_TIMEOUT" envDefault:"50ms"`
-	RedisLease    int64         `env:"REDIS_LEASE" envDefault:"64"`
+	RedisLease    int64         `env:"REDIS_LEASE" envDefault:"512"`
 	CreditsLease  int64         `env:"CREDITS_LEASE" envDefault:"100"`
 	KeyPrefix     string        `env:"KEY_PREFIX" envDefault:"kg"`
 	DefaultLimits []string      `env:"DEFAULT_RATE_LIMITS" envDefault:"100/1s,10000/1h"`
