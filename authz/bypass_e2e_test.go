@@ -162,8 +162,8 @@ func TestNginxRefusesPathBypasses(t *testing.T) {
 func TestTraefikRefusesPathBypasses(t *testing.T) {
 	bin, err := exec.LookPath("traefik")
 	if err != nil {
-		t.Skip("traefik is not on PATH (Debian does not package it): put a v3 release binary from " +
-			"https://github.com/traefik/traefik/releases on PATH to run this test")
+		t.Skip("traefik is not on PATH (Debian does not package it): `bash scripts/traefik.sh` builds one " +
+			"from the Go module proxy, or put a release binary from https://github.com/traefik/traefik/releases on PATH")
 	}
 	e, keygate := startKeygateAuth(t)
 	keys := bypassKeys(t, e)
