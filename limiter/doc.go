@@ -165,7 +165,10 @@
 // every limit last until the deadline, and only to a busy id: one that
 // asked Redis on this replica within LeaseTTL, whose last lease was spent,
 // or whose concurrent calls went together; a lease of an idle id would
-// cost Redis its grant and settlement for nothing.
+// cost Redis its grant and settlement for nothing. One call of an id asks
+// for a lease at a time (leaseTable.ask): concurrent calls that go in
+// several round trips would each be granted one, each grant ending the
+// one before it with a settlement, for a few requests each.
 //
 // The replica spends the lease for requests of the same id, limits and
 // cost while its local monotonic clock is before the call's start plus
