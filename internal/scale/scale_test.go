@@ -44,6 +44,10 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quiet{}) }
 
+// serveLeaseMax is KEYGATE_REDIS_LEASE's default: replicas lease as
+// serve's do.
+const serveLeaseMax = 512
+
 // replica is one keygate replica's limiter, as serve wires it: the Redis
 // limiter with its memory fallback, credits leased in Redis with the
 // database as their fallback; its own Redis client and database pool.
@@ -55,7 +59,7 @@ type replica struct {
 
 func newReplica(tb testing.TB, redisURL, dbURL string) *replica {
 	tb.Helper()
-	r, err := limiter.NewRedis(limiter.RedisConfig{URL: redisURL})
+	r, err := limiter.NewRedis(limiter.RedisConfig{URL: redisURL, LeaseMax: serveLeaseMax})
 	if err != nil {
 		tb.Fatal(err)
 	}
