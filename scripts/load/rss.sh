@@ -36,34 +36,19 @@ for tool in psql curl go; do
 done
 [[ $n =~ ^[1-9][0-9]{0,6}$ ]] || fail "RSS_KEYS=$n: want 1 to 9999999"
 
-work=$(mktemp -d)
-pid=
-db=
-cleanup() {
-	if [[ -n $pid ]]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	[[ -z $db ]] || psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "rss: building keygate and keygate-load" >&2
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/keygate" ./cmd/keygate
-go build -o "$work/keygate-load" ./internal/cmd/keygate-load
+# shellcheck source=scripts/load/lib.sh
+source scripts/load/lib.sh
+lib_start rss
 mapfile -t port < <("$work/keygate-load" ports -n 2)
 
-db=keygate_rss_$$_$RANDOM
-psql -q "$pg_url/postgres" -c "CREATE DATABASE $db" >/dev/null
-export KEYGATE_DATABASE_URL="$pg_url/$db?sslmode=disable"
-"$work/keygate" migrate up >/dev/null 2>"$work/migrate.log" || { cat "$work/migrate.log" >&2; fail "keygate migrate up failed"; }
+lib_database keygate_rss
 echo "rss: inserting $n keys" >&2
 "$work/keygate-load" keys -n "$n" -db "$KEYGATE_DATABASE_URL" -out "$work/keys.txt"
 
 env -u GOMAXPROCS KEYGATE_LISTEN="127.0.0.1:${port[0]}" KEYGATE_ADMIN_LISTEN="127.0.0.1:${port[1]}" \
 	KEYGATE_LOG_LEVEL=info KEYGATE_AUTO_MIGRATE=false "$work/keygate" serve >"$work/keygate.log" 2>&1 &
 pid=$!
+pids+=("$pid")
 ok=0
 for _ in $(seq 100); do
 	if curl -fs -o /dev/null "http://127.0.0.1:${port[0]}/healthz"; then

@@ -92,23 +92,9 @@ with_traefik=1
 command -v traefik >/dev/null || with_traefik=0
 with_rss=${LOAD_RSS:-1}
 
-work=$(mktemp -d)
-pids=()
-db=
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	[[ -z $db ]] || psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "load: building keygate and keygate-load" >&2
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/keygate" ./cmd/keygate
-go build -o "$work/keygate-load" ./internal/cmd/keygate-load
+# shellcheck source=scripts/load/lib.sh
+source scripts/load/lib.sh
+lib_start load
 
 mapfile -t port < <("$work/keygate-load" ports -n 12)
 mem_pub=${port[0]} mem_adm=${port[1]} mem_pprof=${port[2]}
@@ -118,10 +104,7 @@ tfk_port=${port[10]} tfkkg_port=${port[11]}
 
 # The database of the run, and its one key: every route, limits far above
 # what a run can send, so that every answer is a 200 that counted.
-db=keygate_load_$$_$RANDOM
-psql -q "$pg_url/postgres" -c "CREATE DATABASE $db" >/dev/null
-export KEYGATE_DATABASE_URL="$pg_url/$db?sslmode=disable"
-"$work/keygate" migrate up >/dev/null 2>"$work/migrate.log" || { cat "$work/migrate.log" >&2; fail "keygate migrate up failed"; }
+lib_database keygate_load
 key=$("$work/keygate" keys create --name load --owner load-test --scope 'route:*:/**' \
 	--rate-limit 1000000000/1s --rate-limit 1000000000/1h --json 2>"$work/keys.log" |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
