@@ -172,9 +172,10 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 			return d, err
 		}
 		// Denied while leases of id were outstanding. If one is this
-		// replica's, decide from it or end it at once; else ask again once
-		// the first ends, if there is time. Until then the denial stands.
-		if r.leases.get(id) != nil {
+		// replica's (held, or being granted to a concurrent call), decide
+		// from it or end it at once; else ask again once the first ends, if
+		// there is time. Until then the denial stands.
+		if r.leases.get(id) != nil || r.leases.awaitAsk(ctx, id, deadline) {
 			continue
 		}
 		wait := ms(pending)

@@ -113,15 +113,15 @@ type leaseShard struct {
 	// last is the hash of the id that last asked Redis in this shard, and
 	// at when (ms): see busy.
 	last, at atomic.Int64
-	// asking holds the ids with a call in flight that asks for a lease:
-	// see ask.
-	asking map[string]struct{}
+	// asking holds the ids with a call in flight that asks for a lease,
+	// each with a channel closed when it is answered: see ask.
+	asking map[string]chan struct{}
 }
 
 func newLeaseTable() *leaseTable {
 	t := &leaseTable{seed: maphash.MakeSeed()}
 	for i := range t.shards {
-		t.shards[i].m, t.shards[i].asking = map[string]*share{}, map[string]struct{}{}
+		t.shards[i].m, t.shards[i].asking = map[string]*share{}, map[string]chan struct{}{}
 	}
 	return t
 }
@@ -159,16 +159,43 @@ func (t *leaseTable) ask(id string) bool {
 	if _, ok := s.asking[id]; ok {
 		return false
 	}
-	s.asking[id] = struct{}{}
+	s.asking[id] = make(chan struct{})
 	return true
 }
 
-// asked ends the ask of id.
+// asked ends the ask of id, once its lease, if any, is in the table.
 func (t *leaseTable) asked(id string) {
 	s := t.shard(id)
 	s.mu.Lock()
-	delete(s.asking, id)
+	if ch, ok := s.asking[id]; ok {
+		close(ch)
+		delete(s.asking, id)
+	}
 	s.mu.Unlock()
+}
+
+// awaitAsk waits for the ask of id in flight, if any, to be answered (at
+// most until deadline), and reports whether there was one. A call denied
+// for a lease outstanding in Redis may be denied for the lease that a
+// concurrent call of this replica was just granted, and not yet put in
+// the table: the denial must not stand for it.
+func (t *leaseTable) awaitAsk(ctx context.Context, id string, deadline time.Time) bool {
+	s := t.shard(id)
+	s.mu.RLock()
+	ch, ok := s.asking[id]
+	s.mu.RUnlock()
+	if !ok {
+		return false
+	}
+	wait := time.NewTimer(time.Until(deadline))
+	defer wait.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+	case <-wait.C:
+	}
+	return false
 }
 
 func (t *leaseTable) get(id string) *share {

@@ -323,3 +323,21 @@ func TestOneLeaseAskInFlightPerID(t *testing.T) {
 		t.Error("an ask of a was refused after the first was answered")
 	}
 }
+
+// TestAwaitAsk: a call denied for a lease that a concurrent call of its
+// replica is being granted waits for that grant, not for the lease's end.
+func TestAwaitAsk(t *testing.T) {
+	tbl := newLeaseTable()
+	ctx := context.Background()
+	if tbl.awaitAsk(ctx, "a", time.Now().Add(time.Hour)) {
+		t.Fatal("awaited an ask when none was in flight")
+	}
+	tbl.ask("a")
+	if tbl.awaitAsk(ctx, "a", time.Now()) {
+		t.Error("an ask in flight past the deadline was reported answered")
+	}
+	go tbl.asked("a")
+	if !tbl.awaitAsk(ctx, "a", time.Now().Add(time.Hour)) {
+		t.Error("the answered ask was not reported")
+	}
+}
