@@ -175,7 +175,7 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 		// replica's (held, or being granted to a concurrent call), decide
 		// from it or end it at once; else ask again once the first ends, if
 		// there is time. Until then the denial stands.
-		if r.leases.get(id) != nil || r.leases.awaitAsk(ctx, id, deadline) {
+		if r.leases.get(id) != nil || awaited(ctx, r.leases.inFlight(id), deadline) {
 			continue
 		}
 		wait := ms(pending)

@@ -174,17 +174,22 @@ func (t *leaseTable) asked(id string) {
 	s.mu.Unlock()
 }
 
-// awaitAsk waits for the ask of id in flight, if any, to be answered (at
-// most until deadline), and reports whether there was one. A call denied
-// for a lease outstanding in Redis may be denied for the lease that a
-// concurrent call of this replica was just granted, and not yet put in
-// the table: the denial must not stand for it.
-func (t *leaseTable) awaitAsk(ctx context.Context, id string, deadline time.Time) bool {
+// inFlight returns the channel of the ask of id in flight, closed when it
+// is answered; nil when none is. A call denied for a lease outstanding in
+// Redis may be denied for the lease that a concurrent call of this replica
+// was just granted, and not yet put in the table: the denial must not
+// stand for it (see awaited).
+func (t *leaseTable) inFlight(id string) <-chan struct{} {
 	s := t.shard(id)
 	s.mu.RLock()
-	ch, ok := s.asking[id]
-	s.mu.RUnlock()
-	if !ok {
+	defer s.mu.RUnlock()
+	return s.asking[id]
+}
+
+// awaited waits until ch is closed (at most until deadline, or ctx's end)
+// and reports whether it was; a nil ch is not waited for.
+func awaited(ctx context.Context, ch <-chan struct{}, deadline time.Time) bool {
+	if ch == nil {
 		return false
 	}
 	wait := time.NewTimer(time.Until(deadline))

@@ -324,20 +324,28 @@ func TestOneLeaseAskInFlightPerID(t *testing.T) {
 	}
 }
 
-// TestAwaitAsk: a call denied for a lease that a concurrent call of its
-// replica is being granted waits for that grant, not for the lease's end.
-func TestAwaitAsk(t *testing.T) {
+// TestAskInFlight: a call denied for a lease that a concurrent call of
+// its replica is being granted can wait for that grant, not for the
+// lease's end.
+func TestAskInFlight(t *testing.T) {
 	tbl := newLeaseTable()
 	ctx := context.Background()
-	if tbl.awaitAsk(ctx, "a", time.Now().Add(time.Hour)) {
-		t.Fatal("awaited an ask when none was in flight")
+	if ch := tbl.inFlight("a"); ch != nil || awaited(ctx, ch, time.Now().Add(time.Hour)) {
+		t.Fatal("an ask in flight when none was asked")
 	}
 	tbl.ask("a")
-	if tbl.awaitAsk(ctx, "a", time.Now()) {
-		t.Error("an ask in flight past the deadline was reported answered")
+	ch := tbl.inFlight("a")
+	if ch == nil {
+		t.Fatal("no ask in flight after ask")
 	}
-	go tbl.asked("a")
-	if !tbl.awaitAsk(ctx, "a", time.Now().Add(time.Hour)) {
+	if awaited(ctx, ch, time.Now()) {
+		t.Error("an ask not answered was reported answered")
+	}
+	tbl.asked("a")
+	if !awaited(ctx, ch, time.Now().Add(time.Hour)) {
 		t.Error("the answered ask was not reported")
+	}
+	if tbl.inFlight("a") != nil {
+		t.Error("an ask still in flight once answered")
 	}
 }
