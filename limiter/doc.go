@@ -183,7 +183,15 @@
 // they still exist) and its record removed, by a settlement entry of
 // allow.lua, sent with the next call of the id or, for an idle id, on its
 // own when it expires. A request of the id waits for a settlement in
-// flight, so that it never sees the units being returned.
+// flight, so that it never sees the units being returned. In the last
+// quarter of a lease's time, one call of the id asks Redis for the next
+// lease while the others go on spending this one; the next replaces it,
+// and it is settled then. Without that, every request between a lease's
+// end and the next grant went to Redis. Redis counts both leases until
+// the old one is settled, and the new one's decisions start from those
+// counts: a lone replica's RateLimit remaining can read lower by what the
+// old one had left (at most LeaseMax), never its admissions, and a request
+// the new lease cannot decide goes to Redis.
 //
 // Why this is exact:
 //

@@ -156,14 +156,15 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 	for {
 		var old *share
 		var settle *call
+		var asking bool
 		if r.leases != nil {
 			var d Decision
 			var ok bool
-			if d, ok, old, settle = r.fromLease(ctx, deadline, id, limits, cost); ok {
+			if d, ok, old, settle, asking = r.fromLease(ctx, deadline, id, limits, cost); ok {
 				return d, nil
 			}
 		}
-		d, pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle)
+		d, pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle, asking)
 		if old != nil {
 			putCall(settle)
 			r.ended(old)
@@ -194,7 +195,7 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 // spent, or it asked Redis a lease's time ago at most (leaseTable.busy);
 // the pipeliner also asks for one when concurrent calls of id go
 // together. Otherwise it asks for none: lease 1 is below the smallest.
-func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call) (d Decision, pending int64, err error) {
+func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call, asking bool) (d Decision, pending int64, err error) {
 	start := time.Now()
 	now, sent := int64(-1), start.UnixMilli()
 	guess := sent + r.offset.Load()
@@ -206,7 +207,7 @@ func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits [
 	defer putCall(c)
 	if r.leases != nil {
 		c.lease, c.settle = 1, settle
-		if (r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew) && r.leases.ask(id) {
+		if asking || (r.leases.busy(id, guess, r.leaseTTL.Milliseconds()) || old != nil && old.renew) && r.leases.ask(id) {
 			c.lease, c.asking = r.leaseMax, true
 		}
 	}

@@ -38,11 +38,14 @@ type share struct {
 	// notBefore and expires bound when the lease may be used, by the local
 	// clock (monotonic) or the injected one; see Redis.grant.
 	notBefore, expires time.Time
-	token, deadline    int64                    // its record in Redis: token -> deadline (Redis's time)
-	keys               [2*MaxWindows + 1]string // those of the entry that was granted it
-	timer              *time.Timer
-	settled            chan struct{}
-	renew              bool // ended spent by a call, which asks for the next lease
+	// renewAt is when, a quarter of its time before expires, one call asks
+	// Redis for the next lease while the others still spend this one.
+	renewAt         time.Time
+	token, deadline int64                    // its record in Redis: token -> deadline (Redis's time)
+	keys            [2*MaxWindows + 1]string // those of the entry that was granted it
+	timer           *time.Timer
+	settled         chan struct{}
+	renew           bool // ended spent by a call, which asks for the next lease
 }
 
 // matches reports whether the lease is for these limits and cost.
@@ -250,10 +253,10 @@ func (t *leaseTable) all() []*share {
 // with its call to Redis; if another call is ending it, it waits for that
 // settlement to have run (at most until deadline), so that the counts
 // Redis answers with no longer hold what the lease did not spend.
-func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64) (d Decision, ok bool, old *share, settle *call) {
+func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64) (d Decision, ok bool, old *share, settle *call, asking bool) {
 	l := r.leases.get(id)
 	if l == nil {
-		return Decision{}, false, nil, nil
+		return Decision{}, false, nil, nil, false
 	}
 	now, guess := time.Now(), int64(0)
 	if r.now != nil {
@@ -262,14 +265,21 @@ func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, li
 	} else {
 		guess = now.UnixMilli() + r.offset.Load()
 	}
+	if !now.Before(l.renewAt) && now.Before(l.expires) && l.matches(limits, cost) && r.leases.ask(id) {
+		// The lease's last quarter: this call asks Redis for the next
+		// lease, and the others spend this one meanwhile, instead of all
+		// going to Redis between its end and the next grant. The next
+		// replaces it, and it is settled then (see grant).
+		return Decision{}, false, nil, nil, true
+	}
 	if d, ok := l.spend(now, guess, limits, cost); ok {
-		return d, true, nil, nil
+		return d, true, nil, nil, false
 	}
 	if unspent, mine := l.close(); mine {
 		// A lease spent to the last request: the next is worth asking for.
 		l.renew = unspent == 0
 		l.timer.Stop()
-		return Decision{}, false, l, r.settlement(l, unspent, deadline)
+		return Decision{}, false, l, r.settlement(l, unspent, deadline), false
 	}
 	wait := time.NewTimer(time.Until(deadline))
 	defer wait.Stop()
@@ -278,7 +288,7 @@ func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, li
 	case <-ctx.Done():
 	case <-wait.C:
 	}
-	return Decision{}, false, nil, nil
+	return Decision{}, false, nil, nil, false
 }
 
 // settlement returns the call that ends lease l in Redis, returning
@@ -342,14 +352,17 @@ func (r *Redis) grant(c *call, limits []Limit, cost int64, sent time.Time) {
 	if r.now != nil {
 		l.notBefore, l.expires = time.UnixMilli(now), time.UnixMilli(l.deadline)
 	}
+	l.renewAt = l.expires.Add(-r.leaseTTL / 4)
 	after := time.Until(l.expires)
 	if r.now != nil {
 		after = r.leaseTTL
 	}
 	l.timer = time.AfterFunc(after, func() { r.expire(l) })
 	if old := r.leases.put(l); old != nil {
-		// Two calls of the id with different limits or costs were granted
-		// leases at once: the older goes.
+		// The next lease, asked for in the last quarter of this one (see
+		// fromLease), or two calls of the id with different limits or
+		// costs granted leases at once: the older goes, and what it did
+		// not spend is returned.
 		go r.expire(old)
 	}
 }
