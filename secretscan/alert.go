@@ -38,7 +38,7 @@ type Result struct {
 const maxDetail = 2048
 
 // decodeAlerts reads the body: exactly one JSON array of objects whose
-// token, type, url and source are strings (url and source may be absent);
+// token, type, url and source are strings (any may be absent);
 // nothing may follow it. Fields GitHub may add later are ignored: the body
 // is signed by GitHub, and refusing a field it adds would stop every
 // revocation.

@@ -253,7 +253,7 @@ func TestKeysUnavailableIs503(t *testing.T) {
 
 func TestBodyChecks(t *testing.T) {
 	e := newEnv(t)
-	_, token := e.key(t, "shop")
+	id, token := e.key(t, "shop")
 	cases := []struct {
 		name, body string
 		want       int
@@ -261,11 +261,16 @@ func TestBodyChecks(t *testing.T) {
 		{"empty_array_is_200", `[]`, 200},
 		{"unknown_fields_are_ignored", `[{"token":"x","type":"t","url":"u","source":"s","new_field":1}]`, 200},
 		{"url_and_source_may_be_absent", `[{"token":"x","type":"t"}]`, 200},
+		{"token_and_type_may_be_absent", `[{"url":"u"}]`, 200},
 		{"not_json_is_400", `hello`, 400},
 		{"object_is_400", `{"token":"x"}`, 400},
 		{"null_is_400", `null`, 400},
 		{"null_entry_is_400", `[null]`, 400},
 		{"token_not_a_string_is_400", `[{"token":5,"type":"t"}]`, 400},
+		{"type_not_a_string_is_400", `[{"token":"x","type":["t"]}]`, 400},
+		{"url_not_a_string_is_400", `[{"token":"x","type":"t","url":{}}]`, 400},
+		{"source_not_a_string_is_400", `[{"token":"x","type":"t","source":1}]`, 400},
+		{"bad_second_alert_is_400", `[{"token":"x","type":"t"},{"token":true,"type":"t"}]`, 400},
 		{"trailing_data_is_400", `[] []`, 400},
 		{"over_the_limit_is_413", `[{"token":"` + strings.Repeat("x", 65<<10) + `","type":"t"}]`, 413},
 		{"signed_bad_body_does_nothing", alerts(t, token) + "x", 400},
@@ -276,6 +281,10 @@ func TestBodyChecks(t *testing.T) {
 				t.Errorf("status %d %s, want %d", s, b, c.want)
 			}
 		})
+	}
+	// signed_bad_body_does_nothing: the key its token names is still live.
+	if got := e.status(t, id); got != keystore.StatusActive {
+		t.Errorf("key after refused bodies = %s, want active", got)
 	}
 }
 
