@@ -137,20 +137,8 @@ func exportRows(e *env, m *model, ids []int64, paths [][]string) ([][]any, *exce
 // exportValue is convert_to_export: "" for an empty value, booleans as
 // they are, numbers as they are (0 included).
 func exportValue(f *field, v any) any {
-	switch f.typ {
-	case tBoolean:
-		b, _ := v.(bool)
-		return b
-	case tInteger:
-		if v == nil {
-			return int64(0)
-		}
-		return v
-	case tFloat:
-		if v == nil {
-			return 0.0
-		}
-		return v
+	if s, ok := scalarValue(f, v); ok {
+		return s
 	}
 	if v == nil || v == "" {
 		return ""

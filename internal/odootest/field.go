@@ -9,20 +9,10 @@ import (
 // the bare id when classic is false), an x2many the list of ids.
 func readValue(e *env, m *model, f *field, r record, classic bool) any {
 	v := m.rawValue(e, f, r)
+	if s, ok := scalarValue(f, v); ok {
+		return s
+	}
 	switch f.typ {
-	case tBoolean:
-		b, _ := v.(bool)
-		return b
-	case tInteger:
-		if v == nil {
-			return int64(0)
-		}
-		return v
-	case tFloat:
-		if v == nil {
-			return 0.0
-		}
-		return v
 	case tMany2one:
 		return readMany2one(e, f, v, classic)
 	case tMany2many, tOne2many:
@@ -32,6 +22,27 @@ func readValue(e *env, m *model, f *field, r record, classic bool) any {
 		return false
 	}
 	return v
+}
+
+// scalarValue is what read and export both answer for a boolean (false
+// when empty) or a number (0 when empty); ok is false for other types.
+func scalarValue(f *field, v any) (any, bool) {
+	switch f.typ {
+	case tBoolean:
+		b, _ := v.(bool)
+		return b, true
+	case tInteger:
+		if v == nil {
+			return int64(0), true
+		}
+		return v, true
+	case tFloat:
+		if v == nil {
+			return 0.0, true
+		}
+		return v, true
+	}
+	return nil, false
 }
 
 func readMany2one(e *env, f *field, v any, classic bool) any {
