@@ -22,13 +22,7 @@ import (
 // partner is still served, with its key in the header or as the password;
 // a stranger gets 503 with Retry-After, in its protocol's shape.
 func TestGatewayUnderASpentBudget(t *testing.T) {
-	h := newHarness(t, gatewaytest.Options{})
-	key := h.Key(t, "default", "odoo:res.partner:read")
-	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
-	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
-	h.Gateway.Register(e.Group(""))
-	ts := httptest.NewServer(e)
-	t.Cleanup(ts.Close)
+	key, ts := spentBudgetServer(t)
 	big := []any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}} // far past the free 8 KiB
 	stranger := gatewaytest.UnknownKey(t)
 	type answer struct {
@@ -91,13 +85,7 @@ func TestGatewayUnderASpentBudget(t *testing.T) {
 // before the body is read, so a partner is served under a spent budget
 // and a stranger refused without a byte of its body read.
 func TestJSON2UnderASpentBudget(t *testing.T) {
-	h := newHarness(t, gatewaytest.Options{})
-	key := h.Key(t, "default", "odoo:res.partner:read")
-	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
-	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
-	h.Gateway.Register(e.Group(""))
-	ts := httptest.NewServer(e)
-	t.Cleanup(ts.Close)
+	key, ts := spentBudgetServer(t)
 	body, _ := json.Marshal(map[string]any{"domain": []any{[]any{"name", "not ilike", strings.Repeat("z", 64<<10)}}})
 	for _, tc := range []struct {
 		name, key string
@@ -127,13 +115,7 @@ func TestJSON2UnderASpentBudget(t *testing.T) {
 // a session client is served under a spent budget and a request without a
 // live session is answered SessionExpired without its body read.
 func TestCallKWUnderASpentBudget(t *testing.T) {
-	h := newHarness(t, gatewaytest.Options{})
-	key := h.Key(t, "default", "odoo:res.partner:read")
-	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
-	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
-	h.Gateway.Register(e.Group(""))
-	ts := httptest.NewServer(e)
-	t.Cleanup(ts.Close)
+	key, ts := spentBudgetServer(t)
 	auth, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
 		"params": map[string]any{"db": "x", "login": "x", "password": key}})
 	x := gatewaytest.Post(t, ts.URL+"/web/session/authenticate", "application/json", auth)
@@ -215,4 +197,18 @@ func xmlOutcome(t testing.TB, body []byte) string {
 	}
 	t.Fatalf("answer %.300s: %v", body, err)
 	return ""
+}
+
+// spentBudgetServer serves the gateway behind httpapi.GuardBodies with a
+// budget of one byte, and returns a key that may read partners.
+func spentBudgetServer(t *testing.T) (key string, ts *httptest.Server) {
+	t.Helper()
+	h := newHarness(t, gatewaytest.Options{})
+	key = h.Key(t, "default", "odoo:res.partner:read")
+	e := gatewaytest.NewEcho(slog.New(slog.DiscardHandler))
+	e.Use(httpapi.GuardBodies(httpapi.BodyConfig{Budget: httpapi.NewBudget(1)}))
+	h.Gateway.Register(e.Group(""))
+	ts = httptest.NewServer(e)
+	t.Cleanup(ts.Close)
+	return key, ts
 }
