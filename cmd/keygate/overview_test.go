@@ -72,7 +72,8 @@ func TestKeySearchAndUsageOverview(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("usage overview once flushed (-want +got):\n%s", diff)
 	}
-	for path, code := range map[string]int{"/usage?limit=0": 400, "/usage?since=soon": 400, "/keys?q=" + strings.Repeat("x", 201): 422} {
+	for path, code := range map[string]int{"/usage?limit=0": 400, "/usage?limit=101": 400, "/usage?limit=ten": 400,
+		"/usage?since=soon": 400, "/usage?since=-1h": 400, "/keys?q=" + strings.Repeat("x", 201): 422} {
 		if s, body, _ := call(t, "GET", api+path, testToken, ""); s != code {
 			t.Errorf("GET %s = %d %v, want %d", path, s, body, code)
 		}
