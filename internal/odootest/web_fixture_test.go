@@ -7,31 +7,13 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
-
-// testClock is a clock a test sets; the double reads it from its own
-// goroutines.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // webNotCompared are the web cases whose body shows 19.0's data where the
 // double holds 18.0's: the rest of the exchange (status, headers, cookie)
@@ -64,15 +46,15 @@ func TestFixturesWeb(t *testing.T) {
 		{"19.0/web", Config{Version: "19.0", Database: "odoo19_test"}, "2026-12-05 11:35:29", "http://127.0.0.1:8070"},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
-			clock := &testClock{}
-			tc.cfg.Now = clock.now
+			clock := testenv.NewClock(time.Time{}) // the double reads it from its own goroutines
+			tc.cfg.Now = clock.Now
 			_, ts := NewServer(t, tc.cfg)
 			ids := map[string]string{}
 			for _, fx := range loadFixtures(t, tc.dir) {
 				name := strings.TrimSuffix(fx.Case, ".json")
 				t.Run(name, func(t *testing.T) {
 					if at, ok := requestTime(fx); ok {
-						clock.set(at)
+						clock.Set(at)
 					}
 					header := http.Header{}
 					if c := fx.Request.Headers["Cookie"]; c != "" {
@@ -91,7 +73,7 @@ func TestFixturesWeb(t *testing.T) {
 						fx.Response.Body = nil
 					}
 					resp := replayWeb(t, ts.URL, fx, header, tc.cfg.Version == "19.0")
-					checkCookies(t, fx.Response.Headers["Set-Cookie"], resp.Header.Values("Set-Cookie"), ids, clock.now())
+					checkCookies(t, fx.Response.Headers["Set-Cookie"], resp.Header.Values("Set-Cookie"), ids, clock.Now())
 				})
 			}
 		})
