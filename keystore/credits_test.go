@@ -57,6 +57,13 @@ func TestCreditsValidation(t *testing.T) {
 			map[string]string{"credits.refill.day": "applies to a monthly refill only"}},
 		{"amount_too_large", credits(1, &keystore.Refill{Interval: "daily", Amount: 2e9}),
 			map[string]string{"credits.refill.amount": "must be from 0 to 1000000000"}},
+		{"remaining_too_large", credits(keystore.MaxCredits+1, nil), map[string]string{"credits.remaining": "must be from 0 to 1000000000"}},
+		{"negative_amount", credits(1, &keystore.Refill{Interval: "daily", Amount: -1}),
+			map[string]string{"credits.refill.amount": "must be from 0 to 1000000000"}},
+		{"negative_day", credits(1, &keystore.Refill{Interval: "monthly", Amount: 1, Day: -1}),
+			map[string]string{"credits.refill.day": "must be from 1 to 31 (a shorter month refills on its last day)"}},
+		{"missing_interval", credits(1, &keystore.Refill{Amount: 1}),
+			map[string]string{"credits.refill.interval": `must be "daily" or "monthly"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
