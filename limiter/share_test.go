@@ -3,6 +3,7 @@ package limiter
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -398,4 +399,28 @@ func TestLeaseRenewedInItsLastQuarter(t *testing.T) {
 	if want := 4 + second.size; curr != want || records != 1 {
 		t.Fatalf("Redis counts %d with %d leases, want %d and 1", curr, records, want)
 	}
+}
+
+// TestRedisConfigLeaseBounds: a lease size outside 0 to MaxCount, or a
+// lease time that is negative or not whole milliseconds, is refused.
+func TestRedisConfigLeaseBounds(t *testing.T) {
+	for _, cfg := range []RedisConfig{
+		{LeaseMax: -1},
+		{LeaseMax: MaxCount + 1},
+		{LeaseTTL: -time.Millisecond},
+		{LeaseTTL: 1500 * time.Microsecond},
+	} {
+		cfg.URL = "redis://127.0.0.1:1"
+		if r, err := NewRedis(cfg); err == nil || !strings.Contains(err.Error(), "limiter: redis lease") {
+			if r != nil {
+				_ = r.Close()
+			}
+			t.Errorf("NewRedis(LeaseMax %d, LeaseTTL %s) = %v, want a lease error", cfg.LeaseMax, cfg.LeaseTTL, err)
+		}
+	}
+	r, err := NewRedis(RedisConfig{URL: "redis://127.0.0.1:1", LeaseMax: MaxCount, LeaseTTL: time.Second})
+	if err != nil {
+		t.Fatalf("NewRedis at the bounds: %v", err)
+	}
+	_ = r.Close()
 }
