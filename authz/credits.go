@@ -39,17 +39,24 @@ func compileCredits(c *keystore.Credits) *limiter.Refill {
 	if c == nil {
 		return nil
 	}
-	r := &limiter.Refill{}
-	if c.Refill != nil {
-		r.Amount, r.Day = c.Refill.Amount, c.Refill.Day
-		switch c.Refill.Interval {
-		case keystore.RefillDaily:
-			r.Interval = limiter.Daily
-		case keystore.RefillMonthly:
-			r.Interval = limiter.Monthly
-		}
+	r := RefillOf(c.Refill)
+	return &r
+}
+
+// RefillOf is keystore's refill as the limiter's: no refill for nil.
+func RefillOf(r *keystore.Refill) limiter.Refill {
+	var out limiter.Refill
+	if r == nil {
+		return out
 	}
-	return r
+	out.Amount, out.Day = r.Amount, r.Day
+	switch r.Interval {
+	case keystore.RefillDaily:
+		out.Interval = limiter.Daily
+	case keystore.RefillMonthly:
+		out.Interval = limiter.Monthly
+	}
+	return out
 }
 
 // decideCredits answers a request that every other check allowed: once

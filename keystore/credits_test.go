@@ -49,6 +49,9 @@ func TestCreditsValidation(t *testing.T) {
 		want    map[string]string
 	}{
 		{"negative_remaining", credits(-1, nil), map[string]string{"credits.remaining": "must be from 0 to 1000000000"}},
+		{"remaining_too_large", credits(keystore.MaxCredits+1, nil), map[string]string{"credits.remaining": "must be from 0 to 1000000000"}},
+		{"negative_amount", credits(1, &keystore.Refill{Interval: "daily", Amount: -1}),
+			map[string]string{"credits.refill.amount": "must be from 0 to 1000000000"}},
 		{"unknown_interval", credits(1, &keystore.Refill{Interval: "weekly", Amount: 1}),
 			map[string]string{"credits.refill.interval": `must be "daily" or "monthly"`}},
 		{"day_32", credits(1, &keystore.Refill{Interval: "monthly", Amount: 1, Day: 32}),
@@ -219,6 +222,19 @@ func TestAdjustCreditsRefusals(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{"op", "value"}, keysOf(v.Fields)); diff != "" {
 			t.Fatalf("fields (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("value_too_large_is_invalid", func(t *testing.T) {
+		_, err := s.AdjustCredits(ctx, "a", rec.ID, "increment", keystore.MaxCredits+1)
+		var v *keystore.ValidationError
+		if !errors.As(err, &v) {
+			t.Fatalf("err = %v, want a ValidationError", err)
+		}
+		if diff := cmp.Diff([]string{"value"}, keysOf(v.Fields)); diff != "" {
+			t.Fatalf("fields (-want +got):\n%s", diff)
+		}
+		if got, _ := s.Get(ctx, rec.ID); got.Credits.Remaining != 10 {
+			t.Fatalf("remaining = %d, want 10", got.Credits.Remaining)
 		}
 	})
 	t.Run("unreachable_limiter_changes_nothing", func(t *testing.T) {

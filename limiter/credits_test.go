@@ -560,3 +560,16 @@ func TestRedisCreditsGrantTokensAreBounded(t *testing.T) {
 		t.Fatalf("tokens kept = %d, want 32", n)
 	}
 }
+
+// TestRedisCreditsPendingGrantsAreBounded: the grants kept for retry are
+// at most maxPending, the oldest forgotten beyond.
+func TestRedisCreditsPendingGrantsAreBounded(t *testing.T) {
+	c := &RedisCredits{}
+	for i := range maxPending + 2 {
+		c.keep(pendingGrant{id: itoa(int64(i))})
+	}
+	got := [3]any{len(c.pending), c.npending.Load(), c.pending[0].id}
+	if diff := cmp.Diff([3]any{maxPending, int32(maxPending), "2"}, got); diff != "" {
+		t.Fatalf("pending grants: count, npending, oldest kept (-want +got):\n%s", diff)
+	}
+}

@@ -281,13 +281,7 @@ func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, li
 		l.timer.Stop()
 		return Decision{}, false, l, r.settlement(l, unspent, deadline), false
 	}
-	wait := time.NewTimer(time.Until(deadline))
-	defer wait.Stop()
-	select {
-	case <-l.settled:
-	case <-ctx.Done():
-	case <-wait.C:
-	}
+	awaited(ctx, l.settled, deadline)
 	return Decision{}, false, nil, nil, false
 }
 

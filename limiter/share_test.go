@@ -3,6 +3,7 @@ package limiter
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -348,4 +349,78 @@ func TestAskInFlight(t *testing.T) {
 	if tbl.inFlight("a") != nil {
 		t.Error("an ask still in flight once answered")
 	}
+}
+
+// TestLeaseRenewedInItsLastQuarter: in the last quarter of a lease's time,
+// a call asks Redis for the next lease, unless another call of the id is
+// already asking, in which case it spends the current one; the next lease
+// replaces it, and its settlement returns what it did not spend, so that
+// Redis then counts the admitted requests and the next lease only.
+func TestLeaseRenewedInItsLastQuarter(t *testing.T) {
+	clock := newFakeClock()
+	mem, red := newTestMemory(t, clock.Now), newLeasingReplica(t, testenv.RedisURL(t), testenv.KeyPrefix(t), clock.Now, time.Minute)
+	limits := mustLimits(t, "1000/1h")
+	agree(t, mem, red, limits, "first request")
+	agree(t, mem, red, limits, "second request") // the id is busy: a lease
+	first := red.leases.get("a")
+	if first == nil || first.size != testLease {
+		t.Fatalf("lease %+v, want %d requests", first, testLease)
+	}
+	clock.Add(46 * time.Second) // past the first three quarters of a minute
+	if !red.leases.ask("a") {   // a concurrent call of a is asking
+		t.Fatal("an ask of a in flight before any")
+	}
+	agree(t, mem, red, limits, "while another call asks")
+	red.leases.asked("a")
+	if red.leases.get("a") != first || first.spent.Load() != 1 {
+		t.Fatal("the lease was not spent while another call asked for the next")
+	}
+	// Asks for the next lease. Redis still counts the first lease's
+	// unspent requests when it grants it: the remaining reads lower by
+	// those (doc.go, Leases), never the admission.
+	want, err := mem.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := red.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unspent := first.size - 1
+	if !got.Allowed || got.Windows[0].Remaining != want.Windows[0].Remaining-unspent {
+		t.Fatalf("in the last quarter: %+v, want admitted with %d remaining", got, want.Windows[0].Remaining-unspent)
+	}
+	second := red.leases.get("a")
+	if second == nil || second == first || second.spent.Load() != 0 {
+		t.Fatalf("lease %+v after the last quarter's ask, want a new one, unspent", second)
+	}
+	<-first.settled
+	curr, records := stored(t, red, "a", limits[0], clock.Now())
+	if want := 4 + second.size; curr != want || records != 1 {
+		t.Fatalf("Redis counts %d with %d leases, want %d and 1", curr, records, want)
+	}
+}
+
+// TestRedisConfigLeaseBounds: a lease size outside 0 to MaxCount, or a
+// lease time that is negative or not whole milliseconds, is refused.
+func TestRedisConfigLeaseBounds(t *testing.T) {
+	for _, cfg := range []RedisConfig{
+		{LeaseMax: -1},
+		{LeaseMax: MaxCount + 1},
+		{LeaseTTL: -time.Millisecond},
+		{LeaseTTL: 1500 * time.Microsecond},
+	} {
+		cfg.URL = "redis://127.0.0.1:1"
+		if r, err := NewRedis(cfg); err == nil || !strings.Contains(err.Error(), "limiter: redis lease") {
+			if r != nil {
+				_ = r.Close()
+			}
+			t.Errorf("NewRedis(LeaseMax %d, LeaseTTL %s) = %v, want a lease error", cfg.LeaseMax, cfg.LeaseTTL, err)
+		}
+	}
+	r, err := NewRedis(RedisConfig{URL: "redis://127.0.0.1:1", LeaseMax: MaxCount, LeaseTTL: time.Second})
+	if err != nil {
+		t.Fatalf("NewRedis at the bounds: %v", err)
+	}
+	_ = r.Close()
 }

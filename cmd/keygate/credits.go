@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
+	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 )
@@ -32,22 +33,7 @@ func (c *creditLeases) Reclaim(ctx context.Context, id string, r *keystore.Refil
 	if rc == nil {
 		return 0, 0, nil
 	}
-	return (*rc).Reclaim(ctx, id, refillOf(r), epoch)
-}
-
-// refillOf is keystore's refill as the limiter's.
-func refillOf(r *keystore.Refill) limiter.Refill {
-	if r == nil {
-		return limiter.Refill{}
-	}
-	out := limiter.Refill{Amount: r.Amount, Day: r.Day}
-	switch r.Interval {
-	case keystore.RefillDaily:
-		out.Interval = limiter.Daily
-	case keystore.RefillMonthly:
-		out.Interval = limiter.Monthly
-	}
-	return out
+	return (*rc).Reclaim(ctx, id, authz.RefillOf(r), epoch)
 }
 
 // spent counts one credit spent by key id: in the usage of the key and in
