@@ -1,0 +1,87 @@
+package proxy_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/keygate/keygate/internal/gatewaytest"
+)
+
+// json2Names are the parameter names of the attacks' methods, in order:
+// JSON-2 takes named arguments only.
+var json2Names = map[string][]string{
+	"create":       {"vals_list"},
+	"write":        {"ids", "vals"},
+	"search_count": {"domain"},
+	"name_search":  {"name"},
+	"read_group":   {"domain", "fields", "groupby"},
+	"export_data":  {"ids", "fields_to_export"},
+}
+
+// TestRelationsAttacksRefusedOverJSON2AndWeb: the attacks, sent through
+// the two entries that carry named or session-bound calls (JSON-2 and the
+// web client's /web/dataset/call_kw), are refused as over execute_kw,
+// naming the missing scope, and nothing reaches Odoo.
+func TestRelationsAttacksRefusedOverJSON2AndWeb(t *testing.T) {
+	h := relationsHarness(t)
+	for _, entry := range []string{"json2", "call_kw"} {
+		for _, a := range attacks {
+			t.Run(entry+"/"+a.name, func(t *testing.T) {
+				key := h.Key(t, "default", a.scopes...)
+				var session string
+				if entry == "call_kw" {
+					session = webSession(t, h, key)
+				}
+				h.Odoo.Reset()
+				args, _ := jsonValue(t, a.args, "[]").([]any)
+				kwargs, _ := jsonValue(t, a.kwargs, "{}").(map[string]any)
+				var msg string
+				if entry == "json2" {
+					names := json2Names[a.method]
+					if len(args) > len(names) {
+						t.Fatalf("no JSON-2 names for %d arguments of %s", len(args), a.method)
+					}
+					for i, v := range args {
+						kwargs[names[i]] = v
+					}
+					body, _ := json.Marshal(kwargs)
+					x := gatewaytest.Post(t, h.URL+"/json/2/"+a.model+"/"+a.method, "application/json", body,
+						"Authorization", "Bearer "+key)
+					var e struct{ Name, Message string }
+					if err := json.Unmarshal(x.Body, &e); err != nil || x.Status != 403 || e.Name != "odoo.exceptions.AccessError" {
+						t.Fatalf("got %d %.300s, want 403 AccessError", x.Status, x.Body)
+					}
+					msg = e.Message
+				} else {
+					body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+						"params": map[string]any{"model": a.model, "method": a.method, "args": args, "kwargs": kwargs}})
+					msg = accessErrorText(t, "jsonrpc", gatewaytest.Post(t, h.URL+"/web/dataset/call_kw/"+a.model+"/"+a.method,
+						"application/json", body, "Cookie", "session_id="+session))
+				}
+				if !strings.Contains(msg, "this key needs "+a.needs+" (") {
+					t.Errorf("refusal %q does not name %s", msg, a.needs)
+				}
+				if calls := h.Odoo.Calls(); len(calls) > 0 {
+					t.Errorf("%d calls reached Odoo, want none: %+v", len(calls), calls)
+				}
+			})
+		}
+	}
+}
+
+// webSession opens a web session for key and returns its id.
+func webSession(t *testing.T, h *harness, key string) string {
+	t.Helper()
+	auth, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+		"params": map[string]any{"db": "x", "login": "x", "password": key}})
+	x := gatewaytest.Post(t, h.URL+"/web/session/authenticate", "application/json", auth)
+	for _, ck := range x.Header.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(ck, "session_id="); ok {
+			id, _, _ := strings.Cut(v, ";")
+			return id
+		}
+	}
+	t.Fatalf("authenticate set no session: %d %.300s", x.Status, x.Body)
+	return ""
+}
