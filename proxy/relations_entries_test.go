@@ -85,3 +85,33 @@ func webSession(t *testing.T, h *harness, key string) string {
 	t.Fatalf("authenticate set no session: %d %.300s", x.Status, x.Body)
 	return ""
 }
+
+// TestPartnerDatabaseIsIgnored: the database a partner names (JSON-2's
+// X-Odoo-Database, execute_kw's first argument, authenticate's db) is
+// never the one called: every call runs in its service account's.
+func TestPartnerDatabaseIsIgnored(t *testing.T) {
+	for _, version := range []string{"18.0", "19.0"} {
+		t.Run(version, func(t *testing.T) {
+			h := newHarness(t, gatewaytest.Options{Version: version})
+			key := h.Key(t, "default", "odoo:res.partner:read")
+			want := h.Accts["default"].DB
+			h.Odoo.Reset()
+			x := gatewaytest.Post(t, h.URL+"/json/2/res.partner/search_count", "application/json", []byte(`{"domain": []}`),
+				"Authorization", "Bearer "+key, "X-Odoo-Database", "other_db")
+			if x.Status != 200 {
+				t.Fatalf("JSON-2 with another X-Odoo-Database: %d %.300s", x.Status, x.Body)
+			}
+			c := &rpcClient{tb: t, url: h.URL}
+			c.ok("object", "execute_kw", "other_db", 2, key, "res.partner", "search_count", []any{[]any{}})
+			calls := h.Odoo.Calls()
+			if len(calls) == 0 {
+				t.Fatal("no call reached Odoo")
+			}
+			for _, call := range calls {
+				if call.DB != "" && call.DB != want {
+					t.Errorf("%s %s.%s ran in database %q, want the account's %q", call.Protocol, call.Model, call.ModelMethod, call.DB, want)
+				}
+			}
+		})
+	}
+}
