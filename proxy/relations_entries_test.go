@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/keygate/keygate/internal/gatewaytest"
+	"github.com/keygate/keygate/keystore"
 )
 
 // json2Names are the parameter names of the attacks' methods, in order:
@@ -113,5 +114,56 @@ func TestPartnerDatabaseIsIgnored(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWebSessionKeyIsCheckedOnEveryCall: a web session holds no right of
+// its own: each call_kw is decided on its key as it stands, so a key
+// revoked after authenticate, or out of its rate limit, is refused and
+// nothing reaches Odoo.
+func TestWebSessionKeyIsCheckedOnEveryCall(t *testing.T) {
+	h := newHarness(t, gatewaytest.Options{})
+	call, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "id": 1,
+		"params": map[string]any{"model": "res.partner", "method": "search_count", "args": []any{[]any{}}, "kwargs": map[string]any{}}})
+	post := func(session string) (string, int) {
+		h.Odoo.Reset()
+		x := gatewaytest.Post(t, h.URL+"/web/dataset/call_kw", "application/json", call, "Cookie", "session_id="+session)
+		var env struct {
+			Error *struct{ Data struct{ Name string } }
+		}
+		_ = json.Unmarshal(x.Body, &env)
+		if env.Error == nil {
+			return "", len(h.Odoo.Calls())
+		}
+		return env.Error.Data.Name, len(h.Odoo.Calls())
+	}
+	spec := keystore.Spec{Name: "web", Scopes: []string{"odoo:res.partner:read"}, CredentialID: h.CredIDs["default"]}
+
+	rec, k, err := h.Store.Create(ctx, "test", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := webSession(t, h, k.Reveal())
+	if name, n := post(session); name != "" || n == 0 {
+		t.Fatalf("call_kw of a live key: error %q, %d calls to Odoo", name, n)
+	}
+	if _, err := h.Store.Revoke(ctx, "test", rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if name, n := post(session); name == "" || n != 0 {
+		t.Errorf("call_kw after the key was revoked: error %q, %d calls to Odoo; want a refusal, none", name, n)
+	}
+
+	spec.RateLimits = []string{"2/1m"}
+	_, k, err = h.Store.Create(ctx, "test", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session = webSession(t, h, k.Reveal()) // authenticate spends the first
+	if name, _ := post(session); name != "" {
+		t.Fatalf("second request of 2/1m refused: %q", name)
+	}
+	if name, n := post(session); name == "" || n != 0 {
+		t.Errorf("third request of 2/1m: error %q, %d calls to Odoo; want a refusal, none", name, n)
 	}
 }
