@@ -41,7 +41,7 @@ func BenchmarkCheckCreate(b *testing.B) {
 	j := &jsonCall{meth: "execute_kw", args: args}
 	acct := odoo.Account{Name: "default", URL: "http://odoo", DB: "odoo_test", Login: "keygate"}
 	check := func() {
-		oc, err := j.objectCall()
+		oc, err := j.readObjectCall() // decoded each time, as each request does
 		if err == nil {
 			err = CheckCall(context.Background(), meta, d, acct, oc.checked())
 		}

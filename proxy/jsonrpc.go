@@ -93,6 +93,7 @@ type jsonCall struct {
 	svc  string
 	meth string
 	args []json.RawMessage
+	oc   *objectCall // the object call, once read (objectCall)
 }
 
 func (j *jsonCall) parseParams(raw json.RawMessage) error {

@@ -27,8 +27,20 @@ func (g *Gateway) speaksJSON2(c echo.Context, a odoo.Account) (bool, error) {
 }
 
 // objectCall reads execute_kw(db, uid, password, model, method, args,
-// kwargs) or execute(db, uid, password, model, method, *args).
+// kwargs) or execute(db, uid, password, model, method, *args), once: the
+// call that was checked is the one forwardJSON2 runs.
 func (j *jsonCall) objectCall() (*objectCall, error) {
+	if j.oc == nil {
+		oc, err := j.readObjectCall()
+		if err != nil {
+			return nil, err
+		}
+		j.oc = oc
+	}
+	return j.oc, nil
+}
+
+func (j *jsonCall) readObjectCall() (*objectCall, error) {
 	model, _ := j.arg(3)
 	method, _ := j.arg(4)
 	oc := &objectCall{model: model, method: method, args: []any{}, kwargs: map[string]any{}}
@@ -59,7 +71,19 @@ func (j *jsonCall) rest(i int) []json.RawMessage {
 	return j.args[i:]
 }
 
+// objectCall reads the call's params as jsonCall's objectCall does, once.
 func (x *xmlCall) objectCall() (*objectCall, error) {
+	if x.oc == nil {
+		oc, err := x.readObjectCall()
+		if err != nil {
+			return nil, err
+		}
+		x.oc = oc
+	}
+	return x.oc, nil
+}
+
+func (x *xmlCall) readObjectCall() (*objectCall, error) {
 	model, _ := x.arg(3)
 	method, _ := x.arg(4)
 	oc := &objectCall{model: model, method: method, args: []any{}, kwargs: map[string]any{}}

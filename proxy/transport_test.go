@@ -280,6 +280,32 @@ func TestBodyLimit(t *testing.T) {
 	if n := len(h.Odoo.Calls()); n != 1 {
 		t.Errorf("%d calls reached Odoo, want only the small one", n)
 	}
+	// JSON-2 and the web session API have the same bound: 413, and
+	// nothing reaches Odoo.
+	session := webSession(t, h, key)
+	h.Odoo.Reset()
+	bigKW, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "params": map[string]any{
+		"model": "res.partner", "method": "search_count", "args": []any{[]any{[]any{"name", "=", pad}}}, "kwargs": map[string]any{}}})
+	bigAuth, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "call", "params": map[string]any{
+		"db": "odoo_test", "login": pad, "password": key}})
+	for _, c := range []struct {
+		name, path string
+		body       []byte
+		header     []string
+	}{
+		{"json2", "/json/2/res.partner/search_count", []byte(`{"domain": [["name", "=", "` + pad + `"]]}`), []string{"Authorization", "Bearer " + key}},
+		{"call_kw", "/web/dataset/call_kw", bigKW, []string{"Cookie", "session_id=" + session}},
+		{"authenticate", "/web/session/authenticate", bigAuth, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if x := gatewaytest.Post(t, h.URL+c.path, "application/json", c.body, c.header...); x.Status != http.StatusRequestEntityTooLarge {
+				t.Errorf("status %d, want 413: %.300s", x.Status, x.Body)
+			}
+		})
+	}
+	if n := len(h.Odoo.Calls()); n != 0 {
+		t.Errorf("%d calls reached Odoo, want none", n)
+	}
 }
 
 func TestRateLimited(t *testing.T) {

@@ -71,6 +71,7 @@ type xmlCall struct {
 	legacy bool
 	svc    string
 	call   xmlrpc.Call
+	oc     *objectCall // the object call, once read (objectCall)
 }
 
 func (x *xmlCall) service() string { return x.svc }

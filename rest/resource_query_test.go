@@ -204,3 +204,40 @@ func textFits(f *field, op string, s string) bool {
 	}
 	return false
 }
+
+// TestMany2oneWriteTakesAnIDOnly: a many2one is written with a record id
+// (or {"id": <id>}, whose other members are dropped); a nested record,
+// x2many commands, a name or an id that is no positive whole number are
+// refused, so that no REST write creates or changes a record of the
+// comodel.
+func TestMany2oneWriteTakesAnIDOnly(t *testing.T) {
+	v := queryVersions(t)["contacts"]
+	const problem = `must be a record id or {"id": <id>}`
+	for _, tc := range []struct {
+		name, body string
+		want       any // the value sent to Odoo, or the problem
+	}{
+		{"id", `7`, int64(7)},
+		{"id_object", `{"id": 7}`, int64(7)},
+		{"id_object_other_members_dropped", `{"id": 7, "name": "Atlantis", "code": "AT"}`, int64(7)},
+		{"nested_record", `{"name": "Atlantis"}`, problem},
+		{"create_command", `[[0, 0, {"name": "Atlantis"}]]`, problem},
+		{"id_name_pair", `[7, "Belgium"]`, problem},
+		{"name", `"Belgium"`, problem},
+		{"zero", `0`, problem},
+		{"negative", `-3`, problem},
+		{"fraction", `7.5`, problem},
+		{"object_id_a_record", `{"id": {"name": "Atlantis"}}`, problem},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals, bad := v.vals(map[string]json.RawMessage{"country_id": json.RawMessage(tc.body)}, modePatch)
+			got := any(bad["country_id"])
+			if bad == nil {
+				got = vals["country_id"]
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("country_id %s (-want +got):\n%s", tc.body, diff)
+			}
+		})
+	}
+}
