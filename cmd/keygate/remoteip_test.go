@@ -34,3 +34,18 @@ func TestAccessLogIgnoresForwardedAddress(t *testing.T) {
 		t.Errorf("access line %q: want remote_ip 192.0.2.7, the peer, and neither forwarded address", line)
 	}
 }
+
+// TestHealthzAnswer: /healthz answers c.JSON's bytes and Content-Type, on
+// every request, although its Content-Type value is shared between them.
+func TestHealthzAnswer(t *testing.T) {
+	e := newEcho(slog.New(slog.DiscardHandler), httpapi.ChainConfig{})
+	e.GET("/healthz", healthz)
+	for i := range 2 {
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if got := w.Header().Values("Content-Type"); w.Code != http.StatusOK || len(got) != 1 || got[0] != "application/json" || w.Body.String() != "{\"status\":\"ok\"}\n" {
+			t.Errorf("request %d: %d, Content-Type %q, body %q", i, w.Code, got, w.Body.String())
+		}
+		w.Header().Add("Content-Type", "text/plain") // must not reach the next answer
+	}
+}
