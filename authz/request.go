@@ -190,15 +190,21 @@ func lastElement(list string) (rest, elem string) {
 }
 
 // parseForwardedAddr accepts "ip", "ip:port", "[ipv6]" and "[ipv6]:port".
+// It picks the one parser that can take s by its shape, since a failed
+// parse allocates its error: a bracket opens the IPv6 forms, one colon is
+// "ipv4:port" (an IPv6 address has at least two), anything else an address.
 func parseForwardedAddr(s string) (netip.Addr, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+	switch {
+	case len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']':
 		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
+			return a.Unmap(), true
+		}
+	case strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1:
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap(), true
+		}
+	default:
+		if a, err := netip.ParseAddr(s); err == nil {
 			return a.Unmap(), true
 		}
 	}
