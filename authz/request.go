@@ -62,7 +62,8 @@ func (r Request) LogValue() slog.Value {
 // address is the rightmost address of X-Forwarded-For that is not in
 // trusted. Otherwise, or for what the headers do not say, the request
 // itself is the target and the peer is the client. A nil trusted trusts no
-// one. FromHTTP does not allocate, except for an address with an IPv6 zone.
+// one. FromHTTP does not allocate, except for an address with an IPv6 zone
+// and for an X-Forwarded-For entry that is not an address (its parse error).
 func FromHTTP(r *http.Request, trusted []netip.Prefix) Request {
 	peer := peerAddr(r.RemoteAddr)
 	req := Request{
