@@ -38,5 +38,5 @@ func (h *Handler) auth(c echo.Context) error {
 	if d.Allowed() {
 		return c.NoContent(http.StatusOK)
 	}
-	return c.JSONBlob(d.Status, d.Body(res.Header().Get(echo.HeaderXRequestID)))
+	return c.JSONBlob(d.Status, d.Body(httpapi.RequestID(c)))
 }

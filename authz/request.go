@@ -62,7 +62,8 @@ func (r Request) LogValue() slog.Value {
 // address is the rightmost address of X-Forwarded-For that is not in
 // trusted. Otherwise, or for what the headers do not say, the request
 // itself is the target and the peer is the client. A nil trusted trusts no
-// one. FromHTTP does not allocate, except for an address with an IPv6 zone.
+// one. FromHTTP does not allocate, except for an address with an IPv6 zone
+// and for an X-Forwarded-For entry that is not an address (its parse error).
 func FromHTTP(r *http.Request, trusted []netip.Prefix) Request {
 	peer := peerAddr(r.RemoteAddr)
 	req := Request{
@@ -190,15 +191,21 @@ func lastElement(list string) (rest, elem string) {
 }
 
 // parseForwardedAddr accepts "ip", "ip:port", "[ipv6]" and "[ipv6]:port".
+// It picks the one parser that can take s by its shape, since a failed
+// parse allocates its error: a bracket opens the IPv6 forms, one colon is
+// "ipv4:port" (an IPv6 address has at least two), anything else an address.
 func parseForwardedAddr(s string) (netip.Addr, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+	switch {
+	case len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']':
 		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
+			return a.Unmap(), true
+		}
+	case strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1:
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap(), true
+		}
+	default:
+		if a, err := netip.ParseAddr(s); err == nil {
 			return a.Unmap(), true
 		}
 	}

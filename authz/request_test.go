@@ -156,6 +156,26 @@ func TestFromHTTPDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestFromHTTPDoesNotAllocateForAnyAddressForm: each form that
+// X-Forwarded-For may hold is parsed by the one parser that takes it (a
+// failed parse allocates its error), and still read as the client.
+func TestFromHTTPDoesNotAllocateForAnyAddressForm(t *testing.T) {
+	for form, want := range map[string]string{
+		"198.51.100.1": "198.51.100.1", "198.51.100.1:80": "198.51.100.1", "2001:db8::1": "2001:db8::1",
+		"[2001:db8::1]": "2001:db8::1", "[2001:db8::1]:443": "2001:db8::1", "[::ffff:198.51.100.2]:80": "198.51.100.2",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://keygate/auth", nil)
+		r.RemoteAddr = "127.0.0.1:40000"
+		r.Header = hdr("X-Forwarded-For", form+", 127.0.0.1:9")
+		if got := authz.FromHTTP(r, loopback).ClientIP; got != addr(want) {
+			t.Errorf("%q: client %v, want %s", form, got, want)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = authz.FromHTTP(r, loopback) }); n != 0 {
+			t.Errorf("%q: FromHTTP allocates %v times, want 0", form, n)
+		}
+	}
+}
+
 // FuzzFromHTTP feeds arbitrary header values and peers: FromHTTP must not
 // panic, must take the credential only from the three places, and must
 // ignore forwarded headers unless the peer is trusted.

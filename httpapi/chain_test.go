@@ -331,3 +331,30 @@ func TestChainKeepsTheWritersFeatures(t *testing.T) {
 		t.Errorf("got %d %q, want 200 ok", res.StatusCode, body.String())
 	}
 }
+
+// TestAccessLineCutsLongMethod: a method of 64 KiB, which net/http takes,
+// is logged cut to MaxLoggedMethodLen; an ordinary one whole.
+func TestAccessLineCutsLongMethod(t *testing.T) {
+	e, lw, out, _ := chained(t, slog.LevelInfo)
+	long := strings.Repeat("X", 64<<10)
+	for _, m := range []string{"PROPFIND", long} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/auth", nil))
+	}
+	if err := lw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var l struct{ Method string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("%v: %.200q", err, line)
+		}
+		got = append(got, l.Method)
+		if len(line) > 1024 {
+			t.Errorf("access line of %d bytes", len(line))
+		}
+	}
+	if diff := cmp.Diff([]string{"PROPFIND", long[:httpapi.MaxLoggedMethodLen]}, got); diff != "" {
+		t.Errorf("methods (-want +got):\n%s", diff)
+	}
+}

@@ -79,6 +79,13 @@ func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
+// MaxLoggedMethodLen is the longest method an access line gives whole.
+// net/http takes any token as a method, as long as the request's headers
+// allow (1 MiB), and every request is logged, authenticated or not: a
+// longer one is cut here, as a client's X-Request-Id is bounded
+// (MaxRequestIDLen), so that no client can write huge lines to the log.
+const MaxLoggedMethodLen = 32
+
 // accessLog writes access lines: by hand into the LogWriter when log is a
 // plain Handler's, through slog otherwise (a logger of tests, or one with
 // attributes of its own). Both write the same line.
@@ -157,8 +164,12 @@ func (a *accessLog) write(c echo.Context, id string, start time.Time, elapsed ti
 		return
 	}
 	keyID, owner, decision := accessFields(c)
+	method := c.Request().Method
+	if len(method) > MaxLoggedMethodLen {
+		method = method[:MaxLoggedMethodLen]
+	}
 	l := accessLine{
-		time: start.Add(elapsed), requestID: id, method: c.Request().Method, route: c.Path(),
+		time: start.Add(elapsed), requestID: id, method: method, route: c.Path(),
 		status: c.Response().Status, latency: elapsed, remoteIP: c.RealIP(),
 		keyID: keyID, owner: owner, decision: decision,
 	}

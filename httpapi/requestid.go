@@ -15,7 +15,7 @@ const MaxRequestIDLen = 64
 // logged: the client's own X-Request-Id when ValidRequestID accepts it,
 // else a new random one (32 hex digits). A client can thus neither flood
 // the log and the answer with a huge id nor forge one that holds a
-// separator. It costs two allocations per request.
+// separator. A new id costs two allocations, the client's none.
 func AssignRequestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -27,12 +27,14 @@ func AssignRequestID() echo.MiddlewareFunc {
 
 // assignRequestID sets c's X-Request-Id response header and returns it.
 func assignRequestID(c echo.Context) string {
-	id := ""
 	if v := c.Request().Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
-		id = v[0]
-	} else {
-		id = newRequestID()
+		// The request's own value slice, capped at its first element: an
+		// Add to the response's header copies it rather than overwrite a
+		// second value of the request's (nginx sends one on every /auth).
+		c.Response().Header()[echo.HeaderXRequestID] = v[:1:1]
+		return v[0]
 	}
+	id := newRequestID()
 	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
 	return id
 }

@@ -89,3 +89,31 @@ func BenchmarkAssignRequestID(b *testing.B) {
 		b.Fatalf("id %q", httpapi.RequestID(c))
 	}
 }
+
+// TestClientRequestIDIsShared: the client's id is answered without an
+// allocation, and a handler that adds to the response's X-Request-Id does
+// not overwrite a second id of the request's, whose value slice the
+// response shares.
+func TestClientRequestIDIsShared(t *testing.T) {
+	req := httptest.NewRequest(http.MethodGet, "/auth", nil)
+	req.Header[echo.HeaderXRequestID] = []string{"client-1", "client-2"}
+	rec := httptest.NewRecorder()
+	c := echo.New().NewContext(req, rec)
+	h := httpapi.AssignRequestID()(func(c echo.Context) error {
+		c.Response().Header().Add(echo.HeaderXRequestID, "added")
+		return nil
+	})
+	if err := h(c); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"client-1", "client-2"}, req.Header[echo.HeaderXRequestID]); diff != "" {
+		t.Errorf("request's ids (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"client-1", "added"}, rec.Header()[echo.HeaderXRequestID]); diff != "" {
+		t.Errorf("response's ids (-want +got):\n%s", diff)
+	}
+	keep := httpapi.AssignRequestID()(func(echo.Context) error { return nil })
+	if n := testing.AllocsPerRun(100, func() { _ = keep(c) }); n != 0 {
+		t.Errorf("%v allocations per request with the client's id, want 0", n)
+	}
+}
