@@ -90,7 +90,7 @@ func (d *Decision) WriteHeaders(h http.Header) {
 	d.writeCredits(h)
 	switch d.Status {
 	case http.StatusOK:
-		h[HeaderKeyID], h[HeaderOwner], h[HeaderScopes] = d.policy.keyID(), d.policy.owner(), d.policy.scopeList
+		h[HeaderKeyID], h[HeaderOwner], h[HeaderScopes] = d.Key.IDValue(), d.Key.OwnerValue(), d.policy.scopeList
 	case http.StatusUnauthorized:
 		h[headerWWWAuthenticate] = challengeMissing
 		if d.invalid {

@@ -15,21 +15,18 @@ import (
 // limits and networks, and the response header values that never change
 // for the key, formatted once. It is read-only once made.
 //
-// Keys with the same scope list share its compilation, and keys with the
-// same rate limits their LimitSet (see shared), so that a cached key costs
-// little more than its id and owner.
+// It holds nothing of one key alone (the X-Keygate-Key-Id and
+// X-Keygate-Owner values are the verified key's own, keystore.Verified's
+// IDValue and OwnerValue), so keys compiled from the same lists share one
+// Policy, and keys with only the same scope list or the same rate limits
+// share their compilation (see shared): 100,000 cached keys issued from a
+// few templates cost a few policies.
 type Policy struct {
 	*grants            // shared: read only
 	limits   *LimitSet // shared: read only; nil: the server's default limits apply
 	networks []netip.Prefix
 	credits  *limiter.Refill // nil: the key has no credits
-
-	idOwner [2]string // the key's id and owner, sliced as header values
 }
-
-// keyID and owner are the X-Keygate-Key-Id and X-Keygate-Owner values.
-func (p *Policy) keyID() []string { return p.idOwner[0:1:1] }
-func (p *Policy) owner() []string { return p.idOwner[1:2:2] }
 
 // LimitSet is a list of limits with its RateLimit-Policy value formatted
 // once. The zero LimitSet limits nothing.
@@ -53,7 +50,7 @@ func Compile(rec *keystore.Record) (any, error) {
 }
 
 func compile(rec *keystore.Record) (*Policy, error) {
-	p := &Policy{idOwner: [2]string{rec.ID, rec.Owner}}
+	p := &Policy{}
 	var errs []error
 	var err error
 	p.grants, err = shared.grants(rec.Scopes)
@@ -69,7 +66,7 @@ func compile(rec *keystore.Record) (*Policy, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("authz: key %s: %w", rec.ID, err)
 	}
-	return p, nil
+	return shared.policy(p, rec), nil
 }
 
 // grants is a scope list compiled, with its X-Keygate-Scopes value.
@@ -109,6 +106,39 @@ type sharedPolicies struct {
 	mu       sync.Mutex
 	grantsBy map[string]*grants
 	limitsBy map[string]*LimitSet
+	policies map[policyKey]*Policy
+}
+
+// policyKey is what a Policy is made of: its shared compilations, and its
+// networks and credit refill by value.
+type policyKey struct {
+	grants     *grants
+	limits     *LimitSet
+	networks   string // the allowlist as stored, joined
+	refill     limiter.Refill
+	hasCredits bool
+}
+
+// policy returns the Policy equal to p, compiled from rec, that keys
+// compiled before it share, keeping p as that Policy when none is and
+// room remains.
+func (sp *sharedPolicies) policy(p *Policy, rec *keystore.Record) *Policy {
+	k := policyKey{grants: p.grants, limits: p.limits, networks: strings.Join(rec.IPAllowlist, "\x00")}
+	if p.credits != nil {
+		k.refill, k.hasCredits = *p.credits, true
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if prev, ok := sp.policies[k]; ok {
+		return prev
+	}
+	if sp.policies == nil {
+		sp.policies = map[policyKey]*Policy{}
+	}
+	if len(sp.policies) < maxShared {
+		sp.policies[k] = p
+	}
+	return p
 }
 
 func (sp *sharedPolicies) grants(list []string) (*grants, error) {

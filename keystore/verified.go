@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 )
 
 // Verified is a key as the verification cache keeps it: what deciding a
@@ -28,6 +29,12 @@ type Verified struct {
 	// its expiry in Unix nanoseconds (see untilOf).
 	until int64
 }
+
+// IDValue and OwnerValue are ID and Owner as header field values (one
+// value each, as http.Header holds them), without allocating: views of
+// v's own fields, with no room to append to. Like v, they are read-only.
+func (v *Verified) IDValue() []string    { return unsafe.Slice(&v.ID, 1) }
+func (v *Verified) OwnerValue() []string { return unsafe.Slice(&v.Owner, 1) }
 
 // The states of Verified.until that are not an expiry.
 const (
