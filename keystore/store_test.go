@@ -316,6 +316,55 @@ func TestUsageIsBatched(t *testing.T) {
 	})
 }
 
+// TestUsageAcrossHoursAndFailedFlush: counts pending across an hour's end
+// (and one late, of the hour before) are written to their hours; a flush
+// that fails keeps them, and the next writes them with what came since; a
+// key only denied gets counts but no last_used_at.
+func TestUsageAcrossHoursAndFailedFlush(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now, FlushInterval: time.Hour})
+		used, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "used"})
+		denied, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "denied"})
+		first := clk.Now().Truncate(time.Hour)
+		s.RecordUse(used.ID, true, first.Add(10*time.Minute))
+		s.RecordUse(used.ID, true, first.Add(70*time.Minute)) // the next hour
+		s.RecordUse(used.ID, false, first.Add(50*time.Minute)) // late, of the first
+		s.RecordUse(denied.ID, false, first.Add(5*time.Minute))
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.Flush(gone); err == nil {
+			t.Fatal("a flush with a cancelled context succeeded")
+		}
+		s.RecordUse(used.ID, true, first.Add(80*time.Minute))
+		s.RecordUse(used.ID, true, first.Add(20*time.Minute)) // of the first, before the last use
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Usage(ctx, used.ID, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []keystore.UsageHour{{Hour: first, Allowed: 2, Denied: 1}, {Hour: first.Add(time.Hour), Allowed: 2}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("usage of the used key (-want +got):\n%s", diff)
+		}
+		if r, _ := s.Get(ctx, used.ID); r.LastUsedAt == nil || !r.LastUsedAt.Equal(first.Add(80*time.Minute)) {
+			t.Errorf("last_used_at = %v, want %v", r.LastUsedAt, first.Add(80*time.Minute))
+		}
+		got, err = s.Usage(ctx, denied.ID, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]keystore.UsageHour{{Hour: first, Denied: 1}}, got); diff != "" {
+			t.Errorf("usage of the denied key (-want +got):\n%s", diff)
+		}
+		if r, _ := s.Get(ctx, denied.ID); r.LastUsedAt != nil {
+			t.Errorf("a key only denied has last_used_at %v", r.LastUsedAt)
+		}
+	})
+}
+
 func TestConcurrentWrites(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		s := openStore(t, url, keystore.Config{})

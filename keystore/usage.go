@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,8 @@ import (
 const usageShards = 16
 
 // usage accumulates last-used times and hourly counts in memory until the
-// next flush. It is sharded so that concurrent requests rarely contend.
+// next flush. It is sharded so that concurrent requests rarely contend,
+// and holds one entry per key: a request costs one map lookup.
 type usage struct {
 	seed      maphash.Seed
 	shards    [usageShards]usageShard
@@ -24,29 +26,48 @@ type usage struct {
 }
 
 type usageShard struct {
-	mu     sync.Mutex
-	last   map[string]time.Time
-	counts map[usageKey]*usageCount
+	mu   sync.Mutex
+	keys usageMap
 }
 
-type usageKey struct {
-	id   string
-	hour int64
+// usageMap is the pending usage of keys, by key id.
+type usageMap map[string]*keyUsage
+
+// keyUsage is one key's usage not yet written: when it was last used and
+// its counts by hour. A key's counts are almost always of one hour (the
+// flush interval is far shorter); hours before it, when a flush's
+// interval spans an hour's end or a failed flush is put back, wait in
+// earlier.
+type keyUsage struct {
+	last    int64 // Unix nanoseconds of the last allowed request; unused: none
+	hour    int64 // Unix hours of count
+	count   usageCount
+	earlier []hourCount
+}
+
+// unused is keyUsage.last of a key not used (only denied) since the last
+// flush.
+const unused = math.MinInt64
+
+type hourCount struct {
+	hour  int64
+	count usageCount
 }
 
 type usageCount struct{ allowed, denied, credits int64 }
 
+func (c *usageCount) add(d usageCount) {
+	c.allowed += d.allowed
+	c.denied += d.denied
+	c.credits += d.credits
+}
+
 func newUsage() *usage {
 	u := &usage{seed: maphash.MakeSeed()}
 	for i := range u.shards {
-		u.shards[i].reset()
+		u.shards[i].keys = usageMap{}
 	}
 	return u
-}
-
-func (sh *usageShard) reset() {
-	sh.last = map[string]time.Time{}
-	sh.counts = map[usageKey]*usageCount{}
 }
 
 // RecordUse counts one request by key id, allowed or denied, at time at. It
@@ -63,20 +84,55 @@ func (s *Store) RecordUse(id string, allowed bool, at time.Time) {
 // shard; used: the key was used (allowed) at at.
 func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	sh := &u.shards[maphash.String(u.seed, id)%usageShards]
-	k := usageKey{id: id, hour: at.Unix() / 3600}
+	hour, ns := at.Unix()/3600, at.UnixNano()
 	sh.mu.Lock()
-	c := sh.counts[k]
-	if c == nil {
-		c = &usageCount{}
-		sh.counts[k] = c
+	e := sh.keys[id]
+	if e == nil {
+		e = &keyUsage{last: unused, hour: hour}
+		sh.keys[id] = e
 	}
-	c.allowed += d.allowed
-	c.denied += d.denied
-	c.credits += d.credits
-	if used && at.After(sh.last[id]) {
-		sh.last[id] = at
+	e.addHour(hour, d)
+	if used && ns > e.last {
+		e.last = ns
 	}
 	sh.mu.Unlock()
+}
+
+// addHour adds d to the count of hour.
+func (e *keyUsage) addHour(hour int64, d usageCount) {
+	switch {
+	case hour == e.hour:
+		e.count.add(d)
+		return
+	case hour > e.hour: // the next hour began: it becomes the current one
+		e.earlier = append(e.earlier, hourCount{e.hour, e.count})
+		e.hour, e.count = hour, d
+		return
+	}
+	for i := range e.earlier {
+		if e.earlier[i].hour == hour {
+			e.earlier[i].count.add(d)
+			return
+		}
+	}
+	e.earlier = append(e.earlier, hourCount{hour, d})
+}
+
+// merge adds o's usage to e's.
+func (e *keyUsage) merge(o *keyUsage) {
+	e.last = max(e.last, o.last)
+	e.addHour(o.hour, o.count)
+	for _, h := range o.earlier {
+		e.addHour(h.hour, h.count)
+	}
+}
+
+// hours calls f with each hour of e's counts.
+func (e *keyUsage) hours(f func(hour int64, c usageCount)) {
+	f(e.hour, e.count)
+	for _, h := range e.earlier {
+		f(h.hour, h.count)
+	}
 }
 
 // UsageHour is what one key did in one hour.
@@ -125,18 +181,18 @@ func (s *Store) flushLoop(ctx context.Context) {
 // flushBatch keys a statement. On failure the pending data is kept for the
 // next try.
 func (s *Store) Flush(ctx context.Context) error {
-	last, counts := s.usage.take()
-	if len(last) == 0 && len(counts) == 0 {
+	taken := s.usage.take()
+	if taken.len() == 0 {
 		return nil
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.writeLastUsed(tx, last); err != nil {
+		if err := s.writeLastUsed(tx, taken); err != nil {
 			return err
 		}
-		return writeCounts(tx, counts)
+		return writeCounts(tx, taken)
 	})
 	if err != nil {
-		s.usage.putBack(last, counts)
+		s.usage.putBack(taken)
 		return dbErr("flush usage", err)
 	}
 	s.usage.lastFlush.Store(s.cfg.Now().UnixNano())
@@ -149,7 +205,7 @@ func (u *usage) status() (time.Time, int) {
 	for i := range u.shards {
 		sh := &u.shards[i]
 		sh.mu.Lock()
-		n += len(sh.last)
+		n += len(sh.keys)
 		sh.mu.Unlock()
 	}
 	var t time.Time
@@ -159,42 +215,51 @@ func (u *usage) status() (time.Time, int) {
 	return t, n
 }
 
-func (u *usage) take() (map[string]time.Time, map[usageKey]*usageCount) {
-	last, counts := map[string]time.Time{}, map[usageKey]*usageCount{}
+// takenUsage is the pending usage of every shard, taken for a flush: the
+// shards' maps themselves, not merged into one (100,000 keys' usage would
+// be held twice meanwhile).
+type takenUsage [usageShards]usageMap
+
+func (t *takenUsage) len() int {
+	n := 0
+	for _, m := range t {
+		n += len(m)
+	}
+	return n
+}
+
+// each calls f with every key's pending usage.
+func (t *takenUsage) each(f func(id string, e *keyUsage)) {
+	for _, m := range t {
+		for id, e := range m {
+			f(id, e)
+		}
+	}
+}
+
+func (u *usage) take() *takenUsage {
+	var t takenUsage
 	for i := range u.shards {
 		sh := &u.shards[i]
 		sh.mu.Lock()
-		l, c := sh.last, sh.counts
-		sh.reset()
+		t[i], sh.keys = sh.keys, usageMap{}
 		sh.mu.Unlock()
-		for k, v := range l {
-			last[k] = v
-		}
-		for k, v := range c {
-			counts[k] = v
-		}
 	}
-	return last, counts
+	return &t
 }
 
-func (u *usage) putBack(last map[string]time.Time, counts map[usageKey]*usageCount) {
-	for id, t := range last {
-		sh := &u.shards[maphash.String(u.seed, id)%usageShards]
+// putBack adds what take took, and a flush did not write, to what was
+// counted since.
+func (u *usage) putBack(t *takenUsage) {
+	for i, m := range t {
+		sh := &u.shards[i]
 		sh.mu.Lock()
-		if t.After(sh.last[id]) {
-			sh.last[id] = t
-		}
-		sh.mu.Unlock()
-	}
-	for k, c := range counts {
-		sh := &u.shards[maphash.String(u.seed, k.id)%usageShards]
-		sh.mu.Lock()
-		if cur := sh.counts[k]; cur != nil {
-			cur.allowed += c.allowed
-			cur.denied += c.denied
-			cur.credits += c.credits
-		} else {
-			sh.counts[k] = c
+		for id, e := range m {
+			if cur := sh.keys[id]; cur != nil {
+				cur.merge(e)
+			} else {
+				sh.keys[id] = e
+			}
 		}
 		sh.mu.Unlock()
 	}
@@ -207,14 +272,14 @@ func (u *usage) putBack(last map[string]time.Time, counts map[usageKey]*usageCou
 // megabytes per pooled connection.
 const flushBatch = 1000
 
-// writeLastUsed sets last_used_at of every key in last, flushBatch keys a
-// statement.
-func (s *Store) writeLastUsed(tx *gorm.DB, last map[string]time.Time) error {
+// writeLastUsed sets last_used_at of every key used in t, flushBatch keys
+// a statement.
+func (s *Store) writeLastUsed(tx *gorm.DB, t *takenUsage) (err error) {
 	ts := "?"
 	if s.dialect == DialectPostgres {
 		ts = "CAST(? AS TIMESTAMPTZ)"
 	}
-	rows := make([]string, 0, min(len(last), flushBatch))
+	rows := make([]string, 0, min(t.len(), flushBatch))
 	args := make([]any, 0, 2*cap(rows))
 	flush := func() error {
 		if len(rows) == 0 {
@@ -227,25 +292,33 @@ WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
 		rows, args = rows[:0], args[:0]
 		return err
 	}
-	for id, t := range last {
-		rows = append(rows, "(?, "+ts+")")
-		args = append(args, id, t.UTC().Truncate(time.Microsecond))
-		if len(rows) == flushBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+	t.each(func(id string, e *keyUsage) {
+		if e.last == unused || err != nil {
+			return
 		}
+		rows = append(rows, "(?, "+ts+")")
+		args = append(args, id, time.Unix(0, e.last).UTC().Truncate(time.Microsecond))
+		if len(rows) == flushBatch {
+			err = flush()
+		}
+	})
+	if err != nil {
+		return err
 	}
 	return flush()
 }
 
-func writeCounts(tx *gorm.DB, counts map[usageKey]*usageCount) error {
-	if len(counts) == 0 {
+func writeCounts(tx *gorm.DB, t *takenUsage) error {
+	rows := make([]usageRow, 0, t.len())
+	t.each(func(id string, e *keyUsage) {
+		e.hours(func(hour int64, c usageCount) {
+			if c != (usageCount{}) {
+				rows = append(rows, usageRow{KeyID: id, Hour: time.Unix(hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
+			}
+		})
+	})
+	if len(rows) == 0 {
 		return nil
-	}
-	rows := make([]usageRow, 0, len(counts))
-	for k, c := range counts {
-		rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(k.hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
 	}
 	return tx.Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "key_id"}, {Name: "hour"}},

@@ -1,0 +1,45 @@
+package keystore
+
+import (
+	"hash/maphash"
+	"testing"
+	"time"
+)
+
+// TestUsagePutBackMerges: usage put back after a failed flush adds to
+// what was counted while the flush ran, hour by hour, and keeps the later
+// last use.
+func TestUsagePutBackMerges(t *testing.T) {
+	u := newUsage()
+	h := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	u.add("k", h.Add(10*time.Minute), usageCount{allowed: 1}, true)
+	u.add("k", h.Add(70*time.Minute), usageCount{denied: 1}, false)
+	taken := u.take()
+	u.add("k", h.Add(20*time.Minute), usageCount{allowed: 1}, true) // while the flush ran
+	u.add("k", h.Add(130*time.Minute), usageCount{credits: 1}, false)
+	u.putBack(taken)
+	if _, n := u.status(); n != 1 {
+		t.Fatalf("%d keys pending, want 1", n)
+	}
+	e := u.take()[shardOf(u, "k")]["k"]
+	got := map[int64]usageCount{}
+	e.hours(func(hour int64, c usageCount) {
+		sum := got[hour-h.Unix()/3600]
+		sum.add(c)
+		got[hour-h.Unix()/3600] = sum
+	})
+	want := map[int64]usageCount{0: {allowed: 2}, 1: {denied: 1}, 2: {credits: 1}}
+	if len(got) != len(want) {
+		t.Errorf("hours %v, want %v", got, want)
+	}
+	for hour, c := range want {
+		if got[hour] != c {
+			t.Errorf("hour %d: %+v, want %+v", hour, got[hour], c)
+		}
+	}
+	if e.last != h.Add(20*time.Minute).UnixNano() {
+		t.Errorf("last use %v, want %v", time.Unix(0, e.last).UTC(), h.Add(20*time.Minute))
+	}
+}
+
+func shardOf(u *usage, id string) uint64 { return maphash.String(u.seed, id) % usageShards }
