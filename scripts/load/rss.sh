@@ -15,6 +15,9 @@
 #   RSS_KEYS           keys (default 100000)
 #   RSS_CONNECTIONS    keep-alive connections of keygate-load verify
 #                      (default 4)
+#   RSS_PROFILE=FILE   also write keygate's heap profile (in-use memory,
+#                      through KEYGATE_PPROF_LISTEN) to FILE, and print its
+#                      top functions
 #   LOAD_POSTGRES_URL  server to create the database on
 #                      (default postgres://postgres@127.0.0.1:5432)
 #
@@ -39,14 +42,17 @@ done
 # shellcheck source=scripts/load/lib.sh
 source scripts/load/lib.sh
 lib_start rss
-mapfile -t port < <("$work/keygate-load" ports -n 2)
+profile=${RSS_PROFILE:-}
+mapfile -t port < <("$work/keygate-load" ports -n 3)
+pprof_env=()
+[[ -z $profile ]] || pprof_env=(KEYGATE_PPROF_LISTEN="127.0.0.1:${port[2]}")
 
 lib_database keygate_rss
 echo "rss: inserting $n keys" >&2
 "$work/keygate-load" keys -n "$n" -db "$KEYGATE_DATABASE_URL" -out "$work/keys.txt"
 
 env -u GOMAXPROCS KEYGATE_LISTEN="127.0.0.1:${port[0]}" KEYGATE_ADMIN_LISTEN="127.0.0.1:${port[1]}" \
-	KEYGATE_LOG_LEVEL=info KEYGATE_AUTO_MIGRATE=false "$work/keygate" serve >"$work/keygate.log" 2>&1 &
+	KEYGATE_LOG_LEVEL=info KEYGATE_AUTO_MIGRATE=false "${pprof_env[@]}" "$work/keygate" serve >"$work/keygate.log" 2>&1 &
 pid=$!
 pids+=("$pid")
 ok=0
@@ -64,6 +70,17 @@ echo "rss: verifying $n keys on $conns connections" >&2
 	{ tail -n 5 "$work/keygate.log" >&2; fail "not every key was answered 200"; }
 
 status() { awk -v f="$1:" '$1 == f {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status"; }
-entries=$(curl -fsS "http://127.0.0.1:${port[1]}/metrics" | awk '$1 == "keygate_key_cache_entries" {print $2}')
+metrics=$(curl -fsS "http://127.0.0.1:${port[1]}/metrics")
+entries=$(awk '$1 == "keygate_key_cache_entries" {print $2}' <<<"$metrics")
 echo "keygate serve after $n keys verified through /auth: VmRSS $(status VmRSS), VmHWM $(status VmHWM)," \
 	"keys cached ${entries:-unknown}"
+# Where the resident set is, as Go's runtime counts it (MiB): live heap
+# objects, heap spans in use (objects and the gaps between them), heap
+# held but free (idle, not yet given back), goroutine stacks, the GC's
+# next goal, and all the runtime holds from the OS.
+awk '$1 ~ /^go_memstats_(heap_alloc|heap_inuse|heap_idle|heap_released|stack_inuse|next_gc|sys|gc_sys|mspan_inuse|other_sys)_bytes$/ {
+	sub(/^go_memstats_/, "", $1); sub(/_bytes$/, "", $1); printf "  %-14s %7.1f MiB\n", $1, $2 / 1048576 }' <<<"$metrics"
+if [[ -n $profile ]]; then
+	curl -fsS -o "$profile" "http://127.0.0.1:${port[2]}/debug/pprof/heap?gc=1"
+	go tool pprof -sample_index inuse_space -top -nodecount 25 "$profile" 2>/dev/null
+fi
