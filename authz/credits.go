@@ -107,6 +107,10 @@ func (a *Authorizer) SpendCredit(ctx context.Context, d *Decision) {
 	}
 }
 
+// OwesCredit reports whether d, allowed for a Need with DeferCredits, has
+// not spent its credit yet (SpendCredit spends it).
+func (d *Decision) OwesCredit() bool { return d.owed != nil && d.Allowed() }
+
 // Credits returns the balance after the request and whether the key has
 // credits that were spent or checked.
 func (d *Decision) Credits() (limiter.Spend, bool) { return d.credits, d.hasCredits }

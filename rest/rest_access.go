@@ -26,10 +26,11 @@ var restHeaders = []string{authz.HeaderRateLimit, authz.HeaderRateLimitPolicy, "
 // authorize asks authz whether the request's key may call method on the
 // resource's model, records the key for the access log and sets the
 // rate-limit fields of the answer. A refusal is an *httpapi.Error with
-// the decision's status and reason.
+// the decision's status and reason. The request's credit is not spent
+// yet: execute spends it before the first call reaches Odoo.
 func (ep *endpoint) authorize(c echo.Context, method string) (*authz.Decision, error) {
 	r := c.Request()
-	need := authz.NeedOdoo(ep.res.model, method)
+	need := authz.NeedOdoo(ep.res.model, method).DeferCredits()
 	d := ep.rest.auth.Check(r.Context(), ep.rest.auth.Request(r), need)
 	proxy.NoteDecision(c, &d, restHeaders)
 	if d.Allowed() {
@@ -38,20 +39,34 @@ func (ep *endpoint) authorize(c echo.Context, method string) (*authz.Decision, e
 	return nil, restRefusal(&d, need)
 }
 
-// caller is the service account a request calls Odoo as, and the
-// decision that allowed the request, which every call is checked against.
+// caller is the service account a request calls Odoo as, the decision
+// that allowed the request, which every call is checked against, and the
+// request, whose answer carries the credit's fields once spent.
 type caller struct {
 	odoo.Account
 	d *authz.Decision
+	c echo.Context
 }
 
 // execute checks a call as the gateway checks a partner's
-// (Client.CheckCall), then makes it. A refusal is a 403 *httpapi.Error
-// naming the missing scope; the call never reaches Odoo.
+// (Client.CheckCall), spends the request's credit when it is the
+// request's first call, then makes it. A refusal is a 403 *httpapi.Error
+// naming the missing scope, or the credits' 429 or 403; the call never
+// reaches Odoo. A request is thus charged its credit once, when keygate
+// first calls Odoo for it, and not when it is refused before (an invalid
+// request, a call that reaches what the key may not), as the gateway's
+// calls are.
 func (ep *endpoint) execute(ctx context.Context, acct caller, method string, args []any, kwargs map[string]any) (json.RawMessage, error) {
 	call, err := proxy.ObjectCall(ep.res.model, method, args, kwargs)
 	if err == nil {
 		err = proxy.CheckCall(ctx, ep.rest.client, acct.d, acct.Account, call)
+	}
+	if err == nil && acct.d.OwesCredit() {
+		ep.rest.auth.SpendCredit(ctx, acct.d)
+		proxy.NoteDecision(acct.c, acct.d, restHeaders)
+		if !acct.d.Allowed() {
+			return nil, restRefusal(acct.d, authz.NeedOdoo(ep.res.model, method))
+		}
 	}
 	var r *authz.Refusal
 	var oe *odoo.OdooError
@@ -82,7 +97,7 @@ func restRefusal(d *authz.Decision, need authz.Need) *httpapi.Error {
 // account finds the key's service account.
 func (ep *endpoint) account(c echo.Context, d *authz.Decision) (caller, error) {
 	acct, err := ep.accountOf(c, d.Key)
-	return caller{Account: acct, d: d}, err
+	return caller{Account: acct, d: d, c: c}, err
 }
 
 func (ep *endpoint) accountOf(c echo.Context, key *keystore.Verified) (odoo.Account, error) {
