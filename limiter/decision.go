@@ -65,24 +65,27 @@ func positionAt(now int64, w time.Duration) position {
 // stores the increment when the decision is Allowed. Memory and Redis both
 // decide with it: for Redis, allow.lua checks fits (the same arithmetic)
 // and counts, and returns the counts and the time for decide.
-func decide(now int64, limits []Limit, cost int64, c *[MaxWindows]counts) Decision {
-	d := Decision{Allowed: true, N: len(limits)}
-	var pos [MaxWindows]position
+//
+// It fills d in place, and places each window twice rather than keep the
+// positions: a Decision and MaxWindows positions on the stack of each
+// caller would deepen /auth's stack past what a connection's goroutine
+// starts with (see authz's check).
+func decide(d *Decision, now int64, limits []Limit, cost int64, c *[MaxWindows]counts) {
+	*d = Decision{Allowed: true, N: len(limits)}
 	for i, l := range limits {
-		pos[i] = positionAt(now, l.Window)
-		if !fits(l.Count, c[i], pos[i], cost) {
+		if !fits(l.Count, c[i], positionAt(now, l.Window), cost) {
 			d.Allowed = false
 		}
 	}
 	for i, l := range limits {
+		p := positionAt(now, l.Window)
 		if d.Allowed {
 			c[i].curr += cost
 		} else {
-			d.RetryAfter = max(d.RetryAfter, wait(l.Count, c[i], pos[i], cost))
+			d.RetryAfter = max(d.RetryAfter, wait(l.Count, c[i], p, cost))
 		}
-		d.Windows[i] = WindowState{Limit: l, Remaining: remaining(l.Count, c[i], pos[i]), Reset: reset(c[i], pos[i])}
+		d.Windows[i] = WindowState{Limit: l, Remaining: remaining(l.Count, c[i], p), Reset: reset(c[i], p)}
 	}
-	return d
 }
 
 // fits reports prev*weight + (curr+cost)*scale <= count*scale.

@@ -65,22 +65,31 @@ func (f *Fallback) Fallbacks() uint64 { return f.fallbacks.Load() }
 // Allow asks Redis or, while Redis fails, Memory. It returns an error only
 // for invalid arguments (ErrInvalidRequest) or when ctx itself is done:
 // whatever else goes wrong with Redis, Memory decides.
-func (f *Fallback) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
-	redis, probe := f.try(f.secondary.clock)
-	if !redis {
-		return f.secondary.Allow(ctx, id, limits, cost)
+func (f *Fallback) Allow(ctx context.Context, id string, limits []Limit, cost int64) (d Decision, err error) {
+	if redis, probe := f.try(f.secondary.clock); redis {
+		err = f.primary.allow(ctx, &d, id, limits, cost)
+		if !f.fallsBack(ctx, probe, err) {
+			return d, err
+		}
 	}
-	d, err := f.primary.Allow(ctx, id, limits, cost)
+	err = f.secondary.allow(&d, id, limits, cost)
+	return d, err
+}
+
+// fallsBack reports whether Redis's answer err (to a probe or not) sends
+// the decision to memory, and notes the answer. It is Allow's own (its
+// logging out of Allow's frame, which /auth's stack holds).
+func (f *Fallback) fallsBack(ctx context.Context, probe bool, err error) bool {
 	if err == nil || errors.Is(err, ErrInvalidRequest) || ctx.Err() != nil {
 		if f.answered(probe, err == nil) {
 			f.logger.Info("limiter back on redis", "fallbacks", f.fallbacks.Load())
 		}
-		return d, err
+		return false
 	}
 	if n := f.failed(probe, f.now()); n > 0 {
 		f.logger.Warn("limiter falling back to memory", "error", err, "fallbacks", n)
 	}
-	return f.secondary.Allow(ctx, id, limits, cost)
+	return true
 }
 
 func (f *Fallback) now() int64 { return f.secondary.clock().UnixMilli() }

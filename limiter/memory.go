@@ -68,9 +68,15 @@ func NewMemory(cfg MemoryConfig) *Memory {
 // more per key held (100,000 keys are, at once). id must therefore not be
 // a view of memory that changes (unsafe.String of a reused buffer), and
 // should not be a slice of a much larger string, which it would keep.
-func (m *Memory) Allow(_ context.Context, id string, limits []Limit, cost int64) (Decision, error) {
+func (m *Memory) Allow(_ context.Context, id string, limits []Limit, cost int64) (d Decision, err error) {
+	err = m.allow(&d, id, limits, cost)
+	return d, err
+}
+
+// allow is Allow deciding into d (see decide), for Fallback.
+func (m *Memory) allow(d *Decision, id string, limits []Limit, cost int64) error {
 	if err := checkRequest(id, limits, cost); err != nil {
-		return Decision{}, err
+		return err
 	}
 	s := &m.shards[maphash.String(m.seed, id)&m.mask]
 	s.mu.Lock()
@@ -79,11 +85,11 @@ func (m *Memory) Allow(_ context.Context, id string, limits []Limit, cost int64)
 	e := s.m[id]
 	var c [MaxWindows]counts
 	e.read(now, limits, &c)
-	d := decide(now, limits, cost, &c)
+	decide(d, now, limits, cost, &c)
 	if d.Allowed {
 		s.add(id, e, now, limits, cost)
 	}
-	return d, nil
+	return nil
 }
 
 // Len returns the number of ids held.

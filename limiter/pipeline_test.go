@@ -61,8 +61,8 @@ func TestRedisRunsBatchedRequestsInTurn(t *testing.T) {
 					if q.call.err != nil {
 						t.Fatalf("batch %d, request %d: %v", batch, i, q.call.err)
 					}
-					got, err := red.decision(q.limits, q.cost, q.call.reply, 0)
-					if err != nil {
+					var got Decision
+					if err := red.decision(&got, q.limits, q.cost, q.call.reply, 0); err != nil {
 						t.Fatalf("batch %d, request %d: %v", batch, i, err)
 					}
 					if diff := cmp.Diff(q.want, got); diff != "" {

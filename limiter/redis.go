@@ -144,33 +144,38 @@ func (cfg RedisConfig) check() error {
 // timeout, or until ctx's deadline if sooner; ctx's cancellation is
 // noticed until the call is sent. An error means Redis did not answer in
 // time or answered unexpectedly.
-func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64) (Decision, error) {
+func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64) (d Decision, err error) {
+	err = r.allow(ctx, &d, id, limits, cost)
+	return d, err
+}
+
+// allow is Allow deciding into d (see decide), for Fallback.
+func (r *Redis) allow(ctx context.Context, d *Decision, id string, limits []Limit, cost int64) error {
 	if err := checkRequest(id, limits, cost); err != nil {
-		return Decision{}, err
+		return err
 	}
 	start := time.Now()
 	deadline := start.Add(r.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
 	}
 	for {
 		var old *share
 		var settle *call
 		var asking bool
 		if r.leases != nil {
-			var d Decision
 			var ok bool
-			if d, ok, old, settle, asking = r.fromLease(ctx, deadline, id, limits, cost); ok {
-				return d, nil
+			if ok, old, settle, asking = r.fromLease(ctx, deadline, id, limits, cost, d); ok {
+				return nil
 			}
 		}
-		d, pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle, asking)
+		pending, err := r.ask(ctx, deadline, id, limits, cost, old, settle, asking, d)
 		if old != nil {
 			putCall(settle)
 			r.ended(old)
 		}
 		if err != nil || pending <= 0 {
-			return d, err
+			return err
 		}
 		// Denied while leases of id were outstanding. If one is this
 		// replica's (held, or being granted to a concurrent call), decide
@@ -181,7 +186,7 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 		}
 		wait := ms(pending)
 		if !time.Now().Add(wait).Before(deadline) || !sleep(ctx, wait) {
-			return d, nil
+			return nil
 		}
 	}
 }
@@ -195,7 +200,10 @@ func (r *Redis) Allow(ctx context.Context, id string, limits []Limit, cost int64
 // spent, or it asked Redis a lease's time ago at most (leaseTable.busy);
 // the pipeliner also asks for one when concurrent calls of id go
 // together. Otherwise it asks for none: lease 1 is below the smallest.
-func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call, asking bool) (d Decision, pending int64, err error) {
+//
+// It decides into d, as fromLease does: a Decision returned through each
+// of them would deepen /auth's stack (see decide).
+func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, old *share, settle *call, asking bool, d *Decision) (pending int64, err error) {
 	start := time.Now()
 	now, sent := int64(-1), start.UnixMilli()
 	guess := sent + r.offset.Load()
@@ -218,10 +226,12 @@ func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits [
 	}
 	if c.err != nil {
 		reloadTopology(r.client)
-		return Decision{}, 0, fmt.Errorf("limiter: redis allow: %w", c.err)
+		*d = Decision{}
+		return 0, fmt.Errorf("limiter: redis allow: %w", c.err)
 	}
-	if d, err = r.decision(limits, cost, c.reply, sent); err != nil {
-		return Decision{}, 0, err
+	if err = r.decision(d, limits, cost, c.reply, sent); err != nil {
+		*d = Decision{}
+		return 0, err
 	}
 	if c.lease > 0 && c.rank == 0 && d.Allowed {
 		r.grant(c, limits, cost, start)
@@ -229,7 +239,7 @@ func (r *Redis) ask(ctx context.Context, deadline time.Time, id string, limits [
 	if until := c.granted[2]; until > 0 && !d.Allowed {
 		pending = max(until-c.reply[2*c.n+1], 0) + 1
 	}
-	return d, pending, nil
+	return pending, nil
 }
 
 // sleep waits d, or until ctx is done; it reports whether it waited d.
@@ -247,24 +257,24 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // decision computes the decision from allow.lua's reply: the counts it
 // read and Redis's time, with decide, as Memory does. The script's own
 // check must agree with decide's.
-func (r *Redis) decision(limits []Limit, cost int64, reply []int64, sent int64) (Decision, error) {
+func (r *Redis) decision(d *Decision, limits []Limit, cost int64, reply []int64, sent int64) error {
 	n := len(limits)
 	if len(reply) != 2*n+2 {
-		return Decision{}, fmt.Errorf("limiter: redis allow: %d values in reply, want %d", len(reply), 2*n+2)
+		return fmt.Errorf("limiter: redis allow: %d values in reply, want %d", len(reply), 2*n+2)
 	}
 	var c [MaxWindows]counts
 	for i := range n {
 		c[i] = counts{prev: reply[2*i], curr: reply[2*i+1]}
 	}
 	allowed, now := reply[2*n] == 1, reply[2*n+1]
-	d := decide(now, limits, cost, &c)
+	decide(d, now, limits, cost, &c)
 	if d.Allowed != allowed {
-		return Decision{}, fmt.Errorf("limiter: redis allow: script admitted %t, decide %t at %d", allowed, d.Allowed, now)
+		return fmt.Errorf("limiter: redis allow: script admitted %t, decide %t at %d", allowed, d.Allowed, now)
 	}
 	if r.now == nil {
 		r.offset.Store(now - sent)
 	}
-	return d, nil
+	return nil
 }
 
 // reloadTopology asks a Cluster client to read the cluster's slots again

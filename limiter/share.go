@@ -64,27 +64,28 @@ func limitArray(limits []Limit) [MaxWindows]Limit {
 // spent, valid at now and for these limits and this cost. The decision is
 // decide's at guess (kept within the lease's fixed windows) on the counts
 // Redis would hold without leases: admitted, by the argument of doc.go;
-// if decide ever said otherwise, the request goes to Redis.
-func (l *share) spend(now time.Time, guess int64, limits []Limit, cost int64) (Decision, bool) {
+// if decide ever said otherwise, the request goes to Redis. It decides
+// into d, which holds nothing meaningful when it cannot.
+func (l *share) spend(d *Decision, now time.Time, guess int64, limits []Limit, cost int64) bool {
 	if !l.matches(limits, cost) || now.Before(l.notBefore) || !now.Before(l.expires) {
-		return Decision{}, false
+		return false
 	}
 	guess = min(max(guess, l.granted), l.deadline-1)
 	for {
 		v := l.spent.Load()
 		if v >= l.size { // spent, or closed
-			return Decision{}, false
+			return false
 		}
 		c := l.counts
 		for i := range l.n {
 			c[i].curr += v * cost
 		}
-		d := decide(guess, limits, cost, &c)
+		decide(d, guess, limits, cost, &c)
 		if !d.Allowed {
-			return Decision{}, false
+			return false
 		}
 		if l.spent.CompareAndSwap(v, v+1) {
-			return d, true
+			return true
 		}
 	}
 }
@@ -253,10 +254,10 @@ func (t *leaseTable) all() []*share {
 // with its call to Redis; if another call is ending it, it waits for that
 // settlement to have run (at most until deadline), so that the counts
 // Redis answers with no longer hold what the lease did not spend.
-func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64) (d Decision, ok bool, old *share, settle *call, asking bool) {
+func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, d *Decision) (ok bool, old *share, settle *call, asking bool) {
 	l := r.leases.get(id)
 	if l == nil {
-		return Decision{}, false, nil, nil, false
+		return false, nil, nil, false
 	}
 	now, guess := time.Now(), int64(0)
 	if r.now != nil {
@@ -270,19 +271,19 @@ func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, li
 		// lease, and the others spend this one meanwhile, instead of all
 		// going to Redis between its end and the next grant. The next
 		// replaces it, and it is settled then (see grant).
-		return Decision{}, false, nil, nil, true
+		return false, nil, nil, true
 	}
-	if d, ok := l.spend(now, guess, limits, cost); ok {
-		return d, true, nil, nil, false
+	if l.spend(d, now, guess, limits, cost) {
+		return true, nil, nil, false
 	}
 	if unspent, mine := l.close(); mine {
 		// A lease spent to the last request: the next is worth asking for.
 		l.renew = unspent == 0
 		l.timer.Stop()
-		return Decision{}, false, l, r.settlement(l, unspent, deadline), false
+		return false, l, r.settlement(l, unspent, deadline), false
 	}
 	awaited(ctx, l.settled, deadline)
-	return Decision{}, false, nil, nil, false
+	return false, nil, nil, false
 }
 
 // settlement returns the call that ends lease l in Redis, returning
