@@ -17,7 +17,8 @@ import (
 // and records no usage. 200 when the key is good.
 func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 	if req.Credential != "" {
-		if d, refused := a.refuseBlocked(&req); refused {
+		var d Decision
+		if a.refuseBlocked(&req, &d) {
 			return d
 		}
 	}
@@ -32,8 +33,8 @@ func (a *Authorizer) Authenticate(ctx context.Context, req Request) Decision {
 		var d Decision
 		switch decide(&f, &d) {
 		case CountFailure:
-			f.Failure = a.countFailure(ctx, req.ClientIP)
-			a.noteFailure(req.ClientIP, f.Failure)
+			a.countFailure(ctx, req.ClientIP, &f.Failure)
+			a.noteFailure(req.ClientIP, &f.Failure)
 		case CountRequest, CountCredits: // everything but the counts passed
 			d = Decision{Key: f.Key, policy: f.Policy}
 			d.set(http.StatusOK, "")
@@ -57,7 +58,8 @@ func (a *Authorizer) Valid(ctx context.Context, req Request) bool {
 	if req.Credential == "" {
 		return false
 	}
-	if _, refused := a.refuseBlocked(&req); refused {
+	var d Decision
+	if a.refuseBlocked(&req, &d) {
 		return false
 	}
 	key, err := a.keys.Verify(ctx, req.Credential)

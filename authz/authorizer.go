@@ -41,6 +41,11 @@ type Config struct {
 	// DefaultFailedAuthLimit).
 	FailedAuth      Limiter
 	FailedAuthLimit limiter.Limit
+	// LimiterTook, when set, is told how long each decision of Limiter and
+	// FailedAuth took (the metrics). Timed here rather than by wrapping the
+	// limiter: a wrapper's frame, holding a copy of each limiter.Decision,
+	// deepens /auth's stack (see check).
+	LimiterTook func(time.Duration)
 	// DefaultLimits apply to keys that name no rate limits. Nil: such keys
 	// are not rate-limited (and their answers carry no RateLimit fields).
 	DefaultLimits []limiter.Limit
@@ -69,6 +74,7 @@ type Authorizer struct {
 	limiter    Limiter
 	failedAuth Limiter
 	failLimit  []limiter.Limit
+	took       func(time.Duration)
 	defaults   LimitSet
 	trusted    []netip.Prefix
 	usage      func(id string, allowed bool, at time.Time)
@@ -88,7 +94,7 @@ func New(cfg Config) (*Authorizer, error) {
 		keys: cfg.Keys, limiter: cfg.Limiter, failedAuth: cfg.FailedAuth,
 		failLimit: []limiter.Limit{cfg.FailedAuthLimit}, defaults: NewLimitSet(cfg.DefaultLimits),
 		trusted: cfg.TrustedProxies, usage: cfg.Usage, now: cfg.Now, log: cfg.Logger,
-		credits: cfg.Credits, spent: cfg.Spent,
+		credits: cfg.Credits, spent: cfg.Spent, took: cfg.LimiterTook,
 	}
 	if a.credits == nil {
 		a.credits = noCredits{}
@@ -147,55 +153,92 @@ func (a *Authorizer) Request(r *http.Request) Request { return FromHTTP(r, a.tru
 // I/O but the limiter's. A client over its failed-auth limit is refused
 // (429) before its credential is looked up, unless the credential is a
 // valid key that the cache holds.
-func (a *Authorizer) Check(ctx context.Context, req Request, need Need) Decision {
-	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
+func (a *Authorizer) Check(ctx context.Context, req Request, need Need) (d Decision) {
+	a.check(ctx, &req, need, &d)
+	return d
+}
+
+// check is Check deciding into d. /auth keeps d in its own frame: Facts
+// and Decision are large (limiter.Decision holds every window's state),
+// and each copy of them, and each function that returns one, adds to the
+// stack. The deepest /auth must fit in the 8 KiB a connection's goroutine
+// starts with: growing it copies the stack, once a connection, and
+// Traefik opens a connection for most checks.
+func (a *Authorizer) check(ctx context.Context, req *Request, need Need, d *Decision) {
+	var f Facts // not a composite literal, which the compiler builds in a second Facts
+	f.Request, f.Need, f.Defaults = *req, need, &a.defaults
 	if req.Credential != "" && !need.malformed {
-		if d, refused := a.refuseBlocked(&req); refused {
-			a.finish(ctx, &d, &req)
-			return d
+		if a.refuseBlocked(req, d) {
+			a.finish(ctx, d, req)
+			return
 		}
 		f.Key, f.VerifyErr = a.keys.Verify(ctx, req.Credential)
 		if f.Key != nil && f.VerifyErr == nil {
 			f.Policy, f.PolicyErr = policyOf(f.Key)
 		}
 	}
-	return a.decideCounting(ctx, &f)
+	a.decideCounting(ctx, &f, d)
 }
 
-// decideCounting decides f, making each count decide asks for (Check and
-// CheckKey), and finishes the decision.
-func (a *Authorizer) decideCounting(ctx context.Context, f *Facts) Decision {
-	var d Decision
+// decideCounting decides f into d, making each count decide asks for
+// (Check and CheckKey), and finishes the decision.
+func (a *Authorizer) decideCounting(ctx context.Context, f *Facts, d *Decision) {
 	for {
-		d = Decision{}
-		switch decide(f, &d) {
+		*d = Decision{}
+		switch decide(f, d) {
 		case CountFailure:
-			f.Failure = a.countFailure(ctx, f.Request.ClientIP)
-			a.noteFailure(f.Request.ClientIP, f.Failure)
+			a.countFailure(ctx, f.Request.ClientIP, &f.Failure)
+			a.noteFailure(f.Request.ClientIP, &f.Failure)
 		case CountRequest:
-			f.Rate = a.countRequest(ctx, f.Key.ID, f.Limits().limits)
+			a.countRequest(ctx, f.Key.ID, f.Limits().limits, &f.Rate)
 		case CountCredits:
-			f.Credit = a.spendCredit(ctx, f.Key.ID, f.Policy.credits)
+			a.spendCredit(ctx, f.Key.ID, f.Policy.credits, &f.Credit)
 		default:
-			a.finish(ctx, &d, &f.Request)
-			return d
+			a.finish(ctx, d, &f.Request)
+			return
 		}
 	}
 }
 
-func (a *Authorizer) countFailure(ctx context.Context, ip netip.Addr) Count {
+// countFailure counts a failed authentication of ip into c.
+func (a *Authorizer) countFailure(ctx context.Context, ip netip.Addr, c *Count) {
+	c.Done = true
 	id, err := limiter.FailureID(ip)
 	if err != nil {
-		return Count{Done: true, Err: err}
+		c.Err = err
+		return
 	}
-	d, err := a.failedAuth.Allow(ctx, id, a.failLimit, 1)
-	return Count{Done: true, Decision: d, Err: err}
+	start := a.started()
+	c.Decision, c.Err = a.failedAuth.Allow(ctx, id, a.failLimit, 1)
+	a.finished(start)
 }
 
-func (a *Authorizer) countRequest(ctx context.Context, id string, limits []limiter.Limit) Count {
-	d, err := a.limiter.Allow(ctx, id, limits, 1)
-	return Count{Done: true, Decision: d, Err: err}
+// countRequest counts a request of key id into c.
+func (a *Authorizer) countRequest(ctx context.Context, id string, limits []limiter.Limit, c *Count) {
+	c.Done = true
+	start := a.started()
+	c.Decision, c.Err = a.limiter.Allow(ctx, id, limits, 1)
+	a.finished(start)
 }
+
+// started and finished time a limiter's decision for LimiterTook, on the
+// monotonic clock alone: time.Now reads the wall clock too, and the
+// memory limiter's decision costs about as much as a clock read.
+func (a *Authorizer) started() time.Duration {
+	if a.took == nil {
+		return 0
+	}
+	return time.Since(epoch)
+}
+
+func (a *Authorizer) finished(start time.Duration) {
+	if a.took != nil {
+		a.took(time.Since(epoch) - start)
+	}
+}
+
+// epoch is the origin of started and finished.
+var epoch = time.Now()
 
 // finish records usage and logs what went wrong.
 func (a *Authorizer) finish(ctx context.Context, d *Decision, req *Request) {

@@ -229,3 +229,28 @@ func TestCheckNeedKey(t *testing.T) {
 		t.Errorf("NeedKey for a scope-less key, again over its limit, a bad key; NeedOdoo (-want +got):\n%s", diff)
 	}
 }
+
+// TestLimiterTook: LimiterTook is told of each decision of the key's
+// limiter and of the failed-authentication limiter, and of nothing else.
+func TestLimiterTook(t *testing.T) {
+	var took []time.Duration
+	e := newEnv(t, func(c *authz.Config) { c.LimiterTook = func(d time.Duration) { took = append(took, d) } })
+	_, key := e.key(t, keystore.Spec{Scopes: []string{"route:GET:/**"}})
+	got := statuses(
+		check(e, key, "192.0.2.1", "GET", "/x"),       // counted: the key's limits
+		check(e, key, "192.0.2.1", "POST", "/x"),      // 403 before any count
+		check(e, "", "192.0.2.1", "GET", "/x"),        // 401 before any count
+		check(e, "kg_nope", "192.0.2.1", "GET", "/x"), // counted: a failed authentication
+	)
+	if diff := cmp.Diff([]int{200, 403, 401, 401}, got); diff != "" {
+		t.Fatalf("statuses (-want +got):\n%s", diff)
+	}
+	if len(took) != 2 {
+		t.Fatalf("LimiterTook told %d times (%v), want 2", len(took), took)
+	}
+	for _, d := range took {
+		if d < 0 {
+			t.Errorf("a decision took %v", d)
+		}
+	}
+}

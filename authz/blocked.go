@@ -105,26 +105,26 @@ func (b *blocklist) evict(now time.Time) {
 // limit, unless its credential is a valid key already in the cache (a
 // partner behind the same NAT as an attacker keeps working). ok is false
 // when the request must be decided as usual.
-func (a *Authorizer) refuseBlocked(req *Request) (Decision, bool) {
+func (a *Authorizer) refuseBlocked(req *Request, d *Decision) bool {
 	if a.blocked.n.Load() == 0 { // no clock read on the hot path either
-		return Decision{}, false
+		return false
 	}
 	wait := a.blocked.blockedFor(req.ClientIP, a.now())
 	if wait <= 0 {
-		return Decision{}, false
+		return false
 	}
 	if cv, isCached := a.keys.(CachedVerifier); isCached {
 		if key, ok, err := cv.VerifyCached(req.Credential); ok && err == nil && key != nil {
-			return Decision{}, false
+			return false
 		}
 	}
-	d := Decision{RetryAfter: wait, invalid: true}
+	*d = Decision{RetryAfter: wait, invalid: true}
 	d.set(http.StatusTooManyRequests, ReasonFailedAuth)
-	return d, true
+	return true
 }
 
 // noteFailure remembers a client that the failed-auth limiter refused.
-func (a *Authorizer) noteFailure(ip netip.Addr, c Count) {
+func (a *Authorizer) noteFailure(ip netip.Addr, c *Count) {
 	if c.Err == nil && c.Done && !c.Decision.Allowed {
 		now := a.now()
 		a.blocked.block(ip, now.Add(c.Decision.RetryAfter), now)
@@ -135,4 +135,7 @@ func (a *Authorizer) noteFailure(ip netip.Addr, c Count) {
 // would before any lookup, for callers that must refuse such a client
 // before checking a credential of their own (the admin API's bootstrap
 // token). The cached valid keys that Check lets through pass here too.
-func (a *Authorizer) Blocked(req Request) (Decision, bool) { return a.refuseBlocked(&req) }
+func (a *Authorizer) Blocked(req Request) (d Decision, refused bool) {
+	refused = a.refuseBlocked(&req, &d)
+	return d, refused
+}

@@ -99,7 +99,8 @@ func (a *Authorizer) SpendCredit(ctx context.Context, d *Decision) {
 	if d.owed == nil || !d.Allowed() || d.policy == nil || d.Key == nil {
 		return
 	}
-	f := Facts{Policy: d.policy, Credit: a.spendCredit(ctx, d.Key.ID, d.owed)}
+	f := Facts{Policy: d.policy}
+	a.spendCredit(ctx, d.Key.ID, d.owed, &f.Credit)
 	d.owed = nil
 	decideCredits(&f, d)
 	if !d.Allowed() {
@@ -149,12 +150,13 @@ func joinField(v []string, item []byte) string {
 	return v[0] + ", " + string(item)
 }
 
-func (a *Authorizer) spendCredit(ctx context.Context, id string, r *limiter.Refill) CreditCount {
-	s, err := a.credits.Spend(ctx, id, *r)
-	if err == nil && s.Allowed && !s.Unlimited && a.spent != nil {
+// spendCredit spends a credit of key id into c.
+func (a *Authorizer) spendCredit(ctx context.Context, id string, r *limiter.Refill, c *CreditCount) {
+	c.Done = true
+	c.Spend, c.Err = a.credits.Spend(ctx, id, *r)
+	if c.Err == nil && c.Spend.Allowed && !c.Spend.Unlimited && a.spent != nil {
 		a.spent(id, a.now())
 	}
-	return CreditCount{Done: true, Spend: s, Err: err}
 }
 
 // noCredits is the spender of an Authorizer configured without one.

@@ -29,7 +29,8 @@ func (h *Handler) Register(g *echo.Group) {
 func (h *Handler) auth(c echo.Context) error {
 	r := c.Request()
 	req := h.a.Request(r)
-	d := h.a.Check(r.Context(), req, NeedRoute(req.Method, req.URI))
+	var d Decision
+	h.a.check(r.Context(), &req, NeedRoute(req.Method, req.URI), &d)
 	res := c.Response()
 	d.WriteHeaders(res.Header())
 	if d.Key != nil {

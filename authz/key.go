@@ -12,7 +12,7 @@ import (
 // policy (scopes, address), counts the request in the key's limits and
 // spends its credit as Check does; there is no credential to verify, so
 // nothing is counted as a failed authentication.
-func (a *Authorizer) CheckKey(ctx context.Context, req Request, rec *keystore.Record, need Need) Decision {
+func (a *Authorizer) CheckKey(ctx context.Context, req Request, rec *keystore.Record, need Need) (d Decision) {
 	req.Credential = "session" // decide asks for one; it is never verified here
 	f := Facts{Request: req, Need: need, Defaults: &a.defaults}
 	var p any // nil, not a nil *Policy, when rec does not compile
@@ -20,5 +20,6 @@ func (a *Authorizer) CheckKey(ctx context.Context, req Request, rec *keystore.Re
 		p = f.Policy
 	}
 	f.Key = rec.Verified(p)
-	return a.decideCounting(ctx, &f)
+	a.decideCounting(ctx, &f, &d)
+	return d
 }

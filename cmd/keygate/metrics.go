@@ -10,10 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
 	"github.com/keygate/keygate/keystore"
-	"github.com/keygate/keygate/limiter"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -176,28 +174,6 @@ func storeCollectors(s *keystore.Store) []prometheus.Collector {
 		collectors.NewDBStatsCollector(s.SQLDB(), "keygate"),
 	}
 }
-
-// timedLimiter observes how long each rate-limit decision takes.
-type timedLimiter struct {
-	authz.Limiter
-	h prometheus.Histogram
-}
-
-func (t timedLimiter) Allow(ctx context.Context, id string, limits []limiter.Limit, cost int64) (limiter.Decision, error) {
-	start := monotonic()
-	d, err := t.Limiter.Allow(ctx, id, limits, cost)
-	t.h.Observe((monotonic() - start).Seconds())
-	return d, err
-}
-
-// epoch is monotonic's origin.
-var epoch = time.Now()
-
-// monotonic is the time since the process started, from the monotonic
-// clock alone: half of what time.Now costs, which reads the wall clock
-// too, and the memory limiter's decision costs about as much as a clock
-// read.
-func monotonic() time.Duration { return time.Since(epoch) }
 
 // odooTransport observes every call to Odoo.
 type odooTransport struct {

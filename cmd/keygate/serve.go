@@ -335,7 +335,7 @@ func (a *app) registerAuth() error {
 	failed, _ := limiter.ParseLimit(a.cfg.FailedAuth)
 	trusted, _ := a.cfg.trustedProxies()
 	az, err := authz.New(authz.Config{
-		Keys: a.store, Limiter: timedLimiter{a.limits, a.metrics.limiter}, FailedAuthLimit: failed, DefaultLimits: defaults,
+		Keys: a.store, Limiter: a.limits, LimiterTook: func(d time.Duration) { a.metrics.limiter.Observe(d.Seconds()) }, FailedAuthLimit: failed, DefaultLimits: defaults,
 		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
 		Credits: a.limits.credits, Spent: a.spent,
 	})
