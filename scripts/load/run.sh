@@ -34,7 +34,7 @@
 # of its clients) and wrk.
 #
 # Direct /auth requests carry what nginx would send (X-Original-Method,
-# X-Original-URI) and the key in Authorization: Bearer; the bare handler
+# X-Original-Uri) and the key in Authorization: Bearer; the bare handler
 # gets the same requests.
 #
 #   LOAD_DURATION      each run (default 4s)
@@ -189,7 +189,7 @@ declare -A url=(
 paths=(bare memory redis healthz)
 ((with_nginx)) && paths+=(nginx nginx-kg)
 ((with_traefik)) && paths+=(traefik traefik-kg)
-headers=(-H "Authorization: Bearer $key" -H "X-Original-Method: GET" -H "X-Original-URI: /api/v1/partners")
+headers=(-H "Authorization: Bearer $key" -H "X-Original-Method: GET" -H "X-Original-Uri: /api/v1/partners")
 # headers_of PATH sets hdrs to the headers of PATH's requests: Traefik
 # routes by host.
 headers_of() {
