@@ -284,13 +284,21 @@ func (a *app) run(ctx context.Context) error {
 // rewrite of Odoo's path forms (proxy.CanonicalPaths).
 func (a *app) publicHandler() http.Handler { return proxy.CanonicalPaths(a.public) }
 
-// newServer: headers within 10 s; bodies within the deadline that
-// GuardBodies sets for each (no server-wide ReadTimeout: once a body is
-// read, an expiring read deadline would cancel the request's context while
-// its handler waits for Odoo).
+// newServer: headers within 10 s and maxHeaderBytes; bodies within the
+// deadline that GuardBodies sets for each (no server-wide ReadTimeout:
+// once a body is read, an expiring read deadline would cancel the
+// request's context while its handler waits for Odoo).
 func newServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: maxHeaderBytes}
 }
+
+// maxHeaderBytes bounds a request's line and headers, which a connection
+// holds in memory until they end: net/http's default, 1 MiB, would let
+// each of a stranger's slow connections hold 1 MiB for ReadHeaderTimeout.
+// 64 KiB is 8 times what nginx accepts by default (large_client_header_buffers
+// 4 8k: 8 KiB a line); a request over it is answered 431 by net/http.
+const maxHeaderBytes = 64 << 10
 
 func serveOn(srv *http.Server, l net.Listener) error {
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {

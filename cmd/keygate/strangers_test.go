@@ -228,3 +228,30 @@ func (repeatA) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestHeaderSizeLimit: both listeners take a request whose headers fit
+// maxHeaderBytes and answer 431 to one whose headers do not, instead of
+// holding up to net/http's default of 1 MiB for each connection.
+func TestHeaderSizeLimit(t *testing.T) {
+	k := start(t, "KEYGATE_DATABASE_URL="+sqliteURL(t))
+	for _, base := range []string{k.public, k.admin} {
+		for _, c := range []struct {
+			size, want int
+		}{{maxHeaderBytes / 2, http.StatusOK}, {maxHeaderBytes + 8<<10, http.StatusRequestHeaderFieldsTooLarge}} {
+			req, err := http.NewRequest("GET", base+"/healthz", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Padding", strings.Repeat("a", c.size))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != c.want {
+				t.Errorf("%s/healthz with a %d-byte header: %d, want %d", base, c.size, res.StatusCode, c.want)
+			}
+		}
+	}
+}
