@@ -328,7 +328,7 @@ func TestUsageAcrossHoursAndFailedFlush(t *testing.T) {
 		denied, _, _ := s.Create(ctx, "test", keystore.Spec{Name: "denied"})
 		first := clk.Now().Truncate(time.Hour)
 		s.RecordUse(used.ID, true, first.Add(10*time.Minute))
-		s.RecordUse(used.ID, true, first.Add(70*time.Minute)) // the next hour
+		s.RecordUse(used.ID, true, first.Add(70*time.Minute))  // the next hour
 		s.RecordUse(used.ID, false, first.Add(50*time.Minute)) // late, of the first
 		s.RecordUse(denied.ID, false, first.Add(5*time.Minute))
 		gone, cancel := context.WithCancel(ctx)

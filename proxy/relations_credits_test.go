@@ -20,14 +20,6 @@ func TestRelationsRefusalSpendsNoCredit(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := k.Reveal()
-			balance := func() int64 {
-				t.Helper()
-				r, err := h.Store.Get(ctx, rec.ID)
-				if err != nil || r.Credits == nil {
-					t.Fatalf("key: %+v, %v", r, err)
-				}
-				return r.Credits.Remaining
-			}
 			for range 3 {
 				x := h.rpc(t, proto, key, "res.partner", "create",
 					`[{"name": "p", "user_ids": [[0, 0, {"name": "u", "login": "x-`+proto+`", "password": "pw-x-123456"}]]}]`, "")
@@ -35,14 +27,14 @@ func TestRelationsRefusalSpendsNoCredit(t *testing.T) {
 					t.Fatalf("attack not refused for its scope: %s", x.Body)
 				}
 			}
-			if got := balance(); got != 2 {
+			if got := h.Balance(t, rec.ID); got != 2 {
 				t.Errorf("after 3 refused calls the balance is %d, want 2 (none spent)", got)
 			}
 			x := h.rpc(t, proto, key, "res.partner", "create", `[{"name": "allowed"}]`, "")
 			if bytes.Contains(x.Body, []byte("Error")) || bytes.Contains(x.Body, []byte("fault")) {
 				t.Fatalf("plain create refused: %s", x.Body)
 			}
-			if got := balance(); got != 1 {
+			if got := h.Balance(t, rec.ID); got != 1 {
 				t.Errorf("after one allowed call the balance is %d, want 1", got)
 			}
 		})

@@ -22,14 +22,6 @@ func TestRESTRefusalSpendsNoCredit(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.keys["credited"] = k.Reveal()
-	balance := func() int64 {
-		t.Helper()
-		r, err := h.Store.Get(ctx, rec.ID)
-		if err != nil || r.Credits == nil {
-			t.Fatalf("key: %+v, %v", r, err)
-		}
-		return r.Credits.Remaining
-	}
 	for _, rq := range []struct {
 		path   string
 		status int
@@ -43,7 +35,7 @@ func TestRESTRefusalSpendsNoCredit(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want %d saying %q", rq.path, x.Status, x.Body, rq.status, rq.says)
 		}
 	}
-	if got := balance(); got != 1 {
+	if got := h.Balance(t, rec.ID); got != 1 {
 		t.Fatalf("after refused requests the balance is %d, want 1 (none spent)", got)
 	}
 
@@ -54,7 +46,7 @@ func TestRESTRefusalSpendsNoCredit(t *testing.T) {
 	if !strings.Contains(x.Header.Get("RateLimit"), `"credits";r=0`) {
 		t.Errorf("RateLimit %q: want the credits left after this request", x.Header.Get("RateLimit"))
 	}
-	if got := balance(); got != 0 {
+	if got := h.Balance(t, rec.ID); got != 0 {
 		t.Errorf("after one allowed request the balance is %d, want 0", got)
 	}
 	before := len(h.Odoo.Calls())

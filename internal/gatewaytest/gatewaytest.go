@@ -209,6 +209,17 @@ func (h *Harness) Key(tb testing.TB, account string, scopes ...string) string {
 	return k.Reveal()
 }
 
+// Balance is the credits balance in the store of the key with id; tb
+// fails if the key has no credits.
+func (h *Harness) Balance(tb testing.TB, id string) int64 {
+	tb.Helper()
+	r, err := h.Store.Get(ctx, id)
+	if err != nil || r.Credits == nil {
+		tb.Fatalf("key: %+v, %v", r, err)
+	}
+	return r.Credits.Remaining
+}
+
 // UnknownKey is a well-formed key that no store knows.
 func UnknownKey(tb testing.TB) string {
 	tb.Helper()
