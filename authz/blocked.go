@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/keystore"
+	"github.com/keygate/keygate/limiter"
 )
 
 // maxBlocked bounds the clients remembered as over the failed-auth limit;
@@ -35,21 +36,12 @@ type blocklist struct {
 	until map[netip.Prefix]time.Time
 }
 
-func failurePrefix(ip netip.Addr) netip.Prefix {
-	ip = ip.Unmap().WithZone("")
-	if ip.Is4() {
-		return netip.PrefixFrom(ip, 32)
-	}
-	p, _ := ip.Prefix(64)
-	return p
-}
-
 // blockedFor returns how long ip stays blocked at now; 0 when it is not.
 func (b *blocklist) blockedFor(ip netip.Addr, now time.Time) time.Duration {
 	if b.n.Load() == 0 || !ip.IsValid() {
 		return 0
 	}
-	k := failurePrefix(ip)
+	k := limiter.FailurePrefix(ip)
 	b.mu.RLock()
 	until, ok := b.until[k]
 	b.mu.RUnlock()
@@ -81,7 +73,7 @@ func (b *blocklist) block(ip netip.Addr, until time.Time, now time.Time) {
 	if len(b.until) >= maxBlocked {
 		b.evict(now)
 	}
-	b.until[failurePrefix(ip)] = until
+	b.until[limiter.FailurePrefix(ip)] = until
 	b.n.Store(int64(len(b.until)))
 }
 

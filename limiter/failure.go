@@ -37,9 +37,20 @@ func FailureID(ip netip.Addr) (string, error) {
 	if !ip.IsValid() {
 		return "", fmt.Errorf("%w: no client address", ErrInvalidRequest)
 	}
+	p := FailurePrefix(ip)
+	if p.Addr().Is4() {
+		return "authfail:" + p.Addr().String(), nil
+	}
+	return "authfail:" + p.String(), nil
+}
+
+// FailurePrefix is the network whose failed authentications FailureID
+// counts together: an IPv4 address (IPv4-mapped IPv6 included), or an
+// IPv6 address's /64, without zone. ip must be valid.
+func FailurePrefix(ip netip.Addr) netip.Prefix {
 	ip = ip.Unmap().WithZone("")
 	if ip.Is4() {
-		return "authfail:" + ip.String(), nil
+		return netip.PrefixFrom(ip, 32)
 	}
-	return "authfail:" + netip.PrefixFrom(ip, 64).Masked().String(), nil
+	return netip.PrefixFrom(ip, 64).Masked()
 }

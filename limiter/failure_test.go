@@ -11,14 +11,15 @@ import (
 
 func TestFailureID(t *testing.T) {
 	tests := []struct {
-		ip   string
-		want string
+		ip     string
+		want   string
+		prefix string // FailurePrefix's
 	}{
-		{"203.0.113.7", "authfail:203.0.113.7"},
-		{"::ffff:203.0.113.7", "authfail:203.0.113.7"},
-		{"2001:db8:1:2:3:4:5:6", "authfail:2001:db8:1:2::/64"},
-		{"2001:db8:1:2::9", "authfail:2001:db8:1:2::/64"},
-		{"fe80::1%eth0", "authfail:fe80::/64"},
+		{"203.0.113.7", "authfail:203.0.113.7", "203.0.113.7/32"},
+		{"::ffff:203.0.113.7", "authfail:203.0.113.7", "203.0.113.7/32"},
+		{"2001:db8:1:2:3:4:5:6", "authfail:2001:db8:1:2::/64", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::9", "authfail:2001:db8:1:2::/64", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "authfail:fe80::/64", "fe80::/64"},
 	}
 	for _, tc := range tests {
 		got, err := FailureID(netip.MustParseAddr(tc.ip))
@@ -27,6 +28,9 @@ func TestFailureID(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("FailureID(%s) (-want +got):\n%s", tc.ip, diff)
+		}
+		if p := FailurePrefix(netip.MustParseAddr(tc.ip)); p.String() != tc.prefix {
+			t.Errorf("FailurePrefix(%s) = %s, want %s", tc.ip, p, tc.prefix)
 		}
 	}
 	if _, err := FailureID(netip.Addr{}); !errors.Is(err, ErrInvalidRequest) {
