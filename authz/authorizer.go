@@ -161,9 +161,12 @@ func (a *Authorizer) Check(ctx context.Context, req Request, need Need) (d Decis
 // check is Check deciding into d. /auth keeps d in its own frame: Facts
 // and Decision are large (limiter.Decision holds every window's state),
 // and each copy of them, and each function that returns one, adds to the
-// stack. The deepest /auth must fit in the 8 KiB a connection's goroutine
-// starts with: growing it copies the stack, once a connection, and
-// Traefik opens a connection for most checks.
+// stack. A connection's goroutine starts with 2 KiB of stack and doubles
+// it, copying the whole stack, each time a call needs more: /auth's
+// deepest call (about 6 KiB with the memory limiter, 7 with Redis, net/http's
+// frames included) must stay within 8 KiB, or each new connection copies
+// its deep stack once more (and Traefik opens one for most checks).
+// BenchmarkServeAuthNewGoroutine (cmd/keygate) shows the cost.
 func (a *Authorizer) check(ctx context.Context, req *Request, need Need, d *Decision) {
 	var f Facts // not a composite literal, which the compiler builds in a second Facts
 	f.Request, f.Need, f.Defaults = *req, need, &a.defaults
