@@ -68,8 +68,8 @@ func positionAt(now int64, w time.Duration) position {
 //
 // It fills d in place, and places each window twice rather than keep the
 // positions: a Decision and MaxWindows positions on the stack of each
-// caller would deepen /auth's stack past what a connection's goroutine
-// starts with (see authz's check).
+// caller would deepen /auth's stack past the 8 KiB it must stay within
+// (see authz's check).
 func decide(d *Decision, now int64, limits []Limit, cost int64, c *[MaxWindows]counts) {
 	*d = Decision{Allowed: true, N: len(limits)}
 	for i, l := range limits {
