@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkVerifyCached is the key step of /auth for a cached key: the
-// format check, the hash and the cache lookup.
+// length and prefix check, the hash and the cache lookup (the digits and
+// checksum are checked before a lookup in storage, not for a cached key).
 func BenchmarkVerifyCached(b *testing.B) {
 	s := openStore(b, storetest.SQLiteURL(b), keystore.Config{})
 	_, key, err := s.Create(ctx, "bench", keystore.Spec{Name: "bench", Scopes: []string{"route:GET:/api/**"}})

@@ -86,10 +86,10 @@ func Parse(s string) (Key, error) {
 }
 
 func wellFormed(s string) bool {
-	n := len(s) - bodyLen - checkLen - 1
-	if n < 1 || n > maxPrefixLen || s[n] != '_' || ValidatePrefix(s[:n]) != nil {
+	if !plausible(s) {
 		return false
 	}
+	n := len(s) - bodyLen - checkLen - 1
 	body, check := s[n+1:n+1+bodyLen], s[n+1+bodyLen:]
 	if body > maxBody {
 		return false
@@ -101,6 +101,13 @@ func wellFormed(s string) bool {
 	}
 	sum, ok := decodeUint(check)
 	return ok && sum == uint64(crc32.ChecksumIEEE(bytesOf(s[:len(s)-checkLen])))
+}
+
+// plausible is wellFormed's cheap half: the length, and the prefix before
+// its '_'. It bounds what Verify hashes before its cache is asked.
+func plausible(s string) bool {
+	n := len(s) - bodyLen - checkLen - 1
+	return n >= 1 && n <= maxPrefixLen && s[n] == '_' && ValidatePrefix(s[:n]) == nil
 }
 
 // Hash returns the SHA-256 of the whole key.

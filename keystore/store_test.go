@@ -121,6 +121,46 @@ func TestVerifyOutcomes(t *testing.T) {
 	})
 }
 
+// TestVerifyRefusesMalformedWithoutStorage: a string shaped like a key
+// (length, prefix) whose digits or checksum are wrong is malformed, and
+// costs no query, whether or not the key it was made from is cached.
+func TestVerifyRefusesMalformedWithoutStorage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		var queries atomic.Int64
+		s := openStore(t, url, keystore.Config{OnQuery: func() { queries.Add(1) }})
+		_, k, _ := s.Create(ctx, "test", keystore.Spec{Name: "a"})
+		key := k.Reveal()
+		swap := func(i int, c byte) string { return key[:i] + string(c) + key[i+1:] }
+		other := func(c byte) byte {
+			if c == 'A' {
+				return 'B'
+			}
+			return 'A'
+		}
+		bad := []string{
+			swap(len(key)-1, other(key[len(key)-1])), // the checksum
+			swap(5, other(key[5])),                   // a digit the checksum covers
+			swap(5, '-'),                             // not a base62 digit
+		}
+		for _, cached := range []bool{false, true} {
+			if cached {
+				if _, err := s.Verify(ctx, key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := queries.Load()
+			for _, b := range bad {
+				if _, err := s.Verify(ctx, b); !errors.Is(err, keystore.ErrMalformed) {
+					t.Errorf("cached %t: Verify(%q) = %v, want ErrMalformed", cached, b, err)
+				}
+			}
+			if n := queries.Load() - before; n != 0 {
+				t.Errorf("cached %t: malformed keys ran %d queries", cached, n)
+			}
+		}
+	})
+}
+
 func TestListFiltersAndPages(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		clk := newClock()
