@@ -405,3 +405,52 @@ func checkHeaders(t *testing.T, who string, got http.Header, want map[string]str
 		t.Errorf("%s headers (-want +got):\n%s", who, diff)
 	}
 }
+
+// TestNginxSendsOnlyWhatKeygateReads: through the shipped template, the
+// check carries the client's Authorization and X-API-Key as sent, and the
+// target, but none of the client's other headers (a browser's cookies
+// would be parsed on every check for nothing); a header the client did
+// not send is not sent empty.
+func TestNginxSendsOnlyWhatKeygateReads(t *testing.T) {
+	seen := make(chan http.Header, 2)
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+	}))
+	t.Cleanup(auth.Close)
+	up := newUpstream(t)
+	base := startNginx(t, strings.TrimPrefix(auth.URL, "http://"), strings.TrimPrefix(up.srv.URL, "http://"))
+	for _, c := range []struct {
+		name        string
+		send        http.Header
+		want, empty []string
+	}{
+		{
+			name: "both credentials",
+			send: hdr("Authorization", "Bearer kg_x", "X-Api-Key", "kg_y", "Cookie", "session=s3cr3t", "User-Agent", "Mozilla/5.0",
+				"X-Custom", "1", "Accept-Language", "fr"),
+			want: []string{"Authorization", "Bearer kg_x", "X-Api-Key", "kg_y", "X-Original-Method", "GET", "X-Original-Uri", "/api/x?a=1"},
+		},
+		{name: "none", send: hdr("Cookie", "session=s3cr3t"), empty: []string{"Authorization", "X-Api-Key"}},
+	} {
+		req, err := http.NewRequest("GET", base+"/api/x?a=1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = c.send
+		res, body := testenv.Do(t, req)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", c.name, res.StatusCode, body)
+		}
+		got := <-seen
+		for i := 0; i < len(c.want); i += 2 {
+			if v := got.Get(c.want[i]); v != c.want[i+1] {
+				t.Errorf("%s: %s %q at the check, want %q", c.name, c.want[i], v, c.want[i+1])
+			}
+		}
+		for _, h := range append([]string{"Cookie", "User-Agent", "X-Custom", "Accept-Language"}, c.empty...) {
+			if v, ok := got[http.CanonicalHeaderKey(h)]; ok {
+				t.Errorf("%s: the check got %s %q", c.name, h, v)
+			}
+		}
+	}
+}
