@@ -18,6 +18,10 @@
 #   RSS_PROFILE=FILE   also write keygate's heap profile (in-use memory,
 #                      through KEYGATE_PPROF_LISTEN) to FILE, and print its
 #                      top functions
+#   RSS_WRK=1          then three wrk runs (-t2 -c32, 4 s) of /auth over all
+#                      the keys (scripts/load/keys.lua: each request the
+#                      next key), printing each run's rate, keygate's CPU
+#                      per request and its VmRSS after it (needs wrk)
 #   LOAD_POSTGRES_URL  server to create the database on
 #                      (default postgres://postgres@127.0.0.1:5432)
 #
@@ -83,4 +87,17 @@ awk '$1 ~ /^go_memstats_(heap_alloc|heap_inuse|heap_idle|heap_released|stack_inu
 if [[ -n $profile ]]; then
 	curl -fsS -o "$profile" "http://127.0.0.1:${port[2]}/debug/pprof/heap?gc=1"
 	go tool pprof -sample_index inuse_space -top -nodecount 25 "$profile" 2>/dev/null
+fi
+if [[ ${RSS_WRK:-0} == 1 ]]; then
+	command -v wrk >/dev/null || fail "wrk is not installed"
+	for round in 1 2 3; do
+		t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+		out=$(wrk -t2 -c32 -d4s -s scripts/load/keys.lua "http://127.0.0.1:${port[0]}/auth" -- "$work/keys.txt")
+		t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+		n=$(awk '/requests in/ {print $1}' <<<"$out")
+		[[ -n $n && $n -gt 0 ]] || fail "wrk printed no requests: $out"
+		! grep -q 'Non-2xx' <<<"$out" || fail "not every answer was 200: $out"
+		awk -v r="$round" -v n="$n" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v rss="$(status VmRSS)" \
+			'/Requests\/sec/ {printf "wrk %d over all keys: %.0f req/s, keygate %.1f µs CPU per /auth, then VmRSS %s\n", r, $2, t * 1e6 / hz / n, rss}' <<<"$out"
+	done
 fi
