@@ -2,14 +2,14 @@ package keystore
 
 // VerifyCached checks a presented credential against the verification
 // cache only, never storage: cached is false when the cache knows nothing
-// of it. A malformed credential is answered (ErrMalformed) without the
-// cache; any other as Verify would answer it from the cache.
+// of it. A malformed credential is answered (ErrMalformed); any other as
+// Verify would answer it from the cache.
 func (s *Store) VerifyCached(presented string) (v *Verified, cached bool, err error) {
-	if !wellFormed(presented) {
-		return nil, true, ErrMalformed
-	}
-	v, ok := s.cache.GetIfPresent(HashString(presented))
-	if !ok {
+	_, v, ok, err := s.cached(presented)
+	switch {
+	case err != nil:
+		return nil, true, err
+	case !ok:
 		return nil, false, nil
 	}
 	if v == nil {

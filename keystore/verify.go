@@ -49,20 +49,11 @@ func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Verified], er
 // could not answer. A cached key costs no I/O; the Verified is shared and
 // must not be modified.
 func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error) {
-	if !plausible(presented) {
-		return nil, ErrMalformed
+	h, v, ok, err := s.cached(presented)
+	if err != nil {
+		return nil, err
 	}
-	h := HashString(presented)
-	v, ok := s.cache.GetIfPresent(h)
 	if !ok {
-		// Only a well-formed key is looked up, so only one is cached: a
-		// hash the cache holds is of a well-formed key (SHA-256 does not
-		// collide), and a cached key is not checked again (the digits and
-		// the CRC-32 were 7 % of a cached /auth's CPU).
-		if !wellFormed(presented) {
-			return nil, ErrMalformed
-		}
-		var err error
 		if v, err = s.fill(ctx, h); err != nil {
 			return nil, err
 		}
@@ -71,6 +62,24 @@ func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error)
 		return nil, ErrUnknown
 	}
 	return v, s.verdict(v)
+}
+
+// cached looks presented up in the verification cache: its hash, and what
+// the cache holds of it when ok; ErrMalformed for a credential that is no
+// key. Only a well-formed key is ever looked up in storage, so only one is
+// ever cached: a hash the cache holds is a well-formed key's (SHA-256 does
+// not collide), and is not checked again (the digits and the CRC-32 were
+// 7 % of a cached /auth's CPU). The length and prefix are checked first,
+// which bounds what is hashed; the rest only on a miss.
+func (s *Store) cached(presented string) (h Hash, v *Verified, ok bool, err error) {
+	if !plausible(presented) {
+		return h, nil, false, ErrMalformed
+	}
+	h = HashString(presented)
+	if v, ok = s.cache.GetIfPresent(h); !ok && !wellFormed(presented) {
+		return h, nil, false, ErrMalformed
+	}
+	return h, v, ok, nil
 }
 
 func (s *Store) verdict(v *Verified) error {
