@@ -1,7 +1,10 @@
 package authz_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,26 +18,20 @@ import (
 	"github.com/keygate/keygate/keystore"
 )
 
-// server is an Echo with the /auth handler, recording the values the
-// handler leaves for the access log.
+// server is /auth behind httpapi.Chain, as serve runs it: the proxy's
+// request id (requestID, unless empty) is answered, and logged is the key
+// id and owner of the last access line.
 type server struct {
-	echo   *echo.Echo
-	logged map[string]any
+	echo      *echo.Echo
+	requestID string
+	log       bytes.Buffer
+	logged    map[string]any
 }
 
 func newServer(t testing.TB, a *authz.Authorizer, requestID string) *server {
 	t.Helper()
-	s := &server{echo: echo.New()}
-	s.echo.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if requestID != "" {
-				c.Response().Header().Set(echo.HeaderXRequestID, requestID)
-			}
-			err := next(c)
-			s.logged = map[string]any{"key_id": c.Get(httpapi.KeyIDKey), "owner": c.Get(httpapi.OwnerKey)}
-			return err
-		}
-	})
+	s := &server{echo: echo.New(), requestID: requestID}
+	s.echo.Use(httpapi.Chain(httpapi.ChainConfig{Log: slog.New(slog.NewJSONHandler(&s.log, nil))}))
 	authz.NewHandler(a).Register(s.echo.Group(""))
 	return s
 }
@@ -42,9 +39,22 @@ func newServer(t testing.TB, a *authz.Authorizer, requestID string) *server {
 // do sends a request from a loopback proxy.
 func (s *server) do(method string, header http.Header) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, "/auth", nil)
-	r.RemoteAddr, r.Header = "127.0.0.1:40000", header
+	r.RemoteAddr, r.Header = "127.0.0.1:40000", header.Clone()
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	if s.requestID != "" {
+		r.Header.Set(echo.HeaderXRequestID, s.requestID)
+	}
 	w := httptest.NewRecorder()
+	s.log.Reset()
 	s.echo.ServeHTTP(w, r)
+	var line map[string]any
+	if err := json.Unmarshal(s.log.Bytes(), &line); err != nil {
+		s.logged = map[string]any{"unreadable access line": s.log.String()} // no wantLogged matches it
+	} else {
+		s.logged = map[string]any{"key_id": line["key_id"], "owner": line["owner"]}
+	}
 	return w
 }
 
@@ -106,7 +116,7 @@ func TestHandler(t *testing.T) {
 				t.Errorf("body %s, want %s", got, tt.wantBody)
 			}
 			if diff := cmp.Diff(tt.wantLogged, s.logged); diff != "" {
-				t.Errorf("context values (-want +got):\n%s", diff)
+				t.Errorf("access line (-want +got):\n%s", diff)
 			}
 		})
 	}

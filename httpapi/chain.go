@@ -16,7 +16,7 @@ type Observer func(route string, status int, elapsed time.Duration)
 
 // ChainConfig configures Chain. Nil fields do nothing.
 type ChainConfig struct {
-	// Log gets the access line of every request (AccessLog's) at info, and
+	// Log gets the access line of every request at info, and
 	// each recovered panic with its stack at error.
 	Log *slog.Logger
 	// Bodies guards request bodies (GuardBodies).
@@ -26,7 +26,7 @@ type ChainConfig struct {
 }
 
 // Chain is the middleware of every request of a listener, in order:
-// AssignRequestID, the access log, recovery from a panic (answered 500
+// the request id (assignRequestID), the access log, recovery from a panic (answered 500
 // through Echo's error handler), the observer, the body guard. Echo builds
 // the chain of its Use middleware anew for each request, one allocation per
 // middleware; Chain is one. It reads the clock twice per request, for all

@@ -14,23 +14,16 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Context keys that handlers set so the access log can name the caller.
-const (
-	KeyIDKey    = "key_id"
-	OwnerKey    = "owner"
-	DecisionKey = "decision"
-)
-
 // Handler is keygate's log handler: slog's JSON lines into a LogWriter,
 // each record written at once together with the access lines buffered
-// before it. AccessLog writes its lines straight into the same LogWriter,
+// before it. Chain's access log writes its lines straight into the same LogWriter,
 // encoded by hand exactly as this handler would encode them, and leaves
 // them buffered: they are the log's volume, one per request.
 type Handler struct {
 	json  slog.Handler
 	out   *LogWriter
 	level slog.Leveler
-	plain bool // no attributes or groups added: AccessLog's own lines match
+	plain bool // no attributes or groups added: the access log's own lines match
 }
 
 // NewHandler returns a Handler writing JSON lines at level and above to out.
@@ -61,24 +54,6 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	return &Handler{json: h.json.WithGroup(name), out: h.out, level: h.level}
 }
 
-// AccessLog writes one JSON line per request: request id, method, route,
-// status, latency, and the key id, owner and decision when a handler set
-// them. It never logs headers, query strings or bodies, so no credential can
-// reach the log.
-func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
-	a := newAccessLog(log)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			a.write(c, RequestID(c), start, time.Since(start))
-			return nil
-		}
-	}
-}
-
 // MaxLoggedMethodLen is the longest method an access line gives whole.
 // net/http takes any token as a method, as long as the request's headers
 // allow (1 MiB), and every request is logged, authenticated or not: a
@@ -107,13 +82,10 @@ func newAccessLog(log *slog.Logger) *accessLog {
 
 // accessFields are the values a handler set for the access line.
 func accessFields(c echo.Context) (keyID, owner, decision string) {
-	if f, ok := c.Response().Writer.(*fields); ok && (f.keyID != "" || f.owner != "" || f.decision != "") {
+	if f, ok := c.Response().Writer.(*fields); ok {
 		return f.keyID, f.owner, f.decision
 	}
-	keyID, _ = c.Get(KeyIDKey).(string)
-	owner, _ = c.Get(OwnerKey).(string)
-	decision, _ = c.Get(DecisionKey).(string)
-	return keyID, owner, decision
+	return "", "", ""
 }
 
 // fields holds what handlers say of a request for its access line. Chain
@@ -131,23 +103,19 @@ func (f *fields) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 var fieldsPool = sync.Pool{New: func() any { return new(fields) }}
 
-// SetCaller names the key of c's request in its access line.
+// SetCaller names the key of c's request in its access line (Chain's: a
+// request served without Chain has none).
 func SetCaller(c echo.Context, keyID, owner string) {
 	if f, ok := c.Response().Writer.(*fields); ok {
 		f.keyID, f.owner = keyID, owner
-		return
 	}
-	c.Set(KeyIDKey, keyID)
-	c.Set(OwnerKey, owner)
 }
 
 // SetDecision says, in the access line of c's request, what became of it.
 func SetDecision(c echo.Context, decision string) {
 	if f, ok := c.Response().Writer.(*fields); ok {
 		f.decision = decision
-		return
 	}
-	c.Set(DecisionKey, decision)
 }
 
 // write logs the request of c, which started at start and took elapsed,
@@ -184,7 +152,7 @@ func (a *accessLog) write(c echo.Context, id string, start time.Time, elapsed ti
 	a.log.LogAttrs(ctx, slog.LevelInfo, "request", l.attrs(buf[:0])...)
 }
 
-// attrs appends the line's attributes, as AccessLog gives them to slog.
+// attrs appends the line's attributes, as the access log gives them to slog.
 func (l *accessLine) attrs(to []slog.Attr) []slog.Attr {
 	to = append(to,
 		slog.String("request_id", l.requestID),
@@ -194,7 +162,7 @@ func (l *accessLine) attrs(to []slog.Attr) []slog.Attr {
 		slog.Float64("latency_ms", latencyMillis(l.latency)),
 		slog.String("remote_ip", l.remoteIP),
 	)
-	for _, kv := range [...][2]string{{KeyIDKey, l.keyID}, {OwnerKey, l.owner}, {DecisionKey, l.decision}} {
+	for _, kv := range [...][2]string{{"key_id", l.keyID}, {"owner", l.owner}, {"decision", l.decision}} {
 		if kv[1] != "" {
 			to = append(to, slog.String(kv[0], kv[1]))
 		}
@@ -219,7 +187,7 @@ type accessLine struct {
 }
 
 // appendAccessLine appends l as slog's JSONHandler writes
-// LogAttrs(ctx, LevelInfo, "request", ...) of AccessLog's attributes, byte
+// LogAttrs(ctx, LevelInfo, "request", ...) of the access log's attributes, byte
 // for byte (TestAccessLineIsSlogs holds them equal), at a tenth of its cost.
 func appendAccessLine(b []byte, l accessLine) []byte {
 	b = append(b, `{"time":"`...)

@@ -11,21 +11,12 @@ import (
 // MaxRequestIDLen is the longest X-Request-Id taken from a client.
 const MaxRequestIDLen = 64
 
-// AssignRequestID gives every request an id, answered in X-Request-Id and
-// logged: the client's own X-Request-Id when ValidRequestID accepts it,
-// else a new random one (32 hex digits). A client can thus neither flood
-// the log and the answer with a huge id nor forge one that holds a
-// separator. A new id costs two allocations, the client's none.
-func AssignRequestID() echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			assignRequestID(c)
-			return next(c)
-		}
-	}
-}
-
-// assignRequestID sets c's X-Request-Id response header and returns it.
+// assignRequestID gives c's request its id (Chain's first step), answered
+// in X-Request-Id and logged, and returns it: the client's own
+// X-Request-Id when ValidRequestID accepts it, else a new random one (32
+// hex digits). A client can thus neither flood the log and the answer with
+// a huge id nor forge one that holds a separator. A new id costs two
+// allocations, the client's none.
 func assignRequestID(c echo.Context) string {
 	if v := c.Request().Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
 		// The request's own value slice, capped at its first element: an
