@@ -29,15 +29,18 @@ func (g *Gateway) speaksJSON2(c echo.Context, a odoo.Account) (bool, error) {
 // objectCall reads execute_kw(db, uid, password, model, method, args,
 // kwargs) or execute(db, uid, password, model, method, *args), once: the
 // call that was checked is the one forwardJSON2 runs.
-func (j *jsonCall) objectCall() (*objectCall, error) {
-	if j.oc == nil {
-		oc, err := j.readObjectCall()
+func (j *jsonCall) objectCall() (*objectCall, error) { return readOnce(&j.oc, j.readObjectCall) }
+
+// readOnce returns *oc, reading it with read the first time.
+func readOnce(oc **objectCall, read func() (*objectCall, error)) (*objectCall, error) {
+	if *oc == nil {
+		v, err := read()
 		if err != nil {
 			return nil, err
 		}
-		j.oc = oc
+		*oc = v
 	}
-	return j.oc, nil
+	return *oc, nil
 }
 
 func (j *jsonCall) readObjectCall() (*objectCall, error) {
@@ -72,16 +75,7 @@ func (j *jsonCall) rest(i int) []json.RawMessage {
 }
 
 // objectCall reads the call's params as jsonCall's objectCall does, once.
-func (x *xmlCall) objectCall() (*objectCall, error) {
-	if x.oc == nil {
-		oc, err := x.readObjectCall()
-		if err != nil {
-			return nil, err
-		}
-		x.oc = oc
-	}
-	return x.oc, nil
-}
+func (x *xmlCall) objectCall() (*objectCall, error) { return readOnce(&x.oc, x.readObjectCall) }
 
 func (x *xmlCall) readObjectCall() (*objectCall, error) {
 	model, _ := x.arg(3)
