@@ -341,12 +341,7 @@ func e2eSteps(k map[string]string) []e2eStep {
 func runStep(t *testing.T, base string, up *upstream, st e2eStep) {
 	t.Helper()
 	before := up.hits.Load()
-	req, err := http.NewRequest(st.method, base+st.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header = st.header
-	res, body := testenv.Do(t, req)
+	res, body := send(t, st.method, base+st.path, st.header)
 	if res.StatusCode != st.wantStatus {
 		t.Fatalf("status %d, want %d; body %s", res.StatusCode, st.wantStatus, body)
 	}
@@ -432,12 +427,7 @@ func TestNginxSendsOnlyWhatKeygateReads(t *testing.T) {
 		},
 		{name: "none", send: hdr("Cookie", "session=s3cr3t"), empty: []string{"Authorization", "X-Api-Key"}},
 	} {
-		req, err := http.NewRequest("GET", base+"/api/x?a=1", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header = c.send
-		res, body := testenv.Do(t, req)
+		res, body := send(t, "GET", base+"/api/x?a=1", c.send)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d: %s", c.name, res.StatusCode, body)
 		}
@@ -453,4 +443,15 @@ func TestNginxSendsOnlyWhatKeygateReads(t *testing.T) {
 			}
 		}
 	}
+}
+
+// send makes one request to nginx with header, and reads the answer.
+func send(t *testing.T, method, url string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	return testenv.Do(t, req)
 }
