@@ -178,3 +178,38 @@ func BenchmarkRedisPing(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMemoryIDs counts 100,000 ids (keygate's default cache size) of
+// two limits each once, and reports the Go heap they hold, per id, after a
+// GC. The ids themselves are the caller's: the verification cache holds
+// them. One pass, whatever b.N.
+func BenchmarkMemoryIDs(b *testing.B) {
+	const n = 100_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0193%04x-7c1e-7d2a-9f3b-%012x", i%0x10000, i)
+	}
+	m := NewMemory(MemoryConfig{SweepInterval: -1})
+	b.Cleanup(m.Close)
+	before := heapAlloc()
+	for _, id := range ids {
+		if _, err := m.Allow(context.Background(), id, benchLimits, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	after := heapAlloc()
+	if m.Len() != n {
+		b.Fatalf("%d ids held, want %d", m.Len(), n)
+	}
+	runtime.KeepAlive(ids)
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(after-before)/n, "heap-B/id")
+}
+
+func heapAlloc() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}

@@ -36,10 +36,15 @@ type Memory struct {
 }
 
 type shard struct {
-	mu   sync.Mutex
-	m    map[string]*entry
-	peak int // largest len(m) since the map was last rebuilt
-	_    [40]byte
+	mu sync.Mutex
+	// m holds the ids of at most inlineWindows limits, wide the others, by
+	// their hash: neither holds a pointer, so the garbage collector never
+	// scans them, and an id costs about 60 bytes (100,000 keys' ids are
+	// held at once).
+	m    map[uint64]entry
+	wide map[uint64]*[MaxWindows]slot
+	peak int // largest number of ids since the maps were last rebuilt
+	_    [32]byte
 }
 
 // NewMemory returns a Memory limiter and starts its sweeper; Close stops it.
@@ -53,7 +58,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		m.clock = time.Now
 	}
 	for i := range m.shards {
-		m.shards[i].m = make(map[string]*entry)
+		m.shards[i].m, m.shards[i].wide = map[uint64]entry{}, map[uint64]*[MaxWindows]slot{}
 	}
 	m.startSweeper(cfg.SweepInterval)
 	return m
@@ -63,11 +68,10 @@ func NewMemory(cfg MemoryConfig) *Memory {
 // counts it in all of them. It never blocks on I/O and ignores ctx. It
 // does not allocate for an id it already holds.
 //
-// Memory keeps id as it is given, not a copy: keygate's callers give the
-// key id the verification cache holds, and a copy would cost 48 bytes
-// more per key held (100,000 keys are, at once). id must therefore not be
-// a view of memory that changes (unsafe.String of a reused buffer), and
-// should not be a slice of a much larger string, which it would keep.
+// Memory holds an id's counts by its 64-bit hash (maphash, seeded anew
+// for each Memory), not by the id: two ids share counts only if their
+// hashes collide, which for 100,000 ids has a chance below 10^-9 that
+// nobody can raise without knowing the seed.
 func (m *Memory) Allow(_ context.Context, id string, limits []Limit, cost int64) (d Decision, err error) {
 	err = m.allow(&d, id, limits, cost)
 	return d, err
@@ -78,16 +82,18 @@ func (m *Memory) allow(d *Decision, id string, limits []Limit, cost int64) error
 	if err := checkRequest(id, limits, cost); err != nil {
 		return err
 	}
-	s := &m.shards[maphash.String(m.seed, id)&m.mask]
+	h := maphash.String(m.seed, id)
+	s := &m.shards[h&m.mask]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := m.clock().UnixMilli()
-	e := s.m[id]
+	var inline entry
+	slots := s.held(h, &inline)
 	var c [MaxWindows]counts
-	e.read(now, limits, &c)
+	read(slots, now, limits, &c)
 	decide(d, now, limits, cost, &c)
 	if d.Allowed {
-		s.add(id, e, now, limits, cost)
+		s.add(h, slots, &inline, now, limits, cost)
 	}
 	return nil
 }
@@ -98,7 +104,7 @@ func (m *Memory) Len() int {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		n += len(s.m)
+		n += len(s.m) + len(s.wide)
 		s.mu.Unlock()
 	}
 	return n
@@ -113,92 +119,143 @@ func (m *Memory) Close() {
 	})
 }
 
-func (s *shard) add(id string, e *entry, now int64, limits []Limit, cost int64) {
-	if e == nil {
-		e = &entry{slots: make([]slot, 0, len(limits))}
-		s.m[id] = e // as given, see Allow
-		s.peak = max(s.peak, len(s.m))
+// inlineWindows is how many windows an id's entry holds in the map
+// itself: most keys have one or two limits.
+const inlineWindows = 2
+
+// entry holds the windows of an id of at most inlineWindows limits.
+type entry [inlineWindows]slot
+
+// slot holds the counts of the two most recent fixed windows of one limit.
+// A count never exceeds its limit's Count (at most MaxCount, below 2^32),
+// a window is at most 31 days (below 2^32 ms), and a fixed window's number
+// (milliseconds since the Unix epoch over the window) fits 32 bits until
+// the year 2106.
+type slot struct {
+	size   uint32 // window in ms; 0 for a free slot
+	bucket uint32 // number of the newest fixed window held
+	curr   uint32 // count in bucket
+	prev   uint32 // count in bucket-1
+}
+
+// held returns the slots of id hash h: those of its wide entry, or a copy
+// of its entry in inline (add writes it back); nil when h holds none.
+func (s *shard) held(h uint64, inline *entry) []slot {
+	if e, ok := s.m[h]; ok {
+		*inline = e
+		return inline[:]
+	}
+	if w := s.wide[h]; w != nil {
+		return w[:]
+	}
+	return nil
+}
+
+// add counts cost in every limit of h, whose slots held returned. An id
+// whose windows outgrow its entry (more than inlineWindows of them, in
+// one call or across calls with other limits) moves to wide and stays
+// there: like Redis, Memory keeps every window an id was counted in until
+// it expires, up to MaxWindows.
+func (s *shard) add(h uint64, slots []slot, inline *entry, now int64, limits []Limit, cost int64) {
+	if slots == nil {
+		slots = inline[:]
+	}
+	if len(slots) == inlineWindows && !fitsInline(slots, now, limits) {
+		w := new([MaxWindows]slot)
+		copy(w[:], slots)
+		delete(s.m, h)
+		s.wide[h] = w
+		slots = w[:]
 	}
 	for _, l := range limits {
 		p := positionAt(now, l.Window)
-		e.slot(p, now, limits).add(p.bucket, cost)
-		e.expires = max(e.expires, (p.bucket+2)*p.size)
+		slotFor(slots, p, now, limits).add(p.bucket, cost)
 	}
-}
-
-// entry holds the windows of one id: as many slots as its limits have
-// windows (at most MaxWindows), so that an id of two limits costs 64 bytes
-// of slots, not MaxWindows' 256 (100,000 keys' ids are held at once).
-type entry struct {
-	slots   []slot
-	expires int64 // ms; from then on every count held is out of its window
-}
-
-// slot holds the counts of the two most recent fixed windows of one limit.
-type slot struct {
-	size   int64 // window in ms; 0 for a free slot
-	bucket int64 // number of the newest fixed window held
-	curr   int64 // count in bucket
-	prev   int64 // count in bucket-1
-}
-
-func (e *entry) read(now int64, limits []Limit, c *[MaxWindows]counts) {
-	if e == nil {
-		return
+	if len(slots) == inlineWindows {
+		s.m[h] = *inline
 	}
+	s.peak = max(s.peak, len(s.m)+len(s.wide))
+}
+
+// fitsInline reports whether the windows of limits fit in slots with no
+// live window of another limit given up.
+func fitsInline(slots []slot, now int64, limits []Limit) bool {
+	if len(limits) > len(slots) {
+		return false
+	}
+	free := 0
+	for i := range slots {
+		if s := &slots[i]; s.size == 0 || s.expires() <= now || s.usedBy(limits) {
+			free++
+		}
+	}
+	return free >= len(limits)
+}
+
+// read puts the counts held in slots for each limit into c.
+func read(slots []slot, now int64, limits []Limit, c *[MaxWindows]counts) {
 	for i, l := range limits {
-		if s := e.find(l.Window.Milliseconds()); s != nil {
-			b := now / s.size
+		if s := find(slots, l.Window.Milliseconds()); s != nil {
+			b := now / s.ms()
 			c[i] = counts{prev: s.count(b - 1), curr: s.count(b)}
 		}
 	}
 }
 
-func (e *entry) find(size int64) *slot {
-	for i := range e.slots {
-		if e.slots[i].size == size {
-			return &e.slots[i]
+func find(slots []slot, size int64) *slot {
+	for i := range slots {
+		if slots[i].ms() == size {
+			return &slots[i]
 		}
 	}
 	return nil
 }
 
-// slot returns the slot of p's window, claiming a free or expired slot, or
-// else one whose window is not among limits.
-func (e *entry) slot(p position, now int64, limits []Limit) *slot {
-	s := e.find(p.size)
-	if s == nil {
-		s = e.claim(now, limits)
-		*s = slot{size: p.size, bucket: p.bucket}
+// slotFor returns the slot of p's window, claiming a free or expired slot,
+// or else one whose window is not among limits (limits has at most
+// len(slots) distinct windows, one of which has no slot).
+func slotFor(slots []slot, p position, now int64, limits []Limit) *slot {
+	if s := find(slots, p.size); s != nil {
+		return s
 	}
-	return s
+	c := claim(slots, now, limits)
+	*c = slot{size: uint32(p.size), bucket: uint32(p.bucket)}
+	return c
 }
 
-// claim finds a slot for a window that has none: an expired one, a new
-// one while there are fewer than MaxWindows, or else one unused by limits
-// (limits has at most MaxWindows distinct windows, one of which has no
-// slot).
-func (e *entry) claim(now int64, limits []Limit) *slot {
-	for i := range e.slots {
-		if s := &e.slots[i]; s.size == 0 || (s.bucket+2)*s.size <= now {
+func claim(slots []slot, now int64, limits []Limit) *slot {
+	for i := range slots {
+		if s := &slots[i]; s.size == 0 || s.expires() <= now {
 			return s
 		}
 	}
-	if len(e.slots) < MaxWindows {
-		e.slots = append(e.slots, slot{})
-		return &e.slots[len(e.slots)-1]
-	}
-	for i := range e.slots {
-		if s := &e.slots[i]; !s.usedBy(limits) {
+	for i := range slots {
+		if s := &slots[i]; !s.usedBy(limits) {
 			return s
 		}
 	}
-	return &e.slots[len(e.slots)-1] // unreachable, see above
+	return &slots[len(slots)-1] // unreachable, see above
+}
+
+// ms is the slot's window in milliseconds.
+func (s *slot) ms() int64 { return int64(s.size) }
+
+// expires is when every count of s is out of its window (ms); 0 for a free
+// slot.
+func (s *slot) expires() int64 { return (int64(s.bucket) + 2) * int64(s.size) }
+
+// expiresAll is when every count of slots is out of its window.
+func expiresAll(slots []slot) int64 {
+	var t int64
+	for i := range slots {
+		t = max(t, slots[i].expires())
+	}
+	return t
 }
 
 func (s *slot) usedBy(limits []Limit) bool {
 	for _, l := range limits {
-		if l.Window.Milliseconds() == s.size {
+		if l.Window.Milliseconds() == s.ms() {
 			return true
 		}
 	}
@@ -207,10 +264,10 @@ func (s *slot) usedBy(limits []Limit) bool {
 
 func (s *slot) count(b int64) int64 {
 	switch b {
-	case s.bucket:
-		return s.curr
-	case s.bucket - 1:
-		return s.prev
+	case int64(s.bucket):
+		return int64(s.curr)
+	case int64(s.bucket) - 1:
+		return int64(s.prev)
 	}
 	return 0
 }
@@ -218,13 +275,13 @@ func (s *slot) count(b int64) int64 {
 // add counts cost in fixed window b. Counts for a window older than the two
 // held (a clock that went back) are dropped.
 func (s *slot) add(b, cost int64) {
-	switch {
-	case b == s.bucket:
-		s.curr += cost
-	case b == s.bucket-1:
-		s.prev += cost
-	case b > s.bucket:
-		s.prev = s.count(b - 1)
-		s.bucket, s.curr = b, cost
+	switch held := int64(s.bucket); {
+	case b == held:
+		s.curr += uint32(cost)
+	case b == held-1:
+		s.prev += uint32(cost)
+	case b > held:
+		s.prev = uint32(s.count(b - 1))
+		s.bucket, s.curr = uint32(b), uint32(cost)
 	}
 }

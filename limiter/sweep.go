@@ -1,6 +1,9 @@
 package limiter
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // shrinkBelow is the map size under which a shard never rebuilds its map.
 const shrinkBelow = 1024
@@ -45,9 +48,15 @@ func (s *shard) sweep(now int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for id, e := range s.m {
-		if e.expires <= now {
-			delete(s.m, id)
+	for h, e := range s.m {
+		if expiresAll(e[:]) <= now {
+			delete(s.m, h)
+			n++
+		}
+	}
+	for h, w := range s.wide {
+		if expiresAll(w[:]) <= now {
+			delete(s.wide, h)
 			n++
 		}
 	}
@@ -55,15 +64,13 @@ func (s *shard) sweep(now int64) int {
 	return n
 }
 
-// shrink rebuilds the map once it holds a quarter of its peak, since Go maps
-// never give back the memory of deleted entries.
+// shrink rebuilds the maps once they hold a quarter of their peak, since Go
+// maps never give back the memory of deleted entries.
 func (s *shard) shrink() {
-	if s.peak < shrinkBelow || len(s.m) > s.peak/4 {
+	n := len(s.m) + len(s.wide)
+	if s.peak < shrinkBelow || n > s.peak/4 {
 		return
 	}
-	m := make(map[string]*entry, len(s.m))
-	for id, e := range s.m {
-		m[id] = e
-	}
-	s.m, s.peak = m, len(m)
+	s.m, s.wide = maps.Clone(s.m), maps.Clone(s.wide)
+	s.peak = n
 }
