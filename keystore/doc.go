@@ -11,9 +11,10 @@
 //     Update, Revoke and Rotate on Postgres or SQLite through GORM, schema
 //     from package migrations. The plaintext is returned once, by Create
 //     and Rotate, and never stored.
-//   - Verification cache (verify.go, verified.go, cached.go, intern.go):
-//     Verify answers from a bounded in-process cache (otter; positive TTL,
-//     shorter negative TTL, errors never cached) and fills a miss with one
+//   - Verification cache (cache.go, verify.go, verified.go, cached.go,
+//     intern.go): Verify answers from a bounded in-process cache (positive
+//     TTL, shorter negative TTL, unknown hashes held apart so that they
+//     never evict a key, errors never cached) and fills a miss with one
 //     lookup by hash of the few columns a Verified holds (id, owner,
 //     credential, state, the policy Config.Compile makes); cached keys
 //     share their owners and credentials. VerifyCached

@@ -18,8 +18,6 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/maypok86/otter/v2"
-	"github.com/maypok86/otter/v2/stats"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -119,12 +117,11 @@ type Store struct {
 	dialect string
 	dsn     string
 
-	cache      *otter.Cache[Hash, *Verified]
-	shared     interner // values the cached keys share
-	cacheStats *stats.Counter
-	epoch      atomic.Uint64
-	usage      *usage
-	credWatch  credentialWatchers
+	cache     *cache
+	shared    interner // values the cached keys share
+	epoch     atomic.Uint64
+	usage     *usage
+	credWatch credentialWatchers
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -146,10 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.connect(ctx); err != nil {
 		return nil, err
 	}
-	s.cacheStats = stats.NewCounter()
-	if s.cache, err = newCache(cfg, s.cacheStats); err != nil {
-		return nil, errors.Join(err, s.sqlDB.Close())
-	}
+	s.cache = newCache(cfg)
 	s.start()
 	return s, nil
 }
@@ -246,6 +240,8 @@ func (s *Store) start() {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.flushLoop(ctx) }()
 	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.cache.sweepEvery(ctx, max(s.cfg.CacheTTL, time.Second), s.cfg.Now) }()
+	s.wg.Add(1)
 	if s.dialect == DialectPostgres {
 		// Wait, a little, for LISTEN to take effect, so that keys are not
 		// cached before it: its first connection drops the whole cache.
@@ -273,7 +269,6 @@ func (s *Store) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err = errors.Join(s.Flush(ctx), s.sqlDB.Close())
-		s.cache.StopAllGoroutines()
 	})
 	return err
 }
@@ -333,8 +328,8 @@ type Stats struct {
 
 // Stats returns the store's counters now.
 func (s *Store) Stats() Stats {
-	c := s.cacheStats.Snapshot()
+	hits, misses := s.cache.counts()
 	last, pending := s.usage.status()
-	return Stats{CacheHits: c.Hits, CacheMisses: c.Misses, CacheSize: s.cache.EstimatedSize(),
+	return Stats{CacheHits: hits, CacheMisses: misses, CacheSize: s.cache.len(),
 		LastFlush: last, Pending: pending, DB: s.sqlDB.Stats()}
 }

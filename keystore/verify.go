@@ -3,45 +3,14 @@ package keystore
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/maypok86/otter/v2"
-	"github.com/maypok86/otter/v2/stats"
 	"gorm.io/gorm"
 )
 
 // notifyChannel carries the hex hash of every changed key between replicas.
 const notifyChannel = "keygate_keys"
-
-// The cache maps a key's hash to its Verified (active, revoked or with an
-// expiry), compiled and with its shareable values interned, or to nil for
-// a hash that matches no key. Errors are never cached.
-func newCache(cfg Config, rec *stats.Counter) (*otter.Cache[Hash, *Verified], error) {
-	c, err := otter.New(&otter.Options[Hash, *Verified]{
-		MaximumSize:   cfg.CacheSize,
-		StatsRecorder: rec,
-		// Maintenance (replaying recent reads into the eviction policy,
-		// evicting) runs on the goroutine that reads or writes, a few
-		// entries at a time. otter's default starts a goroutine for it
-		// every few reads: on /auth, a thread woken and a context switch
-		// every few requests, 8 % of a request's CPU. keystore sets no
-		// OnDeletion, Loader or refresh and calls no Compute, whose
-		// functions such an executor could run under the cache's locks.
-		Executor: func(fn func()) { fn() },
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[Hash, *Verified]) time.Duration {
-			if e.Value == nil {
-				return cfg.NegativeTTL
-			}
-			return cfg.CacheTTL
-		}),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("keystore: cache: %w", err)
-	}
-	return c, nil
-}
 
 // Verify checks a presented credential. It returns the verified key, or
 // ErrMalformed (checked without storage), ErrUnknown, ErrRevoked or
@@ -76,7 +45,7 @@ func (s *Store) cached(presented string) (h Hash, v *Verified, ok bool, err erro
 		return h, nil, false, ErrMalformed
 	}
 	h = HashString(presented)
-	if v, ok = s.cache.GetIfPresent(h); !ok && !wellFormed(presented) {
+	if v, ok = s.cache.get(&h, s.cfg.Now().UnixNano()); !ok && !wellFormed(presented) {
 		return h, nil, false, ErrMalformed
 	}
 	return h, v, ok, nil
@@ -106,7 +75,7 @@ func (s *Store) fill(ctx context.Context, h Hash) (*Verified, error) {
 		return nil, err
 	}
 	if s.epoch.Load() == epoch {
-		s.cache.Set(h, v)
+		v = s.cache.set(&h, v, s.cfg.Now().UnixNano())
 	}
 	return v, nil
 }
@@ -116,7 +85,7 @@ func (s *Store) invalidateLocal(hash []byte) {
 	s.epoch.Add(1)
 	var h Hash
 	copy(h[:], hash)
-	s.cache.Invalidate(h)
+	s.cache.invalidate(&h)
 }
 
 // notify announces a change to every replica when tx commits (Postgres).
@@ -167,7 +136,7 @@ func (s *Store) listenOnce(ctx context.Context, connected *bool, ready chan<- st
 		return err
 	}
 	s.epoch.Add(1)
-	s.cache.InvalidateAll() // whatever was announced before LISTEN took effect
+	s.cache.invalidateAll() // whatever was announced before LISTEN took effect
 	s.credentialChanged(AllCredentials)
 	*connected = true
 	if ready != nil {
@@ -212,7 +181,7 @@ func (s *Store) watchSQLite(ctx context.Context, ready chan<- struct{}) {
 		}
 		if v != last {
 			s.epoch.Add(1)
-			s.cache.InvalidateAll()
+			s.cache.invalidateAll()
 			s.credentialChanged(AllCredentials)
 		}
 		last = v

@@ -1,0 +1,262 @@
+package keystore
+
+import (
+	"context"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cache is the verification cache: by a key's hash, its Verified (active,
+// revoked or with an expiry; for CacheTTL) or the knowledge that no key
+// has that hash (for NegativeTTL). It is built for 100,000 keys held at
+// once in little memory: a key costs its entry (its Verified, its full
+// hash, its expiry: 112 bytes) and a slot of a map keyed by 8 bytes of the
+// hash, about 180 bytes with its id, where a general-purpose cache (otter,
+// before) cost about 300.
+//
+// Bounds and eviction:
+//   - At most size keys (plus at most one per shard, when a shard with
+//     none must take one while the others hold size). A key cached when
+//     size are evicts another of its shard: among a few taken at random,
+//     the first expired or not read since the last eviction passed it
+//     (one bit per key, CLOCK-like), else the first.
+//   - Unknown hashes are held apart, at most size/8 of them (as many in
+//     each shard), and never evict a key: a client sending made-up keys cannot push real keys out
+//     (only keys found in storage are ever cached as keys).
+//   - Expired entries are never answered; sweep removes them.
+//
+// A hash is looked up by its first 8 bytes and then compared whole: a
+// made-up key whose hash shares 8 bytes with a cached key's (2^47 hashes
+// of work against 100,000 keys) is a miss, never that key.
+type cache struct {
+	shards  [cacheShards]cacheShard
+	size    int64 // keys held at most
+	unknown int   // unknown hashes held at most, per shard
+	ttl     int64 // ns
+	negTTL  int64 // ns
+
+	keys, unknowns atomic.Int64 // held now
+}
+
+const (
+	cacheShards = 64
+	// evictSample is how many keys an eviction looks at.
+	evictSample = 8
+)
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	keys    map[uint64]*cacheEntry // by the hash's first 8 bytes
+	unknown map[Hash]int64         // expiry (Unix ns) of hashes of no key
+
+	hits, misses atomic.Uint64
+	_            [24]byte
+}
+
+// cacheEntry is a cached key. Verify hands out &Verified, so an entry is
+// never changed once cached but for used; an evicted entry lives on while
+// a request holds it.
+type cacheEntry struct {
+	Verified
+	hash    Hash
+	expires int64       // Unix ns
+	used    atomic.Bool // read since an eviction last passed it
+}
+
+func newCache(cfg Config) *cache {
+	c := &cache{
+		size:    int64(cfg.CacheSize),
+		unknown: max(cfg.CacheSize/8/cacheShards, 1),
+		ttl:     int64(cfg.CacheTTL),
+		negTTL:  int64(cfg.NegativeTTL),
+	}
+	for i := range c.shards {
+		c.shards[i].keys, c.shards[i].unknown = map[uint64]*cacheEntry{}, map[Hash]int64{}
+	}
+	return c
+}
+
+// shard is the shard of h and h's key in it: two different parts of the
+// hash (which is uniformly random for keys that are not made up).
+func (c *cache) shard(h *Hash) (*cacheShard, uint64) {
+	return &c.shards[h[8]%cacheShards], binary.LittleEndian.Uint64(h[:8])
+}
+
+// get returns what the cache holds of h at now (Unix ns): its Verified, or
+// nil for a hash of no key; ok is false when it holds nothing unexpired.
+func (c *cache) get(h *Hash, now int64) (v *Verified, ok bool) {
+	s, k := c.shard(h)
+	s.mu.RLock()
+	if e := s.keys[k]; e != nil && e.hash == *h {
+		if now < e.expires {
+			s.mu.RUnlock()
+			if !e.used.Load() {
+				e.used.Store(true)
+			}
+			s.hits.Add(1)
+			return &e.Verified, true
+		}
+	} else if until, found := s.unknown[*h]; found && now < until {
+		s.mu.RUnlock()
+		s.hits.Add(1)
+		return nil, true
+	}
+	s.mu.RUnlock()
+	s.misses.Add(1)
+	return nil, false
+}
+
+// set caches v (nil: no key has hash h) at now, and returns what get will
+// return for it.
+func (c *cache) set(h *Hash, v *Verified, now int64) *Verified {
+	s, k := c.shard(h)
+	if v == nil {
+		s.mu.Lock()
+		if _, found := s.unknown[*h]; !found {
+			if len(s.unknown) >= c.unknown {
+				c.evictUnknown(s, now)
+			}
+			c.unknowns.Add(1)
+		}
+		s.unknown[*h] = now + c.negTTL
+		s.mu.Unlock()
+		return nil
+	}
+	e := &cacheEntry{Verified: *v, hash: *h, expires: now + c.ttl}
+	s.mu.Lock()
+	if _, found := s.unknown[*h]; found {
+		delete(s.unknown, *h)
+		c.unknowns.Add(-1)
+	}
+	if _, found := s.keys[k]; !found {
+		if c.keys.Load() >= c.size {
+			c.evictKey(s, now)
+		}
+		c.keys.Add(1)
+	}
+	s.keys[k] = e
+	s.mu.Unlock()
+	return &e.Verified
+}
+
+// evictKey removes a key of s (see cache), under s.mu.
+func (c *cache) evictKey(s *cacheShard, now int64) {
+	var first uint64
+	n := 0
+	for k, e := range s.keys { // from a random place
+		if n == 0 {
+			first = k
+		}
+		if now >= e.expires || !e.used.Load() {
+			first = k
+			break
+		}
+		e.used.Store(false)
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if _, found := s.keys[first]; found && len(s.keys) > 0 {
+		delete(s.keys, first)
+		c.keys.Add(-1)
+	}
+}
+
+// evictUnknown removes an unknown hash of s, the first expired one among
+// a few, under s.mu.
+func (c *cache) evictUnknown(s *cacheShard, now int64) {
+	var first Hash
+	n := 0
+	for h, until := range s.unknown {
+		if n == 0 || now >= until {
+			first = h
+		}
+		if now >= until {
+			break
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	if _, found := s.unknown[first]; found {
+		delete(s.unknown, first)
+		c.unknowns.Add(-1)
+	}
+}
+
+// invalidate drops h.
+func (c *cache) invalidate(h *Hash) {
+	s, k := c.shard(h)
+	s.mu.Lock()
+	if e := s.keys[k]; e != nil && e.hash == *h {
+		delete(s.keys, k)
+		c.keys.Add(-1)
+	}
+	if _, found := s.unknown[*h]; found {
+		delete(s.unknown, *h)
+		c.unknowns.Add(-1)
+	}
+	s.mu.Unlock()
+}
+
+// invalidateAll drops everything.
+func (c *cache) invalidateAll() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		c.keys.Add(-int64(len(s.keys)))
+		c.unknowns.Add(-int64(len(s.unknown)))
+		clear(s.keys)
+		clear(s.unknown)
+		s.mu.Unlock()
+	}
+}
+
+// sweep removes what expired by now, a shard at a time.
+func (c *cache) sweep(now int64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for k, e := range s.keys {
+			if now >= e.expires {
+				delete(s.keys, k)
+				c.keys.Add(-1)
+			}
+		}
+		for h, until := range s.unknown {
+			if now >= until {
+				delete(s.unknown, h)
+				c.unknowns.Add(-1)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// sweepEvery sweeps every interval until ctx is done.
+func (c *cache) sweepEvery(ctx context.Context, interval time.Duration, now func() time.Time) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.sweep(now().UnixNano())
+		}
+	}
+}
+
+// len is how many keys and unknown hashes the cache holds.
+func (c *cache) len() int { return int(c.keys.Load() + c.unknowns.Load()) }
+
+// counts returns the hits and misses so far.
+func (c *cache) counts() (hits, misses uint64) {
+	for i := range c.shards {
+		hits += c.shards[i].hits.Load()
+		misses += c.shards[i].misses.Load()
+	}
+	return hits, misses
+}
