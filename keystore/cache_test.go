@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -20,7 +21,7 @@ func hashOf(i int) Hash { return sha256.Sum256([]byte(strconv.Itoa(i))) }
 func inShard(k uint64) Hash {
 	var h Hash
 	binary.LittleEndian.PutUint64(h[:8], k)
-	h[31] = byte(k)
+	h[20] = byte(k)
 	return h
 }
 
@@ -186,5 +187,12 @@ func TestCacheCounts(t *testing.T) {
 	hits, misses := c.counts()
 	if diff := cmp.Diff([2]uint64{2, 1}, [2]uint64{hits, misses}); diff != "" {
 		t.Fatalf("[hits, misses] (-want +got):\n%s", diff)
+	}
+}
+
+// TestCacheEntrySize: an entry stays within its allocator size class.
+func TestCacheEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(cacheEntry{}); n != 96 {
+		t.Fatalf("cacheEntry is %d bytes, want 96 (a size class; the next is 112)", n)
 	}
 }
