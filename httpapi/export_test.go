@@ -35,3 +35,6 @@ func (l AccessLineForTest) Slog() string {
 	_ = h.Handle(context.Background(), r)
 	return buf.String()
 }
+
+// AppendRFC3339Nano is appendRFC3339Nano, for the tests.
+var AppendRFC3339Nano = appendRFC3339Nano

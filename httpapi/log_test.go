@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/labstack/echo/v4"
@@ -51,5 +53,40 @@ func TestAccessLogNamesTheCaller(t *testing.T) {
 func TestAccessLogSilentBelowItsLevel(t *testing.T) {
 	if got := served(t, slog.LevelWarn); got != "" {
 		t.Errorf("at level warn the access log wrote %q", got)
+	}
+}
+
+// TestAppendRFC3339Nano: the access line's time is what time.RFC3339Nano
+// makes of it, in any zone, with or without a fraction, across seconds.
+func TestAppendRFC3339Nano(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", 3600+1800), time.FixedZone("X", -7*3600)}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, ny)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 3, 8, 6, 59, 58, 0, time.UTC) // New York's clocks go forward at 7:00 UTC
+	for i := range 20_000 {
+		at := base.Add(time.Duration(i) * 37 * time.Microsecond)
+		switch i % 4 {
+		case 0:
+			at = at.Truncate(time.Second)
+		case 1:
+			at = at.Add(time.Duration(rng.Int64N(int64(time.Second))))
+		case 2:
+			at = time.Unix(rng.Int64N(1<<36)-1<<35, rng.Int64N(1e9))
+		}
+		at = at.In(zones[i%len(zones)])
+		want := at.AppendFormat([]byte("x"), time.RFC3339Nano)
+		if got := httpapi.AppendRFC3339Nano([]byte("x"), at); string(got) != string(want) {
+			t.Fatalf("%v: got %s, want %s", at, got, want)
+		}
+	}
+}
+
+func BenchmarkAppendRFC3339Nano(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	now := time.Now()
+	for b.Loop() {
+		buf = httpapi.AppendRFC3339Nano(buf[:0], now)
 	}
 }
