@@ -127,7 +127,10 @@
 // a wrong count. Memory holds, per id and window, the counts of the two
 // most recent fixed windows, and forgets the id when all have expired; it
 // matches Redis exactly while time does not go back by more than one
-// window.
+// window. It keys an id by its 64-bit maphash (seeded per Memory), in
+// 32-bit fields (counts up to MaxCount, windows up to 31 days in ms, fixed
+// windows numbered until 2106): 63 bytes per id of two limits, in maps the
+// garbage collector does not scan.
 //
 // # Redis performance
 //
