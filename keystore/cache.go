@@ -1,11 +1,9 @@
 package keystore
 
 import (
-	"context"
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // cache is the verification cache: by a key's hash, its Verified (active,
@@ -253,20 +251,6 @@ func (c *cache) sweep(now int64) {
 			}
 		}
 		s.mu.Unlock()
-	}
-}
-
-// sweepEvery sweeps every interval until ctx is done.
-func (c *cache) sweepEvery(ctx context.Context, interval time.Duration, now func() time.Time) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.sweep(now().UnixNano())
-		}
 	}
 }
 

@@ -240,7 +240,10 @@ func (s *Store) start() {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.flushLoop(ctx) }()
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.cache.sweepEvery(ctx, max(s.cfg.CacheTTL, time.Second), s.cfg.Now) }()
+	go func() {
+		defer s.wg.Done()
+		every(ctx, max(s.cfg.CacheTTL, time.Second), func() { s.cache.sweep(s.cfg.Now().UnixNano()) })
+	}()
 	s.wg.Add(1)
 	if s.dialect == DialectPostgres {
 		// Wait, a little, for LISTEN to take effect, so that keys are not

@@ -161,18 +161,25 @@ func (s *Store) Usage(ctx context.Context, id string, since time.Time) ([]UsageH
 }
 
 func (s *Store) flushLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.FlushInterval)
+	every(ctx, s.cfg.FlushInterval, func() {
+		fctx, cancel := context.WithTimeout(ctx, 10*s.cfg.QueryTimeout)
+		defer cancel()
+		if err := s.Flush(fctx); err != nil {
+			s.log.Warn("usage flush failed; will retry", "error", err)
+		}
+	})
+}
+
+// every calls f every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fctx, cancel := context.WithTimeout(ctx, 10*s.cfg.QueryTimeout)
-			if err := s.Flush(fctx); err != nil {
-				s.log.Warn("usage flush failed; will retry", "error", err)
-			}
-			cancel()
+			f()
 		}
 	}
 }
