@@ -1,7 +1,9 @@
 package keystore
 
 import (
+	"fmt"
 	"hash/maphash"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -43,3 +45,37 @@ func TestUsagePutBackMerges(t *testing.T) {
 }
 
 func shardOf(u *usage, id string) uint64 { return maphash.String(u.seed, id) % usageShards }
+
+// BenchmarkUsageKeys counts one request of each of 100,000 keys (every
+// key used within a flush interval) and reports the heap their pending
+// usage holds, per key, after a GC. The ids are the caller's (the
+// verification cache's). One pass, whatever b.N.
+func BenchmarkUsageKeys(b *testing.B) {
+	const n = 100_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0193%04x-7c1e-7d2a-9f3b-%012x", i%0x10000, i)
+	}
+	u := newUsage()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	before := heapAlloc()
+	for _, id := range ids {
+		u.add(id, at, usageCount{allowed: 1}, true)
+	}
+	after := heapAlloc()
+	if _, pending := u.status(); pending != n {
+		b.Fatalf("%d keys pending, want %d", pending, n)
+	}
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(u)
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(after-before)/n, "heap-B/key")
+}
+
+func heapAlloc() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
