@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -194,5 +195,41 @@ func TestCacheCounts(t *testing.T) {
 func TestCacheEntrySize(t *testing.T) {
 	if n := unsafe.Sizeof(cacheEntry{}); n != 96 {
 		t.Fatalf("cacheEntry is %d bytes, want 96 (a size class; the next is 112)", n)
+	}
+}
+
+// TestCacheConcurrent runs gets, sets, invalidations and sweeps of one
+// small cache at once (under -race in make test), then checks that its
+// counts are those of its maps and that it kept its bound.
+func TestCacheConcurrent(t *testing.T) {
+	c := testCache(256)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 5000 {
+				h := hashOf((g*7919 + i) % 2000)
+				now := int64(i) * int64(time.Millisecond)
+				switch i % 5 {
+				case 0:
+					c.set(&h, nil, now)
+				case 1:
+					c.invalidate(&h)
+				case 2:
+					if v, ok := c.get(&h, now); ok && v != nil && v.ID == "" {
+						t.Error("a cached key without its id")
+					}
+				default:
+					c.set(&h, &Verified{ID: strconv.Itoa(i)}, now)
+				}
+				if i%1000 == 999 {
+					c.sweep(now)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	keys, unknown := c.held()
+	if c.len() != keys+unknown || int64(keys) != c.keys.Load() || keys > 256+cacheShards || unknown > cacheShards*c.unknown {
+		t.Fatalf("held %d keys and %d unknown, counted %d and %d", keys, unknown, c.keys.Load(), c.unknowns.Load())
 	}
 }

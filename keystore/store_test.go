@@ -524,3 +524,43 @@ func TestFlushOfManyKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestCacheTTLs: a change that no replica was told of (written to the
+// database by hand) reaches Verify once the cached answer's TTL is over,
+// on the store's clock: CacheTTL for a key, NegativeTTL for a hash of no
+// key. Postgres only: with SQLite, the data_version watcher sees the
+// change and drops the cache at once.
+func TestCacheTTLs(t *testing.T) {
+	clk := newClock()
+	s := openStore(t, testenv.Postgres(t), keystore.Config{Now: clk.Now, CacheTTL: time.Minute, NegativeTTL: 5 * time.Second})
+	rec, key, err := s.Create(ctx, "test", keystore.Spec{Name: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, _ := keystore.Generate("kg")
+	verify := func(k string) error { _, err := s.Verify(ctx, k); return err }
+	if err := errors.Join(verify(key.Reveal()), verify(unknown.Reveal())); !errors.Is(err, keystore.ErrUnknown) || errors.Is(err, keystore.ErrRevoked) {
+		t.Fatalf("before the change: %v, want the key valid and the other unknown", err)
+	}
+	h := unknown.Hash()
+	if _, err := s.SQLDB().Exec(`UPDATE api_keys SET status = 'revoked' WHERE id = $1`, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SQLDB().Exec(`INSERT INTO api_keys (id, hash, prefix, name, owner, scopes, rate_limits, ip_allowlist,
+		status, metadata, created_at, updated_at) VALUES ('0193a000-0000-7000-8000-000000000001', $1, $2, 'by hand', '', '[]', '[]', '[]',
+		'active', '{}', now(), now())`, h[:], unknown.Prefix()); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct{ Key, Other error }
+	at := func() outcome { return outcome{verify(key.Reveal()), verify(unknown.Reveal())} }
+	var got []outcome
+	got = append(got, at())
+	clk.Add(5 * time.Second)
+	got = append(got, at())
+	clk.Add(55 * time.Second)
+	got = append(got, at())
+	want := []outcome{{nil, keystore.ErrUnknown}, {nil, nil}, {keystore.ErrRevoked, nil}}
+	if diff := cmp.Diff(want, got, cmpopts.EquateErrors()); diff != "" {
+		t.Fatalf("at 0, 5 s, 60 s (-want +got):\n%s", diff)
+	}
+}
