@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -19,6 +20,12 @@ const usageShards = 16
 // usage accumulates last-used times and hourly counts in memory until the
 // next flush. It is sharded so that concurrent requests rarely contend,
 // and holds one entry per key: a request costs one map lookup.
+//
+// A key's entry outlives a flush: the flush takes its counts and leaves it
+// empty, and removes it only when it is still empty at the next (the key
+// went unused for a whole interval). With every key used in every
+// interval (100,000 can be), the entries are made once, not anew each
+// interval while the last interval's wait to be written.
 type usage struct {
 	seed      maphash.Seed
 	shards    [usageShards]usageShard
@@ -26,8 +33,10 @@ type usage struct {
 }
 
 type usageShard struct {
-	mu   sync.Mutex
-	keys usageMap
+	mu      sync.Mutex
+	keys    usageMap
+	pending int // entries not empty
+	peak    int // largest len(keys) since the map was last rebuilt
 }
 
 // usageMap is the pending usage of keys, by key id.
@@ -90,12 +99,21 @@ func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	if e == nil {
 		e = &keyUsage{last: unused, hour: hour}
 		sh.keys[id] = e
+		sh.peak = max(sh.peak, len(sh.keys))
+	}
+	if e.empty() {
+		sh.pending++
 	}
 	e.addHour(hour, d)
 	if used && ns > e.last {
 		e.last = ns
 	}
 	sh.mu.Unlock()
+}
+
+// empty reports whether e holds nothing to write.
+func (e *keyUsage) empty() bool {
+	return e.last == unused && e.count == (usageCount{}) && len(e.earlier) == 0
 }
 
 // addHour adds d to the count of hour.
@@ -184,25 +202,32 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 	}
 }
 
-// Flush writes pending last-used times and usage counts in one transaction,
-// flushBatch keys a statement. On failure the pending data is kept for the
-// next try.
+// Flush writes pending last-used times and usage counts, a shard of keys
+// (a sixteenth) a transaction, flushBatch keys a statement: only one
+// shard's usage is held twice while it is written. A shard whose write
+// fails keeps its usage for the next try, and Flush stops there.
 func (s *Store) Flush(ctx context.Context) error {
-	taken := s.usage.take()
-	if taken.len() == 0 {
-		return nil
-	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.writeLastUsed(tx, taken); err != nil {
-			return err
+	wrote := false
+	for i := range s.usage.shards {
+		taken := s.usage.take(i)
+		if len(taken) == 0 {
+			continue
 		}
-		return writeCounts(tx, taken)
-	})
-	if err != nil {
-		s.usage.putBack(taken)
-		return dbErr("flush usage", err)
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := s.writeLastUsed(tx, taken); err != nil {
+				return err
+			}
+			return writeCounts(tx, taken)
+		})
+		if err != nil {
+			s.usage.putBack(i, taken)
+			return dbErr("flush usage", err)
+		}
+		wrote = true
 	}
-	s.usage.lastFlush.Store(s.cfg.Now().UnixNano())
+	if wrote {
+		s.usage.lastFlush.Store(s.cfg.Now().UnixNano())
+	}
 	return nil
 }
 
@@ -212,7 +237,7 @@ func (u *usage) status() (time.Time, int) {
 	for i := range u.shards {
 		sh := &u.shards[i]
 		sh.mu.Lock()
-		n += len(sh.keys)
+		n += sh.pending
 		sh.mu.Unlock()
 	}
 	var t time.Time
@@ -222,54 +247,57 @@ func (u *usage) status() (time.Time, int) {
 	return t, n
 }
 
-// takenUsage is the pending usage of every shard, taken for a flush: the
-// shards' maps themselves, not merged into one (100,000 keys' usage would
-// be held twice meanwhile).
-type takenUsage [usageShards]usageMap
-
-func (t *takenUsage) len() int {
-	n := 0
-	for _, m := range t {
-		n += len(m)
-	}
-	return n
+// takenKey is a key's usage taken for a flush.
+type takenKey struct {
+	id string
+	u  keyUsage
 }
 
-// each calls f with every key's pending usage.
-func (t *takenUsage) each(f func(id string, e *keyUsage)) {
-	for _, m := range t {
-		for id, e := range m {
-			f(id, e)
+// take takes the usage of shard i for a flush: it copies each entry that
+// holds any and empties it, and removes the entries that were already
+// empty (unused since the last take).
+func (u *usage) take(i int) []takenKey {
+	sh := &u.shards[i]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := make([]takenKey, 0, sh.pending)
+	for id, e := range sh.keys {
+		if e.empty() {
+			delete(sh.keys, id)
+			continue
 		}
+		t = append(t, takenKey{id, *e})
+		*e = keyUsage{last: unused, hour: e.hour}
 	}
+	sh.pending = 0
+	if n := len(sh.keys); sh.peak >= usageShrinkBelow && n <= sh.peak/4 {
+		sh.keys, sh.peak = maps.Clone(sh.keys), n // Go maps keep deleted entries' memory
+	}
+	return t
 }
 
-func (u *usage) take() *takenUsage {
-	var t takenUsage
-	for i := range u.shards {
-		sh := &u.shards[i]
-		sh.mu.Lock()
-		t[i], sh.keys = sh.keys, usageMap{}
-		sh.mu.Unlock()
-	}
-	return &t
-}
+// usageShrinkBelow is the map size under which a shard never rebuilds its
+// map.
+const usageShrinkBelow = 1024
 
-// putBack adds what take took, and a flush did not write, to what was
-// counted since.
-func (u *usage) putBack(t *takenUsage) {
-	for i, m := range t {
-		sh := &u.shards[i]
-		sh.mu.Lock()
-		for id, e := range m {
-			if cur := sh.keys[id]; cur != nil {
-				cur.merge(e)
-			} else {
-				sh.keys[id] = e
-			}
+// putBack adds what take took from shard i, and a flush did not write, to
+// what was counted since.
+func (u *usage) putBack(i int, t []takenKey) {
+	sh := &u.shards[i]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, k := range t {
+		e := sh.keys[k.id]
+		if e == nil {
+			e = &keyUsage{last: unused, hour: k.u.hour}
+			sh.keys[k.id] = e
 		}
-		sh.mu.Unlock()
+		if e.empty() {
+			sh.pending++
+		}
+		e.merge(&k.u)
 	}
+	sh.peak = max(sh.peak, len(sh.keys))
 }
 
 // flushBatch is how many keys one statement of Flush writes: Postgres
@@ -281,12 +309,12 @@ const flushBatch = 1000
 
 // writeLastUsed sets last_used_at of every key used in t, flushBatch keys
 // a statement.
-func (s *Store) writeLastUsed(tx *gorm.DB, t *takenUsage) (err error) {
+func (s *Store) writeLastUsed(tx *gorm.DB, t []takenKey) error {
 	ts := "?"
 	if s.dialect == DialectPostgres {
 		ts = "CAST(? AS TIMESTAMPTZ)"
 	}
-	rows := make([]string, 0, min(t.len(), flushBatch))
+	rows := make([]string, 0, min(len(t), flushBatch))
 	args := make([]any, 0, 2*cap(rows))
 	flush := func() error {
 		if len(rows) == 0 {
@@ -299,31 +327,30 @@ WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
 		rows, args = rows[:0], args[:0]
 		return err
 	}
-	t.each(func(id string, e *keyUsage) {
-		if e.last == unused || err != nil {
-			return
+	for _, k := range t {
+		if k.u.last == unused {
+			continue
 		}
 		rows = append(rows, "(?, "+ts+")")
-		args = append(args, id, time.Unix(0, e.last).UTC().Truncate(time.Microsecond))
+		args = append(args, k.id, time.Unix(0, k.u.last).UTC().Truncate(time.Microsecond))
 		if len(rows) == flushBatch {
-			err = flush()
+			if err := flush(); err != nil {
+				return err
+			}
 		}
-	})
-	if err != nil {
-		return err
 	}
 	return flush()
 }
 
-func writeCounts(tx *gorm.DB, t *takenUsage) error {
-	rows := make([]usageRow, 0, t.len())
-	t.each(func(id string, e *keyUsage) {
-		e.hours(func(hour int64, c usageCount) {
+func writeCounts(tx *gorm.DB, t []takenKey) error {
+	rows := make([]usageRow, 0, len(t))
+	for _, k := range t {
+		k.u.hours(func(hour int64, c usageCount) {
 			if c != (usageCount{}) {
-				rows = append(rows, usageRow{KeyID: id, Hour: time.Unix(hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
+				rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
 			}
 		})
-	})
+	}
 	if len(rows) == 0 {
 		return nil
 	}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestUsagePutBackMerges: usage put back after a failed flush adds to
@@ -14,16 +16,21 @@ import (
 func TestUsagePutBackMerges(t *testing.T) {
 	u := newUsage()
 	h := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	i := shardOf(u, "k")
 	u.add("k", h.Add(10*time.Minute), usageCount{allowed: 1}, true)
 	u.add("k", h.Add(70*time.Minute), usageCount{denied: 1}, false)
-	taken := u.take()
+	taken := u.take(i)
 	u.add("k", h.Add(20*time.Minute), usageCount{allowed: 1}, true) // while the flush ran
 	u.add("k", h.Add(130*time.Minute), usageCount{credits: 1}, false)
-	u.putBack(taken)
+	u.putBack(i, taken)
 	if _, n := u.status(); n != 1 {
 		t.Fatalf("%d keys pending, want 1", n)
 	}
-	e := u.take()[shardOf(u, "k")]["k"]
+	again := u.take(i)
+	if len(again) != 1 || again[0].id != "k" {
+		t.Fatalf("taken after the put back: %+v, want k's", again)
+	}
+	e := again[0].u
 	got := map[int64]usageCount{}
 	e.hours(func(hour int64, c usageCount) {
 		sum := got[hour-h.Unix()/3600]
@@ -44,7 +51,48 @@ func TestUsagePutBackMerges(t *testing.T) {
 	}
 }
 
-func shardOf(u *usage, id string) uint64 { return maphash.String(u.seed, id) % usageShards }
+// TestUsageEntriesOutliveAFlush: a key's entry is emptied, not removed, by
+// a take, so that a key used in every interval keeps one entry; one unused
+// for a whole interval is removed at the next take, and a shard's map is
+// rebuilt once it holds a quarter of its peak.
+func TestUsageEntriesOutliveAFlush(t *testing.T) {
+	u := newUsage()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	i := shardOf(u, "busy")
+	var idle []string
+	for n := 0; len(idle) < 4*usageShrinkBelow; n++ {
+		if id := fmt.Sprint("idle-", n); shardOf(u, id) == i {
+			idle = append(idle, id)
+		}
+	}
+	for _, id := range idle {
+		u.add(id, at, usageCount{denied: 1}, false)
+	}
+	u.add("busy", at, usageCount{allowed: 1}, true)
+	busy := u.shards[i].keys["busy"]
+	type state struct{ Taken, Held, Pending int }
+	now := func(taken []takenKey) state {
+		_, pending := u.status()
+		return state{len(taken), len(u.shards[i].keys), pending}
+	}
+	var got []state
+	got = append(got, now(u.take(i))) // everything written; the entries stay
+	u.add("busy", at.Add(time.Second), usageCount{allowed: 1}, true)
+	got = append(got, now(nil))
+	got = append(got, now(u.take(i))) // the idle keys went unused: removed
+	want := []state{{1 + len(idle), 1 + len(idle), 0}, {0, 1 + len(idle), 1}, {1, 1, 0}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("[taken, held, pending] after a take, a use, a take (-want +got):\n%s", diff)
+	}
+	if u.shards[i].keys["busy"] != busy {
+		t.Error("the busy key's entry was made anew")
+	}
+	if u.shards[i].peak != 1 {
+		t.Errorf("peak %d after the idle keys left, want the map rebuilt (1)", u.shards[i].peak)
+	}
+}
+
+func shardOf(u *usage, id string) int { return int(maphash.String(u.seed, id) % usageShards) }
 
 // BenchmarkUsageKeys counts one request of each of 100,000 keys (every
 // key used within a flush interval) and reports the heap their pending
