@@ -26,9 +26,9 @@
 //     the same in process. Changes to service accounts go the same way
 //     (keygate_credentials; OnCredentialChange).
 //   - Usage batching (usage.go): RecordUse counts allowed and denied
-//     requests per key and hour and the last-used time in memory, in one
-//     entry per key kept across flushes, written every Config.FlushInterval
-//     (and by Flush and Close) a transaction per shard of keys.
+//     requests per key and hour and the last-used time in memory, written
+//     every Config.FlushInterval (and by Flush and Close) a transaction per
+//     shard of keys, each shard taken just before it is written.
 //     Verification never writes per request.
 //   - Credits (credits.go): the durable balance of each key's usage quota,
 //     handed to the limiter in leases (TakeCredits) with the refill applied

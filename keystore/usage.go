@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -20,12 +19,6 @@ const usageShards = 16
 // usage accumulates last-used times and hourly counts in memory until the
 // next flush. It is sharded so that concurrent requests rarely contend,
 // and holds one entry per key: a request costs one map lookup.
-//
-// A key's entry outlives a flush: the flush takes its counts and leaves it
-// empty, and removes it only when it is still empty at the next (the key
-// went unused for a whole interval). With every key used in every
-// interval (100,000 can be), the entries are made once, not anew each
-// interval while the last interval's wait to be written.
 type usage struct {
 	seed      maphash.Seed
 	shards    [usageShards]usageShard
@@ -33,10 +26,8 @@ type usage struct {
 }
 
 type usageShard struct {
-	mu      sync.Mutex
-	keys    usageMap
-	pending int // entries not empty
-	peak    int // largest len(keys) since the map was last rebuilt
+	mu   sync.Mutex
+	keys usageMap
 }
 
 // usageMap is the pending usage of keys, by key id.
@@ -99,21 +90,12 @@ func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	if e == nil {
 		e = &keyUsage{last: unused, hour: hour}
 		sh.keys[id] = e
-		sh.peak = max(sh.peak, len(sh.keys))
-	}
-	if e.empty() {
-		sh.pending++
 	}
 	e.addHour(hour, d)
 	if used && ns > e.last {
 		e.last = ns
 	}
 	sh.mu.Unlock()
-}
-
-// empty reports whether e holds nothing to write.
-func (e *keyUsage) empty() bool {
-	return e.last == unused && e.count == (usageCount{}) && len(e.earlier) == 0
 }
 
 // addHour adds d to the count of hour.
@@ -203,9 +185,12 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 }
 
 // Flush writes pending last-used times and usage counts, a shard of keys
-// (a sixteenth) a transaction, flushBatch keys a statement: only one
-// shard's usage is held twice while it is written. A shard whose write
-// fails keeps its usage for the next try, and Flush stops there.
+// (a sixteenth) a transaction, flushBatch keys a statement. It takes a
+// shard's pending usage just before writing it, so that only that shard's
+// is held beside what is counted meanwhile: with every key used in every
+// interval (100,000 can be), taking all shards first held all of their
+// usage twice while the next interval's filled new maps. A shard whose
+// write fails keeps its usage for the next try, and Flush stops there.
 func (s *Store) Flush(ctx context.Context) error {
 	wrote := false
 	for i := range s.usage.shards {
@@ -237,7 +222,7 @@ func (u *usage) status() (time.Time, int) {
 	for i := range u.shards {
 		sh := &u.shards[i]
 		sh.mu.Lock()
-		n += sh.pending
+		n += len(sh.keys)
 		sh.mu.Unlock()
 	}
 	var t time.Time
@@ -247,57 +232,29 @@ func (u *usage) status() (time.Time, int) {
 	return t, n
 }
 
-// takenKey is a key's usage taken for a flush.
-type takenKey struct {
-	id string
-	u  keyUsage
-}
-
-// take takes the usage of shard i for a flush: it copies each entry that
-// holds any and empties it, and removes the entries that were already
-// empty (unused since the last take).
-func (u *usage) take(i int) []takenKey {
+// take takes the pending usage of shard i for a flush: its map itself.
+func (u *usage) take(i int) usageMap {
 	sh := &u.shards[i]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	t := make([]takenKey, 0, sh.pending)
-	for id, e := range sh.keys {
-		if e.empty() {
-			delete(sh.keys, id)
-			continue
-		}
-		t = append(t, takenKey{id, *e})
-		*e = keyUsage{last: unused, hour: e.hour}
-	}
-	sh.pending = 0
-	if n := len(sh.keys); sh.peak >= usageShrinkBelow && n <= sh.peak/4 {
-		sh.keys, sh.peak = maps.Clone(sh.keys), n // Go maps keep deleted entries' memory
-	}
-	return t
+	m := sh.keys
+	sh.keys = usageMap{}
+	return m
 }
-
-// usageShrinkBelow is the map size under which a shard never rebuilds its
-// map.
-const usageShrinkBelow = 1024
 
 // putBack adds what take took from shard i, and a flush did not write, to
 // what was counted since.
-func (u *usage) putBack(i int, t []takenKey) {
+func (u *usage) putBack(i int, m usageMap) {
 	sh := &u.shards[i]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	for _, k := range t {
-		e := sh.keys[k.id]
-		if e == nil {
-			e = &keyUsage{last: unused, hour: k.u.hour}
-			sh.keys[k.id] = e
+	for id, e := range m {
+		if cur := sh.keys[id]; cur != nil {
+			cur.merge(e)
+		} else {
+			sh.keys[id] = e
 		}
-		if e.empty() {
-			sh.pending++
-		}
-		e.merge(&k.u)
 	}
-	sh.peak = max(sh.peak, len(sh.keys))
 }
 
 // flushBatch is how many keys one statement of Flush writes: Postgres
@@ -309,7 +266,7 @@ const flushBatch = 1000
 
 // writeLastUsed sets last_used_at of every key used in t, flushBatch keys
 // a statement.
-func (s *Store) writeLastUsed(tx *gorm.DB, t []takenKey) error {
+func (s *Store) writeLastUsed(tx *gorm.DB, t usageMap) error {
 	ts := "?"
 	if s.dialect == DialectPostgres {
 		ts = "CAST(? AS TIMESTAMPTZ)"
@@ -327,12 +284,12 @@ WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
 		rows, args = rows[:0], args[:0]
 		return err
 	}
-	for _, k := range t {
-		if k.u.last == unused {
+	for id, e := range t {
+		if e.last == unused {
 			continue
 		}
 		rows = append(rows, "(?, "+ts+")")
-		args = append(args, k.id, time.Unix(0, k.u.last).UTC().Truncate(time.Microsecond))
+		args = append(args, id, time.Unix(0, e.last).UTC().Truncate(time.Microsecond))
 		if len(rows) == flushBatch {
 			if err := flush(); err != nil {
 				return err
@@ -342,12 +299,12 @@ WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
 	return flush()
 }
 
-func writeCounts(tx *gorm.DB, t []takenKey) error {
+func writeCounts(tx *gorm.DB, t usageMap) error {
 	rows := make([]usageRow, 0, len(t))
-	for _, k := range t {
-		k.u.hours(func(hour int64, c usageCount) {
+	for id, e := range t {
+		e.hours(func(hour int64, c usageCount) {
 			if c != (usageCount{}) {
-				rows = append(rows, usageRow{KeyID: k.id, Hour: time.Unix(hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
+				rows = append(rows, usageRow{KeyID: id, Hour: time.Unix(hour*3600, 0).UTC(), Allowed: c.allowed, Denied: c.denied, Credits: c.credits})
 			}
 		})
 	}
