@@ -282,7 +282,9 @@ func (a *app) run(ctx context.Context) error {
 
 // publicHandler is what the public listener serves: Echo behind the
 // rewrite of Odoo's path forms (proxy.CanonicalPaths).
-func (a *app) publicHandler() http.Handler { return proxy.CanonicalPaths(a.public) }
+func (a *app) publicHandler() http.Handler {
+	return httpapi.ReserveStack(proxy.CanonicalPaths(a.public))
+}
 
 // newServer: headers within 10 s and maxHeaderBytes; bodies within the
 // deadline that GuardBodies sets for each (no server-wide ReadTimeout:
@@ -343,7 +345,7 @@ func (a *app) registerAuth() error {
 	failed, _ := limiter.ParseLimit(a.cfg.FailedAuth)
 	trusted, _ := a.cfg.trustedProxies()
 	az, err := authz.New(authz.Config{
-		Keys: a.store, Limiter: a.limits, LimiterTook: func(d time.Duration) { a.metrics.limiter.Observe(d.Seconds()) }, FailedAuthLimit: failed, DefaultLimits: defaults,
+		Keys: a.store, Limiter: a.limits.Limiter, LimiterTook: func(d time.Duration) { a.metrics.limiter.Observe(d.Seconds()) }, FailedAuthLimit: failed, DefaultLimits: defaults,
 		TrustedProxies: trusted, Usage: a.store.RecordUse, Logger: a.log,
 		Credits: a.limits.credits, Spent: a.spent,
 	})
