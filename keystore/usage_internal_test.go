@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/keygate/keygate/internal/testenv"
 )
 
 // TestUsagePutBackMerges: usage put back after a failed flush adds to
@@ -59,11 +61,11 @@ func BenchmarkUsageKeys(b *testing.B) {
 	}
 	u := newUsage()
 	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
-	before := heapAlloc()
+	before, _ := testenv.Heap()
 	for _, id := range ids {
 		u.add(id, at, usageCount{allowed: 1}, true)
 	}
-	after := heapAlloc()
+	after, _ := testenv.Heap()
 	if _, pending := u.status(); pending != n {
 		b.Fatalf("%d keys pending, want %d", pending, n)
 	}
@@ -72,11 +74,4 @@ func BenchmarkUsageKeys(b *testing.B) {
 	for b.Loop() {
 	}
 	b.ReportMetric(float64(after-before)/n, "heap-B/key")
-}
-
-func heapAlloc() int64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
 }

@@ -191,13 +191,13 @@ func BenchmarkMemoryIDs(b *testing.B) {
 	}
 	m := NewMemory(MemoryConfig{SweepInterval: -1})
 	b.Cleanup(m.Close)
-	before := heapAlloc()
+	before, _ := testenv.Heap()
 	for _, id := range ids {
 		if _, err := m.Allow(context.Background(), id, benchLimits, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
-	after := heapAlloc()
+	after, _ := testenv.Heap()
 	if m.Len() != n {
 		b.Fatalf("%d ids held, want %d", m.Len(), n)
 	}
@@ -205,11 +205,4 @@ func BenchmarkMemoryIDs(b *testing.B) {
 	for b.Loop() {
 	}
 	b.ReportMetric(float64(after-before)/n, "heap-B/id")
-}
-
-func heapAlloc() int64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
 }

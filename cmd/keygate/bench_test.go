@@ -214,10 +214,8 @@ func insertKeys(b *testing.B, s *keystore.Store, n int) []string {
 }
 
 func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	_, inuse := testenv.Heap()
+	return uint64(inuse)
 }
 
 // rss is the process's resident set in bytes, after the runtime returned
