@@ -5,7 +5,8 @@ package keystore
 // of it. A malformed credential is answered (ErrMalformed); any other as
 // Verify would answer it from the cache.
 func (s *Store) VerifyCached(presented string) (v *Verified, cached bool, err error) {
-	_, v, ok, err := s.cached(presented)
+	now := s.cfg.Now().UnixNano()
+	_, v, ok, err := s.cached(presented, now)
 	switch {
 	case err != nil:
 		return nil, true, err
@@ -15,5 +16,5 @@ func (s *Store) VerifyCached(presented string) (v *Verified, cached bool, err er
 	if v == nil {
 		return nil, true, ErrUnknown
 	}
-	return v, true, s.verdict(v)
+	return v, true, verdict(v, now)
 }

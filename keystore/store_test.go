@@ -564,3 +564,30 @@ func TestCacheTTLs(t *testing.T) {
 		t.Fatalf("at 0, 5 s, 60 s (-want +got):\n%s", diff)
 	}
 }
+
+// TestCachedKeyExpires: a key still cached is refused once its own expiry
+// passes, by Verify and VerifyCached alike, on the same clock read as the
+// cache's expiry.
+func TestCachedKeyExpires(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		clk := newClock()
+		s := openStore(t, url, keystore.Config{Now: clk.Now, CacheTTL: 2 * time.Hour})
+		exp := clk.Now().Add(time.Hour)
+		_, key, err := s.Create(ctx, "test", keystore.Spec{Name: "expiring", ExpiresAt: &exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Verify(ctx, key.Reveal()); err != nil {
+			t.Fatalf("before its expiry: %v", err)
+		}
+		clk.Add(time.Hour)
+		_, verr := s.Verify(ctx, key.Reveal())
+		_, cached, cerr := s.VerifyCached(key.Reveal())
+		if !errors.Is(verr, keystore.ErrExpired) || !cached || !errors.Is(cerr, keystore.ErrExpired) {
+			t.Fatalf("at its expiry: Verify %v, VerifyCached %v (cached %t); want ErrExpired from the cache", verr, cerr, cached)
+		}
+		if st := s.Stats(); st.CacheMisses != 1 {
+			t.Fatalf("%d cache misses, want 1 (the first Verify)", st.CacheMisses)
+		}
+	})
+}

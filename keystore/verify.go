@@ -18,7 +18,8 @@ const notifyChannel = "keygate_keys"
 // could not answer. A cached key costs no I/O; the Verified is shared and
 // must not be modified.
 func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error) {
-	h, v, ok, err := s.cached(presented)
+	now := s.cfg.Now().UnixNano()
+	h, v, ok, err := s.cached(presented, now)
 	if err != nil {
 		return nil, err
 	}
@@ -26,38 +27,41 @@ func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error)
 		if v, err = s.fill(ctx, h); err != nil {
 			return nil, err
 		}
+		now = s.cfg.Now().UnixNano() // after the lookup
 	}
 	if v == nil {
 		return nil, ErrUnknown
 	}
-	return v, s.verdict(v)
+	return v, verdict(v, now)
 }
 
-// cached looks presented up in the verification cache: its hash, and what
-// the cache holds of it when ok; ErrMalformed for a credential that is no
+// cached looks presented up in the verification cache at now (Unix ns):
+// its hash, and what the cache holds of it when ok; ErrMalformed for a credential that is no
 // key. Only a well-formed key is ever looked up in storage, so only one is
 // ever cached: a hash the cache holds is a well-formed key's (SHA-256 does
 // not collide), and is not checked again (the digits and the CRC-32 were
 // 7 % of a cached /auth's CPU). The length and prefix are checked first,
 // which bounds what is hashed; the rest only on a miss.
-func (s *Store) cached(presented string) (h Hash, v *Verified, ok bool, err error) {
+func (s *Store) cached(presented string, now int64) (h Hash, v *Verified, ok bool, err error) {
 	if !plausible(presented) {
 		return h, nil, false, ErrMalformed
 	}
 	h = HashString(presented)
-	if v, ok = s.cache.get(&h, s.cfg.Now().UnixNano()); !ok && !wellFormed(presented) {
+	if v, ok = s.cache.get(&h, now); !ok && !wellFormed(presented) {
 		return h, nil, false, ErrMalformed
 	}
 	return h, v, ok, nil
 }
 
-func (s *Store) verdict(v *Verified) error {
+// verdict is the state of v at now (Unix ns): revoked, expired or valid.
+// The cache's expiry and the key's are read on one clock read.
+func verdict(v *Verified, now int64) error {
 	switch {
 	case v.until == untilRevoked:
 		return ErrRevoked
-	case v.until == untilNever: // most keys: no clock to read
+	case v.until == untilNever:
 		return nil
-	case s.cfg.Now().UnixNano() >= v.until:
+	case now >= v.until:
 		return ErrExpired
 	}
 	return nil
