@@ -159,13 +159,13 @@ func (r *Redis) allow(ctx context.Context, d *Decision, id string, limits []Limi
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	for {
+	for now := start; ; now = time.Now() {
 		var old *share
 		var settle *call
 		var asking bool
 		if r.leases != nil {
 			var ok bool
-			if ok, old, settle, asking = r.fromLease(ctx, deadline, id, limits, cost, d); ok {
+			if ok, old, settle, asking = r.fromLease(ctx, now, deadline, id, limits, cost, d); ok {
 				return nil
 			}
 		}

@@ -253,13 +253,14 @@ func (t *leaseTable) all() []*share {
 // this call ended the lease, it returns it with the settlement to send
 // with its call to Redis; if another call is ending it, it waits for that
 // settlement to have run (at most until deadline), so that the counts
-// Redis answers with no longer hold what the lease did not spend.
-func (r *Redis) fromLease(ctx context.Context, deadline time.Time, id string, limits []Limit, cost int64, d *Decision) (ok bool, old *share, settle *call, asking bool) {
+// Redis answers with no longer hold what the lease did not spend. now is
+// the call's time, which allow has just read.
+func (r *Redis) fromLease(ctx context.Context, now, deadline time.Time, id string, limits []Limit, cost int64, d *Decision) (ok bool, old *share, settle *call, asking bool) {
 	l := r.leases.get(id)
 	if l == nil {
 		return false, nil, nil, false
 	}
-	now, guess := time.Now(), int64(0)
+	var guess int64
 	if r.now != nil {
 		now = r.now()
 		guess = now.UnixMilli()
