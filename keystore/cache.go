@@ -51,7 +51,7 @@ type cacheShard struct {
 	unknown map[Hash]int64         // expiry (Unix ns) of hashes of no key
 
 	hits, misses atomic.Uint64
-	_            [24]byte
+	_            [8]byte // to 64 bytes, a cache line: shards' counters apart
 }
 
 // cacheEntry is a cached key: 96 bytes, a size class of Go's allocator.
@@ -163,23 +163,9 @@ func (c *cache) set(h *Hash, v *Verified, now int64) *Verified {
 
 // evictKey removes a key of s (see cache), under s.mu.
 func (c *cache) evictKey(s *cacheShard, now int64) {
-	var first uint64
-	n := 0
-	for k, e := range s.keys { // from a random place
-		if n == 0 {
-			first = k
-		}
-		if now >= e.expires() || !e.used() {
-			first = k
-			break
-		}
-		e.untouch()
-		if n++; n == evictSample {
-			break
-		}
-	}
-	if _, found := s.keys[first]; found && len(s.keys) > 0 {
-		delete(s.keys, first)
+	evictable := func(e *cacheEntry) bool { return now >= e.expires() || !e.used() }
+	if k, ok := victim(s.keys, evictable, (*cacheEntry).untouch); ok {
+		delete(s.keys, k)
 		c.keys.Add(-1)
 	}
 }
@@ -187,23 +173,33 @@ func (c *cache) evictKey(s *cacheShard, now int64) {
 // evictUnknown removes an unknown hash of s, the first expired one among
 // a few, under s.mu.
 func (c *cache) evictUnknown(s *cacheShard, now int64) {
-	var first Hash
+	if h, ok := victim(s.unknown, func(until int64) bool { return now >= until }, nil); ok {
+		delete(s.unknown, h)
+		c.unknowns.Add(-1)
+	}
+}
+
+// victim picks the entry of m to evict: among evictSample entries taken
+// from a random place (where Go's map iteration starts), the first that
+// evictable accepts, else the first; passed, if not nil, is called with
+// each one looked at and not taken. ok is false when m is empty.
+func victim[K comparable, V any](m map[K]V, evictable func(V) bool, passed func(V)) (k K, ok bool) {
 	n := 0
-	for h, until := range s.unknown {
-		if n == 0 || now >= until {
-			first = h
+	for key, v := range m {
+		if n == 0 {
+			k, ok = key, true
 		}
-		if now >= until {
-			break
+		if evictable(v) {
+			return key, true
+		}
+		if passed != nil {
+			passed(v)
 		}
 		if n++; n == evictSample {
 			break
 		}
 	}
-	if _, found := s.unknown[first]; found {
-		delete(s.unknown, first)
-		c.unknowns.Add(-1)
-	}
+	return k, ok
 }
 
 // invalidate drops h.

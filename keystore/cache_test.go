@@ -191,10 +191,14 @@ func TestCacheCounts(t *testing.T) {
 	}
 }
 
-// TestCacheEntrySize: an entry stays within its allocator size class.
+// TestCacheEntrySize: an entry stays within its allocator size class, and
+// a shard fills a cache line.
 func TestCacheEntrySize(t *testing.T) {
 	if n := unsafe.Sizeof(cacheEntry{}); n != 96 {
 		t.Fatalf("cacheEntry is %d bytes, want 96 (a size class; the next is 112)", n)
+	}
+	if n := unsafe.Sizeof(cacheShard{}); n != 64 {
+		t.Fatalf("cacheShard is %d bytes, want 64 (a cache line)", n)
 	}
 }
 
