@@ -56,18 +56,26 @@ func leaseOf(r *Redis, id string) (size, spent int64) {
 	return 0, 0
 }
 
+// both sends one request for "a" to mem and to red and returns their
+// decisions.
+func both(tb testing.TB, mem *Memory, red *Redis, limits []Limit) (fromMemory, fromRedis Decision) {
+	tb.Helper()
+	fromMemory, err := mem.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fromRedis, err = red.Allow(context.Background(), "a", limits, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fromMemory, fromRedis
+}
+
 // agree sends one request for "a" to mem and red, and wants the same
 // decision, which it returns.
 func agree(tb testing.TB, mem *Memory, red *Redis, limits []Limit, what string) Decision {
 	tb.Helper()
-	want, err := mem.Allow(context.Background(), "a", limits, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	got, err := red.Allow(context.Background(), "a", limits, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	want, got := both(tb, mem, red, limits)
 	if diff := cmp.Diff(want, got); diff != "" {
 		tb.Fatalf("%s (-memory +redis):\n%s", what, diff)
 	}
@@ -378,14 +386,7 @@ func TestLeaseRenewedInItsLastQuarter(t *testing.T) {
 	// Asks for the next lease. Redis still counts the first lease's
 	// unspent requests when it grants it: the remaining reads lower by
 	// those (doc.go, Leases), never the admission.
-	want, err := mem.Allow(context.Background(), "a", limits, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := red.Allow(context.Background(), "a", limits, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := both(t, mem, red, limits)
 	unspent := first.size - 1
 	if !got.Allowed || got.Windows[0].Remaining != want.Windows[0].Remaining-unspent {
 		t.Fatalf("in the last quarter: %+v, want admitted with %d remaining", got, want.Windows[0].Remaining-unspent)
