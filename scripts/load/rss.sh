@@ -10,7 +10,8 @@
 # an info log written to a file, sends one /auth per key (keygate-load
 # verify: every answer must be 200, so every key was verified, compiled,
 # cached and counted by its rate limits), and prints keygate's VmRSS and
-# VmHWM (/proc/PID/status) and its keygate_key_cache_entries (/metrics).
+# VmHWM (/proc/PID/status, with its file-backed and anonymous parts, also
+# before the first key) and its keygate_key_cache_entries (/metrics).
 #
 #   RSS_KEYS           keys (default 100000)
 #   RSS_CONNECTIONS    keep-alive connections of keygate-load verify
@@ -69,15 +70,19 @@ for _ in $(seq 100); do
 done
 ((ok)) || { tail -n 20 "$work/keygate.log" >&2; fail "keygate does not answer /healthz"; }
 
+status() { awk -v f="$1:" '$1 == f {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status"; }
+# What the process holds before any key: the binary's pages it touched
+# (RssFile) and the runtime's own memory (RssAnon).
+echo "keygate serve before any key: VmRSS $(status VmRSS) (RssFile $(status RssFile), RssAnon $(status RssAnon))"
+
 echo "rss: verifying $n keys on $conns connections" >&2
 "$work/keygate-load" verify -url "http://127.0.0.1:${port[0]}/auth" -keys "$work/keys.txt" -c "$conns" >/dev/null ||
 	{ tail -n 5 "$work/keygate.log" >&2; fail "not every key was answered 200"; }
 
-status() { awk -v f="$1:" '$1 == f {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status"; }
 metrics=$(curl -fsS "http://127.0.0.1:${port[1]}/metrics")
 entries=$(awk '$1 == "keygate_key_cache_entries" {print $2}' <<<"$metrics")
-echo "keygate serve after $n keys verified through /auth: VmRSS $(status VmRSS), VmHWM $(status VmHWM)," \
-	"keys cached ${entries:-unknown}"
+echo "keygate serve after $n keys verified through /auth: VmRSS $(status VmRSS), VmHWM $(status VmHWM)" \
+	"(RssFile $(status RssFile), RssAnon $(status RssAnon)), keys cached ${entries:-unknown}"
 # Where the resident set is, as Go's runtime counts it (MiB): live heap
 # objects, heap spans in use (objects and the gaps between them), heap
 # held but free (idle, not yet given back), goroutine stacks, the GC's
