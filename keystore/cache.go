@@ -21,9 +21,9 @@ import (
 //     the first expired or not read since the last eviction passed it
 //     (one bit per key, CLOCK-like), else the first.
 //   - Unknown hashes are held apart, at most size/8 of them (as many in
-//     each shard), and never evict a key: a client sending made-up keys
-//     cannot push real keys out (only keys found in storage are ever
-//     cached as keys).
+//     each shard, and at least one a shard), and never evict a key: a
+//     client sending made-up keys cannot push real keys out (only keys
+//     found in storage are ever cached as keys).
 //   - Expired entries are never answered; sweep removes them.
 //
 // A hash is looked up by its first 8 bytes and then compared whole: a
