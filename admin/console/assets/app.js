@@ -434,10 +434,12 @@
     }
     showKeyFacts(rec);
     setupUsage(rec);
+    // Revoking needs nothing of the edit form: it works as soon as the key
+    // is shown, not once the form's choices have loaded.
+    setupRevoke(rec);
     const edited = await setupEdit(rec);
     setupCredits(rec, edited);
     setupRotate(rec, edited);
-    setupRevoke(rec);
     loadKeyAudit(rec);
   }
 
