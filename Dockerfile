@@ -13,6 +13,9 @@
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# third_party holds the modules go.mod replaces with a patched copy (see
+# third_party/README.md); go mod download reads their go.mod files.
+COPY third_party/ third_party/
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 ARG VERSION=dev

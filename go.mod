@@ -62,3 +62,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
+
+replace gorm.io/gorm => ./third_party/gorm

@@ -804,6 +804,27 @@ func TestDockerfile(t *testing.T) {
 				t.Errorf("go build line %q lacks %s", buildLine, want)
 			}
 		}
+		// go mod download reads the go.mod of every module go.mod
+		// replaces with a directory, so those are copied before it.
+		download := slices.IndexFunc(build.Commands, func(c instructions.Command) bool {
+			r, ok := c.(*instructions.RunCommand)
+			return ok && strings.Contains(strings.Join(r.CmdLine, " "), "go mod download")
+		})
+		if download < 0 {
+			t.Errorf("build stage has no go mod download")
+			download = len(build.Commands)
+		}
+		for _, dir := range localReplacements(t) {
+			copied := slices.ContainsFunc(build.Commands[:download], func(c instructions.Command) bool {
+				cp, ok := c.(*instructions.CopyCommand)
+				return ok && cp.From == "" && slices.ContainsFunc(cp.SourcePaths, func(src string) bool {
+					return strings.TrimSuffix(src, "/") == dir || strings.HasPrefix(dir, strings.TrimSuffix(src, "/")+"/")
+				})
+			})
+			if !copied {
+				t.Errorf("build stage does not COPY %s (a replacement in go.mod) before go mod download", dir)
+			}
+		}
 		args := commands[*instructions.ArgCommand](build)
 		if !slices.ContainsFunc(args, func(a *instructions.ArgCommand) bool {
 			return slices.ContainsFunc(a.Args, func(kv instructions.KeyValuePairOptional) bool { return kv.Key == "VERSION" })
@@ -904,14 +925,17 @@ func buildInputs(t testing.TB) []string {
 		var pkg struct {
 			Dir                 string
 			GoFiles, EmbedFiles []string
-			Module              *struct{ Main bool }
+			Module              *struct {
+				Main    bool
+				Replace *struct{ Dir string }
+			}
 		}
 		if err := dec.Decode(&pkg); err == io.EOF {
 			break
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if pkg.Module == nil || !pkg.Module.Main {
+		if pkg.Module == nil || !pkg.Module.Main && (pkg.Module.Replace == nil || pkg.Module.Replace.Dir == "") {
 			continue
 		}
 		for _, name := range slices.Concat(pkg.GoFiles, pkg.EmbedFiles) {
@@ -925,7 +949,32 @@ func buildInputs(t testing.TB) []string {
 	if len(inputs) < 10 {
 		t.Fatalf("go list found only %v", inputs)
 	}
+	for _, dir := range localReplacements(t) {
+		inputs = append(inputs, dir+"/go.mod")
+	}
 	return inputs
+}
+
+// localReplacements lists, relative to the repository, the directories
+// that keygate's go.mod replaces modules with.
+func localReplacements(t testing.TB) []string {
+	t.Helper()
+	out := goMain(t, "mod", "edit", "-json")
+	var mod struct {
+		Replace []struct {
+			New struct{ Path, Version string }
+		}
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, r := range mod.Replace {
+		if r.New.Version == "" { // a directory, not a module version
+			dirs = append(dirs, filepath.ToSlash(filepath.Clean(r.New.Path)))
+		}
+	}
+	return dirs
 }
 
 // goMain runs the go command in keygate's own module (the repository root,
