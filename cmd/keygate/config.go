@@ -48,12 +48,15 @@ type config struct {
 	ReadTimeout   time.Duration `env:"READ_TIMEOUT" envDefault:"330s"`
 	// UnauthBodyBudget bounds the body bytes held by requests not yet
 	// authenticated, on both listeners together (0: no bound).
-	UnauthBodyBudget int64    `env:"UNAUTH_BODY_BUDGET" envDefault:"16777216"`
+	UnauthBodyBudget int64    `env:"UNAUTH_BODY_BUDGET" envDefault:"0"`
 	SecretKey        string   `env:"SECRET_KEY"`
 	SecretKeyPrev    []string `env:"SECRET_KEY_PREVIOUS"`
 	GitHubKeysURL    string   `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`
 	Resources        string   `env:"RESOURCES"`
 	PprofListen      string   `env:"PPROF_LISTEN"`
+	// GCFloor is the heap Go's collector may grow to before it runs, while
+	// twice the live heap is less (internal/gcfloor); 0: Go's default.
+	GCFloor int64 `env:"GC_FLOOR" envDefault:"16777216"`
 
 	// CredentialPassword is read by `keygate credentials create|update
 	// --password-env` only, never by serve.
@@ -120,6 +123,9 @@ func (c *config) validate() error {
 	}
 	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
 		add("CREDITS_LEASE", fmt.Errorf("must be from 1 to %d credits", keystore.MaxCredits))
+	}
+	if c.GCFloor < 0 {
+		add("GC_FLOOR", errors.New("must be 0 (Go's default) or a number of bytes"))
 	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))
@@ -193,7 +199,7 @@ func (c *config) logAttrs() []any {
 		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
 		"session_max_per_key", c.SessionPerKey, "session_max_total", c.SessionTotal,
 		"read_timeout", c.ReadTimeout.String(), "unauth_body_budget", c.UnauthBodyBudget,
-		"pprof_listen", c.PprofListen,
+		"pprof_listen", c.PprofListen, "gc_floor", c.GCFloor,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,7 @@ import (
 	"github.com/keygate/keygate/admin/console"
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/gcfloor"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/odoo"
@@ -87,6 +89,12 @@ type app struct {
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	log.Info("starting", append([]any{"version", versionString()}, cfg.logAttrs()...)...)
+	// GOGC in the environment is the operator's: it is left alone.
+	if gogc, set := os.LookupEnv("GOGC"); set {
+		log.Info("GOGC is set: KEYGATE_GC_FLOOR does not apply", "gogc", gogc)
+	} else {
+		defer gcfloor.Start(uint64(cfg.GCFloor)).Stop()
+	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
