@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,7 +186,8 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 }
 
 // Flush writes pending last-used times and usage counts, a shard of keys
-// (a sixteenth) a transaction, flushBatch keys a statement. It takes a
+// (a sixteenth) a transaction, at most flushBatch keys a statement (see
+// batch). It takes a
 // shard's pending usage just before writing it, so that only that shard's
 // is held beside what is counted meanwhile: with every key used in every
 // interval (100,000 can be), taking all shards first held all of their
@@ -257,46 +259,50 @@ func (u *usage) putBack(i int, m usageMap) {
 	}
 }
 
-// flushBatch is how many keys one statement of Flush writes: Postgres
-// takes at most 65,535 parameters a statement, and the driver keeps a
-// connection's largest statement buffer for good, so that one statement
-// for 100,000 keys would fail, and a smaller but still huge one would pin
-// megabytes per pooled connection.
-const flushBatch = 1000
+// flushBatch is how many keys one statement of Flush writes at most:
+// Postgres takes at most 65,535 parameters a statement, and the driver
+// keeps a connection's largest statement buffer for good, so that one
+// statement for 100,000 keys would fail, and a smaller but still huge one
+// would pin megabytes per pooled connection.
+const flushBatch = 1024
 
-// writeLastUsed sets last_used_at of every key used in t, flushBatch keys
-// a statement.
+// batch is how many of n rows the next statement of a flush writes:
+// flushBatch, or the largest power of two up to n. pgx prepares and keeps
+// each statement text it runs (up to 512 a connection, and Postgres keeps
+// them in its session too), and a statement's text grows with its rows:
+// a flush of any number of keys uses at most 11 texts of each kind (1 to
+// 1,024 rows) instead of one per number of keys.
+func batch(n int) int {
+	if n >= flushBatch {
+		return flushBatch
+	}
+	return 1 << (bits.Len(uint(n)) - 1)
+}
+
+// writeLastUsed sets last_used_at of every key used in t, in batches.
 func (s *Store) writeLastUsed(tx *gorm.DB, t usageMap) error {
 	ts := "?"
 	if s.dialect == DialectPostgres {
 		ts = "CAST(? AS TIMESTAMPTZ)"
 	}
-	rows := make([]string, 0, min(len(t), flushBatch))
-	args := make([]any, 0, 2*cap(rows))
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
+	args := make([]any, 0, 2*len(t))
+	for id, e := range t {
+		if e.last != unused {
+			args = append(args, id, time.Unix(0, e.last).UTC().Truncate(time.Microsecond))
 		}
+	}
+	row := "(?, " + ts + ")"
+	for len(args) > 0 {
+		n := batch(len(args) / 2)
 		sql := fmt.Sprintf(`WITH v(id, t) AS (VALUES %s)
 UPDATE api_keys SET last_used_at = (SELECT t FROM v WHERE v.id = api_keys.id)
-WHERE id IN (SELECT id FROM v)`, strings.Join(rows, ", "))
-		err := tx.Exec(sql, args...).Error
-		rows, args = rows[:0], args[:0]
-		return err
-	}
-	for id, e := range t {
-		if e.last == unused {
-			continue
+WHERE id IN (SELECT id FROM v)`, strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+		if err := tx.Exec(sql, args[:2*n]...).Error; err != nil {
+			return err
 		}
-		rows = append(rows, "(?, "+ts+")")
-		args = append(args, id, time.Unix(0, e.last).UTC().Truncate(time.Microsecond))
-		if len(rows) == flushBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+		args = args[2*n:]
 	}
-	return flush()
+	return nil
 }
 
 func writeCounts(tx *gorm.DB, t usageMap) error {
@@ -308,15 +314,21 @@ func writeCounts(tx *gorm.DB, t usageMap) error {
 			}
 		})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return tx.Clauses(clause.OnConflict{
+	upsert := clause.OnConflict{
 		Columns: []clause.Column{{Name: "key_id"}, {Name: "hour"}},
 		DoUpdates: clause.Set{
 			{Column: clause.Column{Name: "allowed"}, Value: gorm.Expr("key_usage.allowed + excluded.allowed")},
 			{Column: clause.Column{Name: "denied"}, Value: gorm.Expr("key_usage.denied + excluded.denied")},
 			{Column: clause.Column{Name: "credits"}, Value: gorm.Expr("key_usage.credits + excluded.credits")},
 		},
-	}).CreateInBatches(&rows, flushBatch).Error
+	}
+	for len(rows) > 0 {
+		n := batch(len(rows))
+		part := rows[:n]
+		if err := tx.Clauses(upsert).Create(&part).Error; err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
