@@ -48,7 +48,7 @@ type config struct {
 	ReadTimeout   time.Duration `env:"READ_TIMEOUT" envDefault:"330s"`
 	// UnauthBodyBudget bounds the body bytes held by requests not yet
 	// authenticated, on both listeners together (0: no bound).
-	UnauthBodyBudget int64    `env:"UNAUTH_BODY_BUDGET" envDefault:"0"`
+	UnauthBodyBudget int64    `env:"UNAUTH_BODY_BUDGET" envDefault:"16777216"`
 	SecretKey        string   `env:"SECRET_KEY"`
 	SecretKeyPrev    []string `env:"SECRET_KEY_PREVIOUS"`
 	GitHubKeysURL    string   `env:"GITHUB_KEYS_URL" envDefault:"https://api.github.com/meta/public_keys/secret_scanning"`

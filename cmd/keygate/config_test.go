@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,6 +28,7 @@ func TestConfigRefusesBadSettings(t *testing.T) {
 		"SESSION_MAX_TOTAL":    "-5",
 		"READ_TIMEOUT":         "0s",
 		"UNAUTH_BODY_BUDGET":   "-1",
+		"GC_FLOOR":             "-1",
 		"GITHUB_KEYS_URL":      "file:///etc/passwd",
 		"PPROF_LISTEN":         "0.0.0.0:6060",
 		"SECRET_KEY_PREVIOUS":  "nope",
@@ -50,5 +54,41 @@ func TestConfigRefusesBadSettings(t *testing.T) {
 	}
 	if err := over.validate(); err == nil || !strings.Contains(err.Error(), "KEYGATE_CREDITS_LEASE: must be from 1 to 1000000000") {
 		t.Errorf("KEYGATE_CREDITS_LEASE over the maximum: %v, want it refused", err)
+	}
+}
+
+// TestREADMEGivesEveryDefault: every KEYGATE_* variable of config has a
+// row in the README's configuration table, and the default the row gives
+// is the one keygate applies (a default given as "unset…" is none).
+func TestREADMEGivesEveryDefault(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{} // variable → its default cell
+	row := regexp.MustCompile("(?m)^\\| `KEYGATE_([A-Z0-9_]+)` \\|[^|]*\\| ([^|]*?) \\|")
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		documented[m[1]] = m[2]
+	}
+	fields := reflect.TypeFor[config]()
+	for i := range fields.NumField() {
+		f := fields.Field(i)
+		name, ok := f.Tag.Lookup("env")
+		if !ok {
+			continue
+		}
+		cell, ok := documented[name]
+		if !ok {
+			t.Errorf("KEYGATE_%s is not in the README's configuration table", name)
+			continue
+		}
+		want := f.Tag.Get("envDefault")
+		got := "" // "unset", "built-in …": no default value
+		if rest, ok := strings.CutPrefix(cell, "`"); ok {
+			got, _, _ = strings.Cut(rest, "`")
+		}
+		if got != want {
+			t.Errorf("KEYGATE_%s: the README gives the default %q, keygate applies %q", name, cell, want)
+		}
 	}
 }
