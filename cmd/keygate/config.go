@@ -11,6 +11,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/keygate/keygate/admin"
+	"github.com/keygate/keygate/internal/gcfloor"
 	"github.com/keygate/keygate/keystore"
 	"github.com/keygate/keygate/limiter"
 	"github.com/keygate/keygate/odoo"
@@ -124,8 +125,8 @@ func (c *config) validate() error {
 	if c.CreditsLease < 1 || c.CreditsLease > keystore.MaxCredits {
 		add("CREDITS_LEASE", fmt.Errorf("must be from 1 to %d credits", keystore.MaxCredits))
 	}
-	if c.GCFloor < 0 {
-		add("GC_FLOOR", errors.New("must be 0 (Go's default) or a number of bytes"))
+	if c.GCFloor < 0 || c.GCFloor > gcfloor.MaxFloor {
+		add("GC_FLOOR", fmt.Errorf("must be 0 (Go's default) or a number of bytes up to %d", int64(gcfloor.MaxFloor)))
 	}
 	if c.MaxBody < 1 {
 		add("MAX_BODY", errors.New("must be a positive number of bytes"))

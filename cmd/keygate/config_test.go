@@ -55,6 +55,17 @@ func TestConfigRefusesBadSettings(t *testing.T) {
 	if err := over.validate(); err == nil || !strings.Contains(err.Error(), "KEYGATE_CREDITS_LEASE: must be from 1 to 1000000000") {
 		t.Errorf("KEYGATE_CREDITS_LEASE over the maximum: %v, want it refused", err)
 	}
+	// Past 1 TiB the floor's GOGC would wrap, negative, and turn the
+	// collector off (internal/gcfloor.MaxFloor).
+	for value, refused := range map[string]bool{"1099511627776": false, "1099511627777": true, "9223372036854775807": true} {
+		cfg, err := loadConfig(map[string]string{"KEYGATE_DATABASE_URL": base["KEYGATE_DATABASE_URL"], "KEYGATE_GC_FLOOR": value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.validate(); (err != nil) != refused || refused && !strings.Contains(err.Error(), "KEYGATE_GC_FLOOR") {
+			t.Errorf("KEYGATE_GC_FLOOR=%s: %v, want refused %v", value, err, refused)
+		}
+	}
 }
 
 // TestREADMEGivesEveryDefault: every KEYGATE_* variable of config has a

@@ -32,6 +32,12 @@ const DefaultPercent = 100
 // GOGC (runtime/mgcpacer.go: defaultHeapMinimum).
 const heapMinimum = 4 << 20
 
+// MaxFloor is the largest floor Percent honours (a larger one counts as
+// it): 1 TiB, so that floor × 100 cannot overflow and the GOGC it makes
+// (at most 2,621,440) fits the int32 the runtime keeps GOGC in, where a
+// wrapped, negative value would turn the collector off.
+const MaxFloor = 1 << 40
+
 // The runtime's figures that the heap goal is made of (see
 // runtime/metrics): what the last collection found live, and the stacks
 // and globals it scanned, which GOGC also applies to.
@@ -44,6 +50,7 @@ var names = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/gl
 // 100 (runtime/mgcpacer.go): Percent is the largest GOGC for which
 // neither exceeds the floor.
 func Percent(floor, live, roots uint64) int {
+	floor = min(floor, MaxFloor)
 	if floor <= live {
 		return DefaultPercent
 	}

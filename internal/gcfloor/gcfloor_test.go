@@ -26,6 +26,9 @@ func TestPercent(t *testing.T) {
 		{"nothing live yet: the roots alone", 64 * mib, 0, 16 * mib, 400},
 		{"almost nothing to scan", 64 * mib, 1, 0, 1600},
 		{"nothing at all", 64 * mib, 0, 0, 1600},
+		{"the largest floor", MaxFloor, 0, 0, MaxFloor * 100 / heapMinimum},
+		{"a floor beyond it counts as it", 1 << 62, 0, 0, MaxFloor * 100 / heapMinimum},
+		{"the largest uint64", ^uint64(0), 64 * mib, 64 * mib, (MaxFloor - 64*mib) * 100 / (128 * mib)},
 	} {
 		if got := Percent(c.floor, c.live, c.root); got != c.want {
 			t.Errorf("%s: Percent(%d, %d, %d) = %d, want %d", c.name, c.floor, c.live, c.root, got, c.want)
