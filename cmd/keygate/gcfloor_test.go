@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,19 +83,11 @@ var gogcMetric = regexp.MustCompile(`(?m)^go_gc_gogc_percent (\d+)$`)
 
 func metricGOGC(t testing.TB, admin string) int {
 	t.Helper()
-	resp, err := http.Get(admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := gogcMetric.FindSubmatch(body)
+	body := scrape(t, admin+"/metrics")
+	m := gogcMetric.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("/metrics has no go_gc_gogc_percent:\n%.2000s", body)
 	}
-	n, _ := strconv.Atoi(string(m[1]))
+	n, _ := strconv.Atoi(m[1])
 	return n
 }
