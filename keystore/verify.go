@@ -24,10 +24,9 @@ func (s *Store) Verify(ctx context.Context, presented string) (*Verified, error)
 		return nil, err
 	}
 	if !ok {
-		if v, err = s.fill(ctx, h); err != nil {
+		if v, now, err = s.fill(ctx, h); err != nil {
 			return nil, err
 		}
-		now = s.cfg.Now().UnixNano() // after the lookup
 	}
 	if v == nil {
 		return nil, ErrUnknown
@@ -70,18 +69,21 @@ func verdict(v *Verified, now int64) error {
 // fill reads a key by hash and caches what it found, unless a change to any
 // key was announced meanwhile (the epoch moved): then the answer is used
 // once and not cached, so a stale key never outlives its invalidation.
-func (s *Store) fill(ctx context.Context, h Hash) (*Verified, error) {
+// now is the time after the lookup (Unix ns), which the entry's expiry and
+// the key's verdict are reckoned from.
+func (s *Store) fill(ctx context.Context, h Hash) (v *Verified, now int64, err error) {
 	epoch := s.epoch.Load()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
-	v, err := s.readVerified(ctx, h) // nil: no such key
+	v, err = s.readVerified(ctx, h) // nil: no such key
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	now = s.cfg.Now().UnixNano()
 	if s.epoch.Load() == epoch {
-		v = s.cache.set(&h, v, s.cfg.Now().UnixNano())
+		v = s.cache.set(&h, v, now)
 	}
-	return v, nil
+	return v, now, nil
 }
 
 // invalidateLocal drops one key from this replica's cache.
