@@ -34,7 +34,7 @@ const heapMinimum = 4 << 20
 
 // MaxFloor is the largest floor Percent honours (a larger one counts as
 // it): 1 TiB, so that floor × 100 cannot overflow and the GOGC it makes
-// (at most 2,621,440) fits the int32 the runtime keeps GOGC in, where a
+// (at most 26,214,400) fits the int32 the runtime keeps GOGC in, where a
 // wrapped, negative value would turn the collector off.
 const MaxFloor = 1 << 40
 
