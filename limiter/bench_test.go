@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/keygate/keygate/internal/offheap"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
@@ -181,8 +183,9 @@ func BenchmarkRedisPing(b *testing.B) {
 
 // BenchmarkMemoryIDs counts 100,000 ids (keygate's default cache size) of
 // two limits each once, and reports the Go heap they hold, per id, after a
-// GC. The ids themselves are the caller's: the verification cache holds
-// them. One pass, whatever b.N.
+// GC, and the memory of their tables outside the heap. The ids themselves
+// are the caller's: the verification cache holds them. One pass, whatever
+// b.N.
 func BenchmarkMemoryIDs(b *testing.B) {
 	const n = 100_000
 	ids := make([]string, n)
@@ -205,4 +208,9 @@ func BenchmarkMemoryIDs(b *testing.B) {
 	for b.Loop() {
 	}
 	b.ReportMetric(float64(after-before)/n, "heap-B/id")
+	off := 0
+	for i := range m.shards {
+		off += m.shards[i].m.Cap() * int(unsafe.Sizeof(offheap.Slot[entry]{}))
+	}
+	b.ReportMetric(float64(off)/n, "offheap-B/id")
 }

@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"sync"
 	"time"
+
+	"github.com/keygate/keygate/internal/offheap"
 )
 
 // MemoryConfig configures a Memory limiter. The zero value is ready to use.
@@ -24,7 +26,8 @@ type MemoryConfig struct {
 // Memory is the limiter of one process: the counts live in its memory.
 // It holds, per id, at most MaxWindows windows of two counts each, and
 // forgets an id two windows (of its longest limit) after its last admitted
-// request.
+// request. The ids of at most two limits, nearly all of them, are held
+// outside Go's heap (see shard).
 type Memory struct {
 	clock  func() time.Time
 	seed   maphash.Seed
@@ -38,12 +41,17 @@ type Memory struct {
 type shard struct {
 	mu sync.Mutex
 	// m holds the ids of at most inlineWindows limits, wide the others, by
-	// their hash: neither holds a pointer, so the garbage collector never
-	// scans them, and an id costs about 60 bytes (100,000 keys' ids are
-	// held at once).
-	m    map[uint64]entry
+	// their hash. m's entries are in memory of its own (offheap.Table),
+	// outside Go's heap: 100,000 keys' ids are held at once, 47 to 67
+	// bytes each with the table's free slots, and on the heap each byte
+	// cost another of the collector's headroom (Go lets the heap grow by
+	// as much as is live before it collects; see internal/offheap). An
+	// entry of m (a *entry, or slots held returned) is valid until m's
+	// next Put or Delete: use it under mu, never across them. wide, on
+	// the heap, is for the rare id of more limits.
+	m    *offheap.Table[entry]
 	wide map[uint64]*[MaxWindows]slot
-	peak int // largest number of ids since the maps were last rebuilt
+	peak int // largest number of ids (in m and wide) since wide was last rebuilt
 	_    [32]byte
 }
 
@@ -58,7 +66,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		m.clock = time.Now
 	}
 	for i := range m.shards {
-		m.shards[i].m, m.shards[i].wide = map[uint64]entry{}, map[uint64]*[MaxWindows]slot{}
+		m.shards[i].m, m.shards[i].wide = offheap.New[entry](0), map[uint64]*[MaxWindows]slot{}
 	}
 	m.startSweeper(cfg.SweepInterval)
 	return m
@@ -87,13 +95,12 @@ func (m *Memory) allow(d *Decision, id string, limits []Limit, cost int64) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := m.clock().UnixMilli()
-	var inline entry
-	slots := s.held(h, &inline)
+	slots := s.held(h)
 	var c [MaxWindows]counts
 	read(slots, now, limits, &c)
 	decide(d, now, limits, cost, &c)
 	if d.Allowed {
-		s.add(h, slots, &inline, now, limits, cost)
+		s.add(h, slots, now, limits, cost)
 	}
 	return nil
 }
@@ -104,7 +111,7 @@ func (m *Memory) Len() int {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		n += len(s.m) + len(s.wide)
+		n += s.m.Len() + len(s.wide)
 		s.mu.Unlock()
 	}
 	return n
@@ -119,7 +126,7 @@ func (m *Memory) Close() {
 	})
 }
 
-// inlineWindows is how many windows an id's entry holds in the map
+// inlineWindows is how many windows an id's entry holds in the table
 // itself: most keys have one or two limits.
 const inlineWindows = 2
 
@@ -138,12 +145,12 @@ type slot struct {
 	prev   uint32 // count in bucket-1
 }
 
-// held returns the slots of id hash h: those of its wide entry, or a copy
-// of its entry in inline (add writes it back); nil when h holds none.
-func (s *shard) held(h uint64, inline *entry) []slot {
-	if e, ok := s.m[h]; ok {
-		*inline = e
-		return inline[:]
+// held returns the slots of id hash h: those of its entry in m (valid
+// until m's next Put or Delete) or of its wide entry; nil when h holds
+// none.
+func (s *shard) held(h uint64) []slot {
+	if e := s.m.Get(h); e != nil {
+		return e[:]
 	}
 	if w := s.wide[h]; w != nil {
 		return w[:]
@@ -151,19 +158,22 @@ func (s *shard) held(h uint64, inline *entry) []slot {
 	return nil
 }
 
-// add counts cost in every limit of h, whose slots held returned. An id
-// whose windows outgrow its entry (more than inlineWindows of them, in
-// one call or across calls with other limits) moves to wide and stays
-// there: like Redis, Memory keeps every window an id was counted in until
-// it expires, up to MaxWindows.
-func (s *shard) add(h uint64, slots []slot, inline *entry, now int64, limits []Limit, cost int64) {
-	if slots == nil {
-		slots = inline[:]
-	}
-	if len(slots) == inlineWindows && !fitsInline(slots, now, limits) {
+// add counts cost in every limit of h, whose slots held returned (with no
+// Put or Delete of m since). An id whose windows outgrow its entry (more
+// than inlineWindows of them, in one call or across calls with other
+// limits) moves to wide and stays there: like Redis, Memory keeps every
+// window an id was counted in until it expires, up to MaxWindows.
+func (s *shard) add(h uint64, slots []slot, now int64, limits []Limit, cost int64) {
+	switch {
+	case slots == nil && len(limits) <= inlineWindows:
+		e, _ := s.m.Put(h)
+		slots = e[:]
+	case slots == nil || (len(slots) == inlineWindows && !fitsInline(slots, now, limits)):
 		w := new([MaxWindows]slot)
 		copy(w[:], slots)
-		delete(s.m, h)
+		if slots != nil {
+			s.m.Delete(h) // slots is gone: w holds its copy
+		}
 		s.wide[h] = w
 		slots = w[:]
 	}
@@ -171,10 +181,7 @@ func (s *shard) add(h uint64, slots []slot, inline *entry, now int64, limits []L
 		p := positionAt(now, l.Window)
 		slotFor(slots, p, now, limits).add(p.bucket, cost)
 	}
-	if len(slots) == inlineWindows {
-		s.m[h] = *inline
-	}
-	s.peak = max(s.peak, len(s.m)+len(s.wide))
+	s.peak = max(s.peak, s.m.Len()+len(s.wide))
 }
 
 // fitsInline reports whether the windows of limits fit in slots with no

@@ -3,9 +3,12 @@ package limiter
 import (
 	"maps"
 	"time"
+
+	"github.com/keygate/keygate/internal/offheap"
 )
 
-// shrinkBelow is the map size under which a shard never rebuilds its map.
+// shrinkBelow is the number of ids under which a shard never rebuilds its
+// wide map.
 const shrinkBelow = 1024
 
 func (m *Memory) startSweeper(interval time.Duration) {
@@ -47,13 +50,8 @@ func (m *Memory) sweep(now int64) int {
 func (s *shard) sweep(now int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for h, e := range s.m {
-		if expiresAll(e[:]) <= now {
-			delete(s.m, h)
-			n++
-		}
-	}
+	// DeleteFunc shrinks m, giving back memory, once under a quarter full.
+	n := s.m.DeleteFunc(func(e *offheap.Slot[entry]) bool { return expiresAll(e.Val[:]) <= now })
 	for h, w := range s.wide {
 		if expiresAll(w[:]) <= now {
 			delete(s.wide, h)
@@ -64,13 +62,14 @@ func (s *shard) sweep(now int64) int {
 	return n
 }
 
-// shrink rebuilds the maps once they hold a quarter of their peak, since Go
-// maps never give back the memory of deleted entries.
+// shrink rebuilds wide once the shard holds a quarter of its peak of ids,
+// since Go maps never give back the memory of deleted entries (m, an
+// offheap.Table, shrinks itself).
 func (s *shard) shrink() {
-	n := len(s.m) + len(s.wide)
+	n := s.m.Len() + len(s.wide)
 	if s.peak < shrinkBelow || n > s.peak/4 {
 		return
 	}
-	s.m, s.wide = maps.Clone(s.m), maps.Clone(s.wide)
+	s.wide = maps.Clone(s.wide)
 	s.peak = n
 }
