@@ -10,6 +10,9 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/keygate/keygate/internal/offheap"
 )
 
 func testCache(size int) *cache {
@@ -29,7 +32,7 @@ func inShard(k uint64) Hash {
 // held counts what c's maps hold, to compare with its counters.
 func (c *cache) held() (keys, unknown int) {
 	for i := range c.shards {
-		keys += len(c.shards[i].keys)
+		keys += c.shards[i].keys.Len()
 		unknown += len(c.shards[i].unknown)
 	}
 	return keys, unknown
@@ -191,20 +194,21 @@ func TestCacheCounts(t *testing.T) {
 	}
 }
 
-// TestCacheEntrySize: an entry stays within its allocator size class, and
-// a shard fills a cache line.
+// TestCacheEntrySize: a key's slot is 64 bytes, and a shard fills a cache
+// line.
 func TestCacheEntrySize(t *testing.T) {
-	if n := unsafe.Sizeof(cacheEntry{}); n != 96 {
-		t.Fatalf("cacheEntry is %d bytes, want 96 (a size class; the next is 112)", n)
+	if n := unsafe.Sizeof(offheap.Slot[cacheSlot]{}); n != 64 {
+		t.Fatalf("a key's slot is %d bytes, want 64", n)
 	}
 	if n := unsafe.Sizeof(cacheShard{}); n != 64 {
 		t.Fatalf("cacheShard is %d bytes, want 64 (a cache line)", n)
 	}
 }
 
-// TestCacheConcurrent runs gets, sets, invalidations and sweeps of one
-// small cache at once (under -race in make test), then checks that its
-// counts are those of its maps and that it kept its bound.
+// TestCacheConcurrent runs gets, sets, invalidations, evictions and
+// sweeps of one small cache at once (under -race in make test), then
+// checks that its counts are those of its tables, that it kept its bound,
+// and that its profiles are counted right.
 func TestCacheConcurrent(t *testing.T) {
 	c := testCache(256)
 	var wg sync.WaitGroup
@@ -222,8 +226,10 @@ func TestCacheConcurrent(t *testing.T) {
 					if v, ok := c.get(&h, now); ok && v != nil && v.ID == "" {
 						t.Error("a cached key without its id")
 					}
+				case 3:
+					c.set(&h, &Verified{ID: strconv.Itoa(i)}, now) // a profile of its own
 				default:
-					c.set(&h, &Verified{ID: strconv.Itoa(i)}, now)
+					c.set(&h, &Verified{ID: uuid.NewString(), Owner: "o" + strconv.Itoa(i%7)}, now)
 				}
 				if i%1000 == 999 {
 					c.sweep(now)
@@ -236,4 +242,5 @@ func TestCacheConcurrent(t *testing.T) {
 	if c.len() != keys+unknown || int64(keys) != c.keys.Load() || keys > 256+cacheShards || unknown > cacheShards*c.unknown {
 		t.Fatalf("held %d keys and %d unknown, counted %d and %d", keys, unknown, c.keys.Load(), c.unknowns.Load())
 	}
+	checkProfiles(t, c)
 }

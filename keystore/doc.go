@@ -11,13 +11,14 @@
 //     Update, Revoke and Rotate on Postgres or SQLite through GORM, schema
 //     from package migrations. The plaintext is returned once, by Create
 //     and Rotate, and never stored.
-//   - Verification cache (cache.go, verify.go, verified.go, cached.go,
-//     intern.go): Verify answers from a bounded in-process cache (positive
+//   - Verification cache (cache.go, profile.go, verify.go, verified.go,
+//     cached.go, intern.go): Verify answers from a bounded in-process cache (positive
 //     TTL, shorter negative TTL, unknown hashes held apart so that they
 //     never evict a key, errors never cached) and fills a miss with one
 //     lookup by hash of the few columns a Verified holds (id, owner,
-//     credential, state, the policy Config.Compile makes); cached keys
-//     share their owners and credentials. VerifyCached
+//     credential, state, the policy Config.Compile makes), held off Go's
+//     heap (internal/offheap) but for what keys share (profile.go: owner,
+//     credential, policy), held once. VerifyCached
 //     answers from the cache alone (authz refuses a client over its
 //     failed-auth limit without a lookup).
 //   - Invalidation: every change to a key sends its hash on Postgres
@@ -45,10 +46,10 @@
 //
 // # Concurrency
 //
-// A Store, its Vault and a Sealer are safe for concurrent use. The
-// Verified keys that Verify returns are shared with the cache and must not
-// be modified. Close
-// stops the listener and the flush loop after a last flush.
+// A Store, its Vault and a Sealer are safe for concurrent use. A Verified
+// that Verify returns is the caller's own; its owner, credential id and
+// policy are shared with other keys and must not be modified. Close stops
+// the listener and the flush loop after a last flush.
 //
 // # Errors
 //
