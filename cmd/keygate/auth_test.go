@@ -77,6 +77,10 @@ func TestAuthThroughServe(t *testing.T) {
 	if !strings.Contains(metrics, `go_sql_max_open_connections{db_name="keygate"}`) || !strings.Contains(metrics, "keygate_usage_last_flush_timestamp_seconds") {
 		t.Error("/metrics lacks the database pool or the usage flush gauges")
 	}
+	// The cached key's table: at least a page outside Go's heap.
+	if v := metricValue(t, k, "keygate_offheap_bytes"); v < 4096 {
+		t.Errorf("keygate_offheap_bytes %d, want at least a page", v)
+	}
 }
 
 func scrape(t testing.TB, url string) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/keygate/keygate/internal/offheap"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/keygate/keygate/keystore"
 )
@@ -141,7 +142,8 @@ const cachedKeys = 100_000
 // BenchmarkCachedKeys creates cachedKeys keys in a SQLite store (one
 // transaction), verifies each once so that all are cached with their
 // compiled policies, and reports the Go heap in use after a GC, its
-// growth per cached key, and the process's resident set (VmRSS, after
+// growth per cached key, the cache's table outside the heap per key
+// (internal/offheap), and the process's resident set (VmRSS, after
 // returning freed memory to the OS). The figures are of one pass, whatever
 // b.N; -short skips it.
 func BenchmarkCachedKeys(b *testing.B) {
@@ -150,7 +152,7 @@ func BenchmarkCachedKeys(b *testing.B) {
 	}
 	a, _ := benchApp(b, "warn")
 	keys := insertKeys(b, a.store, cachedKeys)
-	before := heapInUse()
+	before, mapped := heapInUse(), offheap.Mapped()
 	ctx := context.Background()
 	for _, k := range keys {
 		_, err := a.store.Verify(ctx, k)
@@ -164,7 +166,7 @@ func BenchmarkCachedKeys(b *testing.B) {
 	if n := a.store.Stats().CacheSize; n < cachedKeys*99/100 {
 		b.Fatalf("%d keys cached, want %d", n, cachedKeys)
 	}
-	after := heapInUse()
+	after, tables := heapInUse(), offheap.Mapped()-mapped
 	runtime.KeepAlive(keys)
 	keys = nil
 	resident := rss(b)
@@ -174,6 +176,7 @@ func BenchmarkCachedKeys(b *testing.B) {
 	// before it.
 	b.ReportMetric(float64(after)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(after-before)/cachedKeys, "heap-B/key")
+	b.ReportMetric(float64(tables)/cachedKeys, "offheap-B/key")
 	b.ReportMetric(float64(resident)/(1<<20), "rss-MiB")
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keygate/keygate/httpapi"
+	"github.com/keygate/keygate/internal/offheap"
 	"github.com/keygate/keygate/keystore"
 
 	"github.com/labstack/echo/v4"
@@ -59,8 +60,12 @@ func newMetrics() *metrics {
 	m.odooErrs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "keygate_odoo_errors_total", Help: "Calls to Odoo that failed: unreachable, timeout, or a 5xx.",
 	}, []string{"kind"})
-	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.limiter, m.odoo, m.odooErrs, collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	offheapBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "keygate_offheap_bytes",
+		Help: "Memory of the key cache's and the memory limiter's tables, outside Go's heap (not in go_memstats_*).",
+	}, func() float64 { return float64(offheap.Mapped()) })
+	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.limiter, m.odoo, m.odooErrs, offheapBytes,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

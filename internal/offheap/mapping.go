@@ -2,8 +2,16 @@ package offheap
 
 import (
 	"os"
+	"sync/atomic"
 	"unsafe"
 )
+
+// mapped is the memory of every Table's slots, in bytes.
+var mapped atomic.Int64
+
+// Mapped is the memory of every Table's slots in the process, in bytes: it
+// is not in Go's heap, nor in runtime.MemStats.
+func Mapped() int64 { return mapped.Load() }
 
 // mapping is the memory a Table's slots are in.
 type mapping struct{ b []byte }
@@ -13,6 +21,7 @@ type mapping struct{ b []byte }
 func allocate[V any](m *mapping, n int) []Slot[V] {
 	n = slotsFor[V](n)
 	m.b = alloc(n * int(unsafe.Sizeof(Slot[V]{})))
+	mapped.Add(int64(len(m.b)))
 	return unsafe.Slice((*Slot[V])(unsafe.Pointer(unsafe.SliceData(m.b))), n)
 }
 
@@ -29,4 +38,10 @@ func (m *mapping) take() []byte {
 	return b
 }
 
-func (m *mapping) free() { freeBytes(m.take()) }
+func (m *mapping) free() { release(m.take()) }
+
+// release frees b, taken from a mapping.
+func release(b []byte) {
+	mapped.Add(-int64(len(b)))
+	freeBytes(b)
+}

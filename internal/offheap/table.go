@@ -278,5 +278,5 @@ func (t *Table[V]) resize(n int) {
 			t.n++
 		}
 	}
-	freeBytes(oldMem)
+	release(oldMem)
 }

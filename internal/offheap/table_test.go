@@ -182,15 +182,23 @@ func TestTableIsOffHeap(t *testing.T) {
 	}
 	after := live()
 	grown := after - min(before, after)
-	if size := uint64(tab.Cap()) * 32; grown > size/100 {
+	size := uint64(tab.Cap()) * 32
+	if grown > size/100 {
 		t.Fatalf("the heap grew by %d bytes with %d bytes of slots", grown, size)
+	}
+	if m := Mapped(); m < int64(size) {
+		t.Fatalf("Mapped() = %d with %d bytes of slots", m, size)
 	}
 	if v := tab.Get(spread(5)); v == nil || v.A != 5 {
 		t.Fatalf("key 5: %v", v)
 	}
+	m := Mapped()
 	tab.Free()
 	if tab.Len() != 0 || tab.Cap() != 0 || tab.Get(1) != nil {
 		t.Fatalf("after Free: Len %d, Cap %d", tab.Len(), tab.Cap())
+	}
+	if freed := m - Mapped(); freed < int64(size) { // more when the cleanups of earlier tests' tables ran
+		t.Fatalf("Free gave back %d bytes of %d", freed, size)
 	}
 }
 
