@@ -90,7 +90,9 @@ func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	e := sh.keys[id]
 	if e == nil {
 		e = &keyUsage{last: unused, hour: hour}
-		sh.keys[id] = e
+		// A copy of id: id is a view of a Verified made for one request
+		// (keystore/profile.go), which the map would keep whole.
+		sh.keys[strings.Clone(id)] = e
 	}
 	e.addHour(hour, d)
 	if used && ns > e.last {
