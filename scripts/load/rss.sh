@@ -86,9 +86,10 @@ echo "keygate serve after $n keys verified through /auth: VmRSS $(status VmRSS),
 # Where the resident set is, as Go's runtime counts it (MiB): live heap
 # objects, heap spans in use (objects and the gaps between them), heap
 # held but free (idle, not yet given back), goroutine stacks, the GC's
-# next goal, and all the runtime holds from the OS.
-awk '$1 ~ /^go_memstats_(heap_alloc|heap_inuse|heap_idle|heap_released|stack_inuse|next_gc|sys|gc_sys|mspan_inuse|other_sys)_bytes$/ {
-	sub(/^go_memstats_/, "", $1); sub(/_bytes$/, "", $1); printf "  %-14s %7.1f MiB\n", $1, $2 / 1048576 }' <<<"$metrics"
+# next goal, and all the runtime holds from the OS; and outside it, the
+# tables of the key cache and the memory limiter (internal/offheap).
+awk '$1 ~ /^go_memstats_(heap_alloc|heap_inuse|heap_idle|heap_released|stack_inuse|next_gc|sys|gc_sys|mspan_inuse|other_sys)_bytes$/ || $1 == "keygate_offheap_bytes" {
+	sub(/^go_memstats_/, "", $1); sub(/^keygate_/, "", $1); sub(/_bytes$/, "", $1); printf "  %-14s %7.1f MiB\n", $1, $2 / 1048576 }' <<<"$metrics"
 if [[ -n $profile ]]; then
 	curl -fsS -o "$profile" "http://127.0.0.1:${port[2]}/debug/pprof/heap?gc=1"
 	go tool pprof -sample_index inuse_space -top -nodecount 25 "$profile" 2>/dev/null
