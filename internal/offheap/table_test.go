@@ -218,3 +218,39 @@ func BenchmarkTableGet(b *testing.B) {
 		i++
 	}
 }
+
+// FuzzTable runs the operations a fuzzer's bytes spell on a Table and a Go
+// map, keys from a few bits so that chains collide and wrap, and fails
+// when they differ.
+func FuzzTable(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 2, 2, 1, 3, 0})
+	f.Add([]byte{0, 0, 0, 255, 1, 0, 4, 0, 0, 7})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		tab, ref := New[value](0), map[uint64]value{}
+		for i := 0; i+1 < len(ops); i += 2 {
+			k := uint64(ops[i+1]) * 0x9e3779b97f4a7c15 >> (ops[i+1] % 3 * 20)
+			switch ops[i] % 5 {
+			case 0, 1:
+				v, _ := tab.Put(k)
+				v.A += uint64(i) + 1
+				ref[fix(k)] = *v
+			case 2:
+				tab.Delete(k)
+				delete(ref, fix(k))
+			case 3:
+				v := tab.Get(k)
+				if want, ok := ref[fix(k)]; (v != nil) != ok || (ok && *v != want) {
+					t.Fatalf("op %d: Get(%d) = %v, want %v, %v", i/2, k, v, want, ok)
+				}
+			case 4:
+				tab.DeleteFunc(func(s *Slot[value]) bool { return s.Key()%3 == uint64(ops[i+1])%3 })
+				for k := range ref {
+					if k%3 == uint64(ops[i+1])%3 {
+						delete(ref, k)
+					}
+				}
+			}
+		}
+		same(t, tab, ref)
+	})
+}
