@@ -82,9 +82,10 @@ func TestCacheUnknownHashesNeverEvictKeys(t *testing.T) {
 	}
 }
 
-// TestCacheComparesWholeHash: a hash that shares the 8 bytes the map is
-// keyed by with a cached key's is a miss, never that key.
-func TestCacheComparesWholeHash(t *testing.T) {
+// TestCacheComparesHash: a hash that shares the 8 bytes the table is
+// keyed by with a cached key's, but not the 16 after them (24 bytes, 192
+// bits, are compared), is a miss, never that key.
+func TestCacheComparesHash(t *testing.T) {
 	c := testCache(100)
 	h := inShard(7)
 	c.set(&h, &Verified{ID: "real"}, 0)
