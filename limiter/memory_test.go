@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/keygate/keygate/internal/offheap"
 	"github.com/keygate/keygate/internal/testenv"
 )
 
@@ -181,7 +182,7 @@ func TestMemoryKeepsCountsAsItsTableChanges(t *testing.T) {
 // were in held 63 bytes per id of two limits: 6.3 MB for 100,000 ids, and
 // as much again of the collector's headroom).
 func TestMemoryIDsAreOffHeap(t *testing.T) {
-	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+	if !offheap.Outside {
 		t.Skip("no mmap here: the table's slots are on the heap")
 	}
 	const n = 100_000

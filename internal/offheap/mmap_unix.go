@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// Outside is whether a Table's slots are outside Go's heap here.
+const Outside = true
+
 // alloc maps n bytes of zeroed memory of the process's own.
 func alloc(n int) []byte {
 	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
