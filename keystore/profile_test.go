@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -186,4 +187,51 @@ func FuzzUUID(f *testing.F) {
 			t.Fatalf("%q came back as %q", s, out[:])
 		}
 	})
+}
+
+// TestCacheKeysAreOffHeap holds the cache to its memory: 100,000 keys of
+// 5,000 owners, shaped as keygate issues them (UUID ids, one policy per
+// set of lists), take less than 16 bytes each of Go's heap (their
+// profiles) and less than 128 bytes each outside it. The cache of
+// 2026-12-05, with a Verified per key on the heap, took about 200 bytes a
+// key there, and the collector let the heap grow by as much again.
+func TestCacheKeysAreOffHeap(t *testing.T) {
+	if !offheap.Outside {
+		t.Skip("no mmap here: the table's slots are on the heap")
+	}
+	const n = 100_000
+	policies := []*testPolicy{{"read"}, {"write"}}
+	owners := make([]string, 5000)
+	for i := range owners {
+		owners[i] = "partner-" + strconv.Itoa(i)
+	}
+	hashes, ids := make([]Hash, n), make([]string, n)
+	for i := range n {
+		hashes[i], ids[i] = hashOf(i), uuid.Must(uuid.NewV7()).String()
+	}
+	before, mapped := heapAlloc(), offheap.Mapped()
+	c := testCache(n)
+	for i := range n {
+		c.set(&hashes[i], &Verified{ID: ids[i], Owner: owners[i%len(owners)], Policy: policies[i%2], until: untilNever}, 0)
+	}
+	heap, tables := heapAlloc()-before, offheap.Mapped()-mapped
+	if c.len() != n {
+		t.Fatalf("%d keys cached, want %d", c.len(), n)
+	}
+	t.Logf("per key: %.1f B of heap, %.1f B outside it", float64(heap)/n, float64(tables)/n)
+	if heap > 16*n || tables > 128*n {
+		t.Fatalf("per key: %.1f B of heap (want < 16), %.1f B outside it (want < 128)", float64(heap)/n, float64(tables)/n)
+	}
+	h := hashes[n-1]
+	if v, ok := c.get(&h, 1); !ok || v.ID != ids[n-1] {
+		t.Fatalf("the last key: %v, %v", v, ok)
+	}
+	runtime.KeepAlive(c)
+}
+
+func heapAlloc() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
