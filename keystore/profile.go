@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // profiles holds what cached keys share, by a number that their off-heap
@@ -131,22 +130,19 @@ func (ps *profiles) held() int {
 	return len(ps.refs) - len(ps.free)
 }
 
-// verifiedKey is a Verified with room for its id.
-type verifiedKey struct {
-	Verified
-	id [36]byte
-}
-
 // verified makes the Verified of a key with profile p, state until and,
-// unless p holds it, UUID id.
+// unless p holds it, UUID id. Its id is a string of its own, not a view of
+// the Verified (which would be one allocation less): whatever keeps the id
+// past the request (pending usage, a credit lease) keeps those 48 bytes,
+// not the whole Verified.
 func (p *profile) verified(until int64, id *[16]byte) *Verified {
-	v := &verifiedKey{Verified: Verified{ID: p.key.id, Owner: p.key.owner, CredentialID: p.credentialID,
-		Policy: p.key.policy, until: until}}
+	v := &Verified{ID: p.key.id, Owner: p.key.owner, CredentialID: p.credentialID, Policy: p.key.policy, until: until}
 	if v.ID == "" {
-		formatUUID(&v.id, id)
-		v.ID = unsafe.String(&v.id[0], len(v.id))
+		var s [36]byte
+		formatUUID(&s, id)
+		v.ID = string(s[:])
 	}
-	return &v.Verified
+	return v
 }
 
 const hexDigits = "0123456789abcdef"

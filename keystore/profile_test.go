@@ -150,6 +150,35 @@ func TestCacheRunsOutOfProfiles(t *testing.T) {
 	}
 }
 
+// TestCachedIDIsItsOwn: the id of a Verified a hit makes is a string of
+// its own, not a view of the Verified: what keeps the id past the request
+// (pending usage, a credit lease, by Verified.ID) lets the Verified go.
+func TestCachedIDIsItsOwn(t *testing.T) {
+	c := testCache(10)
+	h, want := hashOf(1), uuid.NewString()
+	c.set(&h, &Verified{ID: want, Owner: "o"}, 0)
+	v, ok := c.get(&h, 1)
+	if !ok || v.ID != want {
+		t.Fatalf("cached: %v, %v", v, ok)
+	}
+	freed := make(chan struct{})
+	runtime.AddCleanup(v, func(ch chan struct{}) { close(ch) }, freed)
+	id := v.ID
+	v = nil
+	for range 100 { // cleanups run on a goroutine of their own, after a collection
+		runtime.GC()
+		select {
+		case <-freed:
+			if id != want {
+				t.Fatalf("the id kept: %q, want %q", id, want)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the Verified is still reachable through its id")
+}
+
 func TestUUIDRoundTrip(t *testing.T) {
 	for _, s := range []string{uuid.Must(uuid.NewV7()).String(), "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"} {
 		b, ok := parseUUID(s)

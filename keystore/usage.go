@@ -90,9 +90,7 @@ func (u *usage) add(id string, at time.Time, d usageCount, used bool) {
 	e := sh.keys[id]
 	if e == nil {
 		e = &keyUsage{last: unused, hour: hour}
-		// A copy of id: id is a view of a Verified made for one request
-		// (keystore/profile.go), which the map would keep whole.
-		sh.keys[strings.Clone(id)] = e
+		sh.keys[id] = e
 	}
 	e.addHour(hour, d)
 	if used && ns > e.last {
@@ -189,11 +187,10 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 
 // Flush writes pending last-used times and usage counts, a shard of keys
 // (a sixteenth) a transaction, at most flushBatch keys a statement (see
-// batch). It takes a
-// shard's pending usage just before writing it, so that only that shard's
-// is held beside what is counted meanwhile: with every key used in every
-// interval (100,000 can be), taking all shards first held all of their
-// usage twice while the next interval's filled new maps. A shard whose
+// batch). It takes a shard's pending usage just before writing it, so that
+// only that shard's is held beside what is counted meanwhile: with every
+// key used in every interval (100,000 can be), taking all shards first held
+// all of their usage twice while the next interval's filled new maps. A shard whose
 // write fails keeps its usage for the next try, and Flush stops there.
 func (s *Store) Flush(ctx context.Context) error {
 	wrote := false

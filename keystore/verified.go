@@ -10,12 +10,12 @@ import (
 	"unsafe"
 )
 
-// Verified is a key as the verification cache keeps it: what deciding a
-// request and calling Odoo for it need, and nothing that only the admin
-// API reads (name, prefix, lists, metadata, timestamps: Get returns
-// those). 100,000 cached keys cost what this struct, the key's id and its
-// compiled policy cost, so it stays this small. Verify returns it shared
-// with the cache: it is read-only.
+// Verified is a key as Verify answers it: what deciding a request and
+// calling Odoo for it need, and nothing that only the admin API reads
+// (name, prefix, lists, metadata, timestamps: Get returns those). A cache
+// hit makes one for its caller from what the cache holds apart
+// (keystore/cache.go); its Owner, CredentialID and Policy are shared with
+// other keys, so it is read-only.
 type Verified struct {
 	ID    string
 	Owner string // shared between keys of one owner

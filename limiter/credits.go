@@ -3,7 +3,6 @@ package limiter
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 )
@@ -166,9 +165,9 @@ func (m *MemoryCredits) Spend(ctx context.Context, id string, r Refill) (Spend, 
 	if s, ok := m.fromLease(id, r); ok {
 		return s, nil
 	}
-	mu := takeLock(&m.takes, id)
-	mu.Lock()
-	defer mu.Unlock()
+	mu, _ := m.takes.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if s, ok := m.fromLease(id, r); ok { // another spender took a block meanwhile
 		return s, nil
 	}
@@ -202,21 +201,11 @@ func (m *MemoryCredits) fromLease(id string, r Refill) (Spend, bool) {
 	return answer(allowed, l.balance(), r, now), true
 }
 
-// takeLock is id's lock in takes (id → *sync.Mutex), stored under a copy
-// of id: id may be a view of a larger value (keystore's Verified).
-func takeLock(takes *sync.Map, id string) *sync.Mutex {
-	if mu, ok := takes.Load(id); ok {
-		return mu.(*sync.Mutex)
-	}
-	mu, _ := takes.LoadOrStore(strings.Clone(id), &sync.Mutex{})
-	return mu.(*sync.Mutex)
-}
-
 func (m *MemoryCredits) lease(id string) *lease {
 	l := m.leases[id]
 	if l == nil {
 		l = &lease{pool: -1}
-		m.leases[strings.Clone(id)] = l // see takeLock
+		m.leases[id] = l
 	}
 	return l
 }

@@ -116,9 +116,9 @@ func (c *RedisCredits) Spend(ctx context.Context, id string, r Refill) (Spend, e
 	if err != nil || rep.status >= 0 {
 		return c.spend(rep, r), err
 	}
-	mu := takeLock(&c.takes, id)
-	mu.Lock()
-	defer mu.Unlock()
+	mu, _ := c.takes.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	for range 3 {
 		if rep, err = c.run(ctx, id, r, "s"); err != nil || rep.status >= 0 {
 			return c.spend(rep, r), err
