@@ -113,7 +113,7 @@ func newCache(cfg Config) *cache {
 	}
 	c.profiles.init(cfg.CacheSize + cacheShards)
 	for i := range c.shards {
-		c.shards[i].keys, c.shards[i].unknown = offheap.New[cacheSlot](0), map[Hash]int64{}
+		c.shards[i].keys, c.shards[i].unknown = offheap.New[cacheSlot](), map[Hash]int64{}
 	}
 	return c
 }

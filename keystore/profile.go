@@ -31,7 +31,6 @@ type profileChunk [profileChunkSize]atomic.Pointer[profile]
 type profile struct {
 	key          profileKey
 	credentialID *string
-	shared       bool // in index
 }
 
 // profileKey is a profile's identity.
@@ -41,6 +40,13 @@ type profileKey struct {
 	credential    string
 	hasCredential bool
 	policy        any // compared as a pointer; see acquire
+}
+
+// shared reports whether profiles of k are shared (in the index): when
+// its policy is nil or a pointer, compared by identity (Config.Compile
+// shares the policies of keys alike); other values may not be comparable.
+func (k *profileKey) shared() bool {
+	return k.policy == nil || reflect.TypeOf(k.policy).Kind() == reflect.Pointer
 }
 
 // init makes room for limit numbers: the cache's bound on keys, plus as
@@ -55,12 +61,8 @@ func (ps *profiles) get(n uint32) *profile {
 	return ps.chunks[n/profileChunkSize].Load()[n%profileChunkSize].Load()
 }
 
-// acquire returns the number of v's profile (with its id when ownID) for
+// acquire returns the number of v's profile (with its id unless uuid) for
 // one more slot; ok is false when every number is taken.
-//
-// A profile is shared only when v's policy is nil or a pointer, compared
-// by identity (Config.Compile shares the policies of keys alike): other
-// values may not be comparable.
 func (ps *profiles) acquire(v *Verified, uuid bool) (n uint32, ok bool) {
 	k := profileKey{owner: v.Owner, policy: v.Policy}
 	if !uuid {
@@ -69,7 +71,7 @@ func (ps *profiles) acquire(v *Verified, uuid bool) (n uint32, ok bool) {
 	if v.CredentialID != nil {
 		k.credential, k.hasCredential = *v.CredentialID, true
 	}
-	shared := v.Policy == nil || reflect.TypeOf(v.Policy).Kind() == reflect.Pointer
+	shared := k.shared()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if shared {
@@ -81,7 +83,7 @@ func (ps *profiles) acquire(v *Verified, uuid bool) (n uint32, ok bool) {
 	if n, ok = ps.number(); !ok {
 		return 0, false
 	}
-	p := &profile{key: k, credentialID: v.CredentialID, shared: shared}
+	p := &profile{key: k, credentialID: v.CredentialID}
 	ps.chunks[n/profileChunkSize].Load()[n%profileChunkSize].Store(p)
 	ps.refs[n] = 1
 	if shared {
@@ -116,18 +118,11 @@ func (ps *profiles) release(n uint32) {
 		return
 	}
 	slot := &ps.chunks[n/profileChunkSize].Load()[n%profileChunkSize]
-	if p := slot.Load(); p.shared {
+	if p := slot.Load(); p.key.shared() {
 		delete(ps.index, p.key)
 	}
 	slot.Store(nil)
 	ps.free = append(ps.free, n)
-}
-
-// held is the number of profiles held.
-func (ps *profiles) held() int {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return len(ps.refs) - len(ps.free)
 }
 
 // verified makes the Verified of a key with profile p, state until and,

@@ -40,7 +40,7 @@ func checkProfiles(t *testing.T, c *cache) {
 			t.Fatalf("free profile %d: %v, held by %d slots", n, p, held[n])
 		case !free[n] && (p == nil || ps.refs[n] != held[n]):
 			t.Fatalf("profile %d counts %d, held by %d slots", n, ps.refs[n], held[n])
-		case !free[n] && p.shared:
+		case !free[n] && p.key.shared():
 			shared++
 			if ps.index[p.key] != n {
 				t.Fatalf("shared profile %d is not in the index", n)
@@ -50,6 +50,13 @@ func checkProfiles(t *testing.T, c *cache) {
 	if shared != len(ps.index) {
 		t.Fatalf("%d shared profiles, the index holds %d", shared, len(ps.index))
 	}
+}
+
+// held is the number of profiles held.
+func (ps *profiles) held() int {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return len(ps.refs) - len(ps.free)
 }
 
 type testPolicy struct{ name string }

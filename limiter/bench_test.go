@@ -9,9 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
-	"github.com/keygate/keygate/internal/offheap"
 	"github.com/keygate/keygate/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
@@ -188,29 +186,9 @@ func BenchmarkRedisPing(b *testing.B) {
 // b.N.
 func BenchmarkMemoryIDs(b *testing.B) {
 	const n = 100_000
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("0193%04x-7c1e-7d2a-9f3b-%012x", i%0x10000, i)
-	}
-	m := NewMemory(MemoryConfig{SweepInterval: -1})
-	b.Cleanup(m.Close)
-	before, _ := testenv.Heap()
-	for _, id := range ids {
-		if _, err := m.Allow(context.Background(), id, benchLimits, 1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	after, _ := testenv.Heap()
-	if m.Len() != n {
-		b.Fatalf("%d ids held, want %d", m.Len(), n)
-	}
-	runtime.KeepAlive(ids)
+	heap, off := holdIDs(b, n)
 	for b.Loop() {
 	}
-	b.ReportMetric(float64(after-before)/n, "heap-B/id")
-	off := 0
-	for i := range m.shards {
-		off += m.shards[i].m.Cap() * int(unsafe.Sizeof(offheap.Slot[entry]{}))
-	}
+	b.ReportMetric(float64(heap)/n, "heap-B/id")
 	b.ReportMetric(float64(off)/n, "offheap-B/id")
 }

@@ -66,7 +66,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		m.clock = time.Now
 	}
 	for i := range m.shards {
-		m.shards[i].m, m.shards[i].wide = offheap.New[entry](0), map[uint64]*[MaxWindows]slot{}
+		m.shards[i].m, m.shards[i].wide = offheap.New[entry](), map[uint64]*[MaxWindows]slot{}
 	}
 	m.startSweeper(cfg.SweepInterval)
 	return m

@@ -15,7 +15,7 @@
 //     func or channel): the collector would not see what it points to.
 //     New panics otherwise.
 //   - A *V (or *Slot) from Get, Put, Range, RangeFrom or DeleteFunc is
-//     valid until the next Put, Delete, DeleteFunc, Clear or Free of the
+//     valid until the next Put, Delete, DeleteFunc or Clear of the
 //     table, which may move or unmap the slots: use it under the lock that
 //     guards the table, and copy out what outlives it. It does not keep
 //     the Table alive: keep the Table reachable while using it.
@@ -23,7 +23,7 @@
 //     guards the table is all there is.
 //
 // A Table is not safe for concurrent use; its memory is given back when
-// the Table is garbage collected (or at once by Free). On systems without
+// the Table is garbage collected (or at once by Clear). On systems without
 // mmap its slots are an ordinary Go slice.
 package offheap
 
@@ -45,7 +45,6 @@ type Table[V any] struct {
 	slots []Slot[V]
 	n     int
 	mem   *mapping // the memory of slots; a separate object, for the cleanup
-	min   int      // the least number of slots: whole pages' worth
 }
 
 // Slot is a key and its value.
@@ -53,6 +52,10 @@ type Slot[V any] struct {
 	key uint64 // 0: free
 	Val V
 }
+
+// least is the least number of slots a table has: a page's worth, or
+// minSlots.
+func least[V any]() int { return slotsFor[V](minSlots) }
 
 // Key is the slot's key.
 func (s *Slot[V]) Key() uint64 { return s.key }
@@ -63,15 +66,14 @@ const (
 	minSlots               = 16
 )
 
-// New returns an empty table that will hold about hint values before it
-// first grows. It panics when V holds a pointer.
-func New[V any](hint int) *Table[V] {
+// New returns an empty table; it takes memory at its first Put. It panics
+// when V holds a pointer.
+func New[V any]() *Table[V] {
 	if t := reflect.TypeFor[V](); hasPointers(t) {
 		panic(fmt.Sprintf("offheap: %v holds pointers", t))
 	}
 	t := &Table[V]{mem: &mapping{}}
 	runtime.AddCleanup(t, (*mapping).free, t.mem)
-	t.min = slotsFor[V](max(minSlots, hint*fillDen/fillNum))
 	return t
 }
 
@@ -201,7 +203,7 @@ func (t *Table[V]) shift(i int) {
 }
 
 func (t *Table[V]) shrink() {
-	if t.n*4 < len(t.slots) && len(t.slots) > t.min {
+	if t.n*4 < len(t.slots) && len(t.slots) > least[V]() {
 		t.resize(t.n)
 	}
 }
@@ -258,15 +260,11 @@ func (t *Table[V]) Clear() {
 	t.mem.free()
 }
 
-// Free is Clear; a Table is freed when it is garbage collected, Free
-// gives its memory back sooner.
-func (t *Table[V]) Free() { t.Clear() }
-
-// resize rebuilds the table with room for n keys at 60 % (at least t.min
+// resize rebuilds the table with room for n keys at 60 % (at least least
 // slots).
 func (t *Table[V]) resize(n int) {
 	old, oldMem := t.slots, t.mem.take()
-	t.slots = allocate[V](t.mem, max(t.min, n*fillDen/fillNum+1))
+	t.slots = allocate[V](t.mem, max(least[V](), n*fillDen/fillNum+1))
 	t.n = 0
 	for i := range old {
 		if k := old[i].key; k != 0 {

@@ -18,7 +18,7 @@ type value struct {
 func TestTableAgreesWithMap(t *testing.T) {
 	for _, keys := range []int{10, 300, 5000} {
 		r := rand.New(rand.NewPCG(1, uint64(keys)))
-		tab, ref := New[value](0), map[uint64]value{}
+		tab, ref := New[value](), map[uint64]value{}
 		key := func() uint64 {
 			k := uint64(r.IntN(keys))
 			if k%2 == 1 {
@@ -99,7 +99,7 @@ func same(t *testing.T, tab *Table[value], ref map[uint64]value) {
 	if n != len(ref) {
 		t.Fatalf("Range visited %d, map holds %d", n, len(ref))
 	}
-	if c := tab.Cap(); tab.Len()*100 > c*maxLoadNum || (c > tab.min && tab.Len()*4 < c) {
+	if c := tab.Cap(); tab.Len()*100 > c*maxLoadNum || (c > least[value]() && tab.Len()*4 < c) {
 		t.Fatalf("%d keys in %d slots", tab.Len(), c)
 	}
 }
@@ -107,7 +107,7 @@ func same(t *testing.T, tab *Table[value], ref map[uint64]value) {
 // TestRangeFrom: from any start, RangeFrom visits n distinct keys (all,
 // when fewer), and stops when f says so.
 func TestRangeFrom(t *testing.T) {
-	tab := New[value](0)
+	tab := New[value]()
 	for k := range uint64(100) {
 		tab.Put(k + 2)
 	}
@@ -134,16 +134,16 @@ func TestRangeFrom(t *testing.T) {
 // refused.
 func TestNewRefusesPointers(t *testing.T) {
 	for name, f := range map[string]func(){
-		"string":  func() { New[string](0) },
-		"pointer": func() { New[*int](0) },
+		"string":  func() { New[string]() },
+		"pointer": func() { New[*int]() },
 		"struct of slice": func() {
 			New[struct {
 				A int
 				B []byte
-			}](0)
+			}]()
 		},
-		"array of any": func() { New[[2]any](0) },
-		"uintptr":      func() { New[uintptr](0) },
+		"array of any": func() { New[[2]any]() },
+		"uintptr":      func() { New[uintptr]() },
 	} {
 		func() {
 			defer func() {
@@ -158,11 +158,11 @@ func TestNewRefusesPointers(t *testing.T) {
 		A [4]byte
 		B int64
 		C struct{ D [2]uint32 }
-	}](0) // pointer-free: no panic
+	}]() // pointer-free: no panic
 }
 
 // TestTableIsOffHeap: a million values leave Go's heap as it was, and
-// Free gives their memory back.
+// Clear gives their memory back.
 func TestTableIsOffHeap(t *testing.T) {
 	if !Outside {
 		t.Skip("no mmap here: slots are on the heap")
@@ -174,7 +174,7 @@ func TestTableIsOffHeap(t *testing.T) {
 		return m.HeapAlloc
 	}
 	before := live()
-	tab := New[value](0)
+	tab := New[value]()
 	spread := func(k uint64) uint64 { return k*0x9e3779b97f4a7c15 + 1 }
 	for k := range uint64(1_000_000) {
 		v, _ := tab.Put(spread(k))
@@ -193,18 +193,18 @@ func TestTableIsOffHeap(t *testing.T) {
 		t.Fatalf("key 5: %v", v)
 	}
 	m := Mapped()
-	tab.Free()
+	tab.Clear()
 	if tab.Len() != 0 || tab.Cap() != 0 || tab.Get(1) != nil {
-		t.Fatalf("after Free: Len %d, Cap %d", tab.Len(), tab.Cap())
+		t.Fatalf("after Clear: Len %d, Cap %d", tab.Len(), tab.Cap())
 	}
 	if freed := m - Mapped(); freed < int64(size) { // more when the cleanups of earlier tests' tables ran
-		t.Fatalf("Free gave back %d bytes of %d", freed, size)
+		t.Fatalf("Clear gave back %d bytes of %d", freed, size)
 	}
 }
 
 // BenchmarkTableGet: a hit among 100,000 keys.
 func BenchmarkTableGet(b *testing.B) {
-	tab := New[value](0)
+	tab := New[value]()
 	keys := make([]uint64, 100_000)
 	for i := range keys {
 		keys[i] = rand.Uint64()
@@ -226,7 +226,7 @@ func FuzzTable(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 2, 2, 1, 3, 0})
 	f.Add([]byte{0, 0, 0, 255, 1, 0, 4, 0, 0, 7})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		tab, ref := New[value](0), map[uint64]value{}
+		tab, ref := New[value](), map[uint64]value{}
 		for i := 0; i+1 < len(ops); i += 2 {
 			k := uint64(ops[i+1]) * 0x9e3779b97f4a7c15 >> (ops[i+1] % 3 * 20)
 			switch ops[i] % 5 {
