@@ -65,19 +65,32 @@ func (r Request) LogValue() slog.Value {
 // one. FromHTTP does not allocate, except for an address with an IPv6 zone
 // and for an X-Forwarded-For entry that is not an address (its parse error).
 func FromHTTP(r *http.Request, trusted []netip.Prefix) Request {
-	peer := peerAddr(r.RemoteAddr)
-	req := Request{
-		Method: r.Method, Host: r.Host, URI: r.RequestURI, Proto: defaultProto,
-		ClientIP: peer, Credential: credential(r.Header),
+	uri := r.RequestURI
+	if uri == "" && r.URL != nil {
+		uri = r.URL.RequestURI()
 	}
-	if r.TLS != nil {
+	return fromHeader(r.Method, r.Host, uri, r.RemoteAddr, r.TLS != nil, r.Header, trusted)
+}
+
+// RequestHeaders are the fields FromHTTP reads, canonical names: what a
+// server that reads requests itself must keep for it (httpapi.FastServer).
+var RequestHeaders = []string{
+	hdrAuthorization, hdrAPIKey, hdrForwardedMethod, hdrForwardedHost, hdrForwardedURI,
+	hdrForwardedFor, hdrForwardedProto, hdrOriginalMethod, hdrOriginalURI,
+}
+
+// fromHeader is FromHTTP of a request's parts.
+func fromHeader(method, host, uri, remoteAddr string, tls bool, h http.Header, trusted []netip.Prefix) Request {
+	peer := peerAddr(remoteAddr)
+	req := Request{
+		Method: method, Host: host, URI: uri, Proto: defaultProto,
+		ClientIP: peer, Credential: credential(h),
+	}
+	if tls {
 		req.Proto = "https"
 	}
-	if req.URI == "" && r.URL != nil {
-		req.URI = r.URL.RequestURI()
-	}
 	if inAny(peer, trusted) {
-		forwarded(&req, r.Header, trusted)
+		forwarded(&req, h, trusted)
 	}
 	return req
 }

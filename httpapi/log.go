@@ -125,22 +125,33 @@ func (a *accessLog) write(c echo.Context, id string, start time.Time, elapsed ti
 	if a == nil {
 		return
 	}
-	if a.h != nil && !a.h.Enabled(context.Background(), slog.LevelInfo) {
-		return
-	}
 	ctx := c.Request().Context()
-	if a.h == nil && !a.log.Enabled(ctx, slog.LevelInfo) {
+	if !a.enabled(ctx) {
 		return
 	}
 	keyID, owner, decision := accessFields(c)
-	method := c.Request().Method
-	if len(method) > MaxLoggedMethodLen {
-		method = method[:MaxLoggedMethodLen]
-	}
-	l := accessLine{
-		time: start.Add(elapsed), requestID: id, method: method, route: c.Path(),
+	a.emit(ctx, accessLine{
+		time: start.Add(elapsed), requestID: id, method: c.Request().Method, route: c.Path(),
 		status: c.Response().Status, latency: elapsed, remoteIP: c.RealIP(),
 		keyID: keyID, owner: owner, decision: decision,
+	})
+}
+
+// enabled reports whether access lines are written at all.
+func (a *accessLog) enabled(ctx context.Context) bool {
+	if a == nil {
+		return false
+	}
+	if a.h != nil {
+		return a.h.Enabled(ctx, slog.LevelInfo)
+	}
+	return a.log.Enabled(ctx, slog.LevelInfo)
+}
+
+// emit writes the access line l, its method cut to MaxLoggedMethodLen.
+func (a *accessLog) emit(ctx context.Context, l accessLine) {
+	if len(l.method) > MaxLoggedMethodLen {
+		l.method = l.method[:MaxLoggedMethodLen]
 	}
 	if a.h != nil {
 		p := linePool.Get().(*[]byte)

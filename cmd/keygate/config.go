@@ -58,6 +58,9 @@ type config struct {
 	// GCFloor is the heap Go's collector may grow to before it runs, while
 	// twice the live heap is less (internal/gcfloor); 0: Go's default.
 	GCFloor int64 `env:"GC_FLOOR" envDefault:"16777216"`
+	// FastPath: the public listener reads /auth and /healthz requests
+	// itself (httpapi.FastServer); false: net/http reads every request.
+	FastPath bool `env:"FAST_PATH" envDefault:"true"`
 
 	// CredentialPassword is read by `keygate credentials create|update
 	// --password-env` only, never by serve.
@@ -200,7 +203,7 @@ func (c *config) logAttrs() []any {
 		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
 		"session_max_per_key", c.SessionPerKey, "session_max_total", c.SessionTotal,
 		"read_timeout", c.ReadTimeout.String(), "unauth_body_budget", c.UnauthBodyBudget,
-		"pprof_listen", c.PprofListen, "gc_floor", c.GCFloor,
+		"pprof_listen", c.PprofListen, "gc_floor", c.GCFloor, "fast_path", c.FastPath,
 	}
 }
 

@@ -81,8 +81,12 @@ type app struct {
 	authz   *authz.Authorizer
 	gateway *proxy.Gateway
 	public  *echo.Echo
-	admin   *echo.Echo
-	metrics *metrics
+	// publicChain is the public listener's Chain, which its FastServer
+	// shares; authHandler serves /auth on both.
+	publicChain httpapi.ChainConfig
+	authHandler *authz.Handler
+	admin       *echo.Echo
+	metrics     *metrics
 
 	creditsSpent prometheus.Counter
 }
@@ -160,7 +164,8 @@ func newEcho(log *slog.Logger, chain httpapi.ChainConfig) *echo.Echo {
 func (a *app) buildServers() error {
 	a.metrics = newMetrics()
 	bodies := a.bodyGuard()
-	a.public = newEcho(a.log, httpapi.ChainConfig{Bodies: bodies, Observe: a.metrics.observer("public")})
+	a.publicChain = httpapi.ChainConfig{Log: a.log, Bodies: bodies, Observe: a.metrics.observer("public")}
+	a.public = newEcho(a.log, a.publicChain)
 	a.admin = newEcho(a.log, httpapi.ChainConfig{Bodies: bodies, Observe: a.metrics.observer("admin")})
 	a.admin.GET("/metrics", a.metrics.handler())
 	a.metrics.reg.MustRegister(a.limits.collectors()...)
@@ -221,6 +226,12 @@ func healthz(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, healthzBody)
 }
 
+// healthzFast is healthz for httpapi.FastServer.
+func healthzFast(x *httpapi.Exchange) {
+	x.ResponseHeader()[echo.HeaderContentType] = healthzType
+	x.JSONBlob(http.StatusOK, healthzBody)
+}
+
 func health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{
 		"status": "ok", "version": versionString(), "timestamp": time.Now().UTC().Format(time.RFC3339),
@@ -261,7 +272,7 @@ func (a *app) run(ctx context.Context) error {
 		pub.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	servers := []*http.Server{newServer(a.publicHandler()), newServer(a.admin)}
+	servers := []server{a.publicServer(), newServer(a.admin)}
 	listeners := []net.Listener{pub, adm}
 	if a.cfg.PprofListen != "" {
 		l, err := net.Listen("tcp", a.cfg.PprofListen)
@@ -288,10 +299,35 @@ func (a *app) run(ctx context.Context) error {
 	return errors.Join(err, a.shutdown(servers))
 }
 
+// server is what serves a listener: an http.Server, or the public
+// listener's httpapi.FastServer in front of one.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
 // publicHandler is what the public listener serves: Echo behind the
 // rewrite of Odoo's path forms (proxy.CanonicalPaths).
 func (a *app) publicHandler() http.Handler {
 	return httpapi.ReserveStack(proxy.CanonicalPaths(a.public))
+}
+
+// publicServer serves the public listener: /auth and /healthz through
+// httpapi.FastServer, which hands every other request to net/http
+// (KEYGATE_FAST_PATH=false: net/http serves them all).
+func (a *app) publicServer() server {
+	srv := newServer(a.publicHandler())
+	if !a.cfg.FastPath {
+		return srv
+	}
+	return httpapi.NewFastServer(srv, httpapi.FastConfig{
+		Chain: a.publicChain,
+		Routes: map[string]httpapi.FastRoute{
+			"/auth":    {Methods: authz.FastMethods, Serve: a.authHandler.Fast},
+			"/healthz": {Methods: []string{http.MethodGet}, Serve: healthzFast},
+		},
+		Headers: authz.RequestHeaders,
+	})
 }
 
 // newServer: headers within 10 s and maxHeaderBytes; bodies within the
@@ -310,14 +346,14 @@ func newServer(h http.Handler) *http.Server {
 // 4 8k: 8 KiB a line); a request over it is answered 431 by net/http.
 const maxHeaderBytes = 64 << 10
 
-func serveOn(srv *http.Server, l net.Listener) error {
+func serveOn(srv server, l net.Listener) error {
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-func (a *app) shutdown(servers []*http.Server) error {
+func (a *app) shutdown(servers []server) error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownWait)
 	defer cancel()
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownWait.String())
@@ -361,7 +397,8 @@ func (a *app) registerAuth() error {
 		return err
 	}
 	a.authz = az
-	authz.NewHandler(az).Register(a.public.Group(""))
+	a.authHandler = authz.NewHandler(az)
+	a.authHandler.Register(a.public.Group(""))
 	return nil
 }
 
