@@ -7,15 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/internal/testenv"
@@ -57,17 +54,14 @@ func bypassKeys(t testing.TB, e *env) map[string]string {
 	return map[string]string{"public": public, "health": health}
 }
 
-// startKeygateAuth serves /auth of a fresh env on loopback.
-func startKeygateAuth(t testing.TB) (*env, string) {
+// startKeygateAuth serves /auth of a fresh env on loopback, through the
+// fast path when fast is true.
+func startKeygateAuth(t testing.TB, fast bool) (*env, *keygateServer) {
 	t.Helper()
 	mem := limiter.NewMemory(limiter.MemoryConfig{SweepInterval: -1})
 	t.Cleanup(mem.Close)
 	e := newEnv(t, func(c *authz.Config) { c.Limiter = mem })
-	srv := echo.New()
-	authz.NewHandler(e.auth).Register(srv.Group(""))
-	keygate := httptest.NewServer(srv)
-	t.Cleanup(keygate.Close)
-	return e, strings.TrimPrefix(keygate.URL, "http://")
+	return e, serveKeygate(t, e, fast)
 }
 
 // rawGET sends a GET whose request line holds target byte for byte.
@@ -149,12 +143,17 @@ func checkReachedInScope(t *testing.T, b bypass, body string) {
 
 // TestNginxRefusesPathBypasses drives the shipped nginx template.
 func TestNginxRefusesPathBypasses(t *testing.T) {
-	e, keygate := startKeygateAuth(t)
-	keys := bypassKeys(t, e)
-	up := newUpstream(t)
-	base := startNginx(t, keygate, strings.TrimPrefix(up.srv.URL, "http://"))
-	addr := strings.TrimPrefix(base, "http://")
-	runBypasses(t, addr, addr, up, keys, false)
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			e, keygate := startKeygateAuth(t, mode.fast)
+			keys := bypassKeys(t, e)
+			up := newUpstream(t)
+			base := startNginx(t, keygate.addr, strings.TrimPrefix(up.srv.URL, "http://"))
+			addr := strings.TrimPrefix(base, "http://")
+			runBypasses(t, addr, addr, up, keys, false)
+			keygate.checkFast(t)
+		})
+	}
 }
 
 // TestTraefikRefusesPathBypasses drives a real Traefik with the shipped
@@ -165,11 +164,16 @@ func TestTraefikRefusesPathBypasses(t *testing.T) {
 		t.Skip("traefik is not on PATH (Debian does not package it): `bash scripts/traefik.sh` builds one " +
 			"from the Go module proxy, or put a release binary from https://github.com/traefik/traefik/releases on PATH")
 	}
-	e, keygate := startKeygateAuth(t)
-	keys := bypassKeys(t, e)
-	up := newUpstream(t)
-	addr := startTraefik(t, bin, keygate, up.srv.URL)
-	runBypasses(t, addr, "api.example.test", up, keys, true)
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) {
+			e, keygate := startKeygateAuth(t, mode.fast)
+			keys := bypassKeys(t, e)
+			up := newUpstream(t)
+			addr := startTraefik(t, bin, keygate.addr, up.srv.URL)
+			runBypasses(t, addr, "api.example.test", up, keys, true)
+			keygate.checkFast(t)
+		})
+	}
 }
 
 // startTraefik runs traefik with the shipped dynamic configuration, which

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/labstack/echo/v4"
 
 	"github.com/keygate/keygate/authz"
 	"github.com/keygate/keygate/internal/testenv"
@@ -178,21 +177,25 @@ type e2eStep struct {
 }
 
 func TestNginxEndToEnd(t *testing.T) {
+	for _, mode := range serveModes {
+		t.Run(mode.name, func(t *testing.T) { nginxEndToEnd(t, mode.fast) })
+	}
+}
+
+func nginxEndToEnd(t *testing.T, fast bool) {
 	// Real time: nginx and the limiter see the same clock.
 	mem := limiter.NewMemory(limiter.MemoryConfig{SweepInterval: -1})
 	t.Cleanup(mem.Close)
 	e := newEnv(t, func(c *authz.Config) { c.Limiter = mem })
 	keys := e2eKeys(t, e)
-	srv := echo.New()
-	authz.NewHandler(e.auth).Register(srv.Group(""))
-	keygate := httptest.NewServer(srv)
-	t.Cleanup(keygate.Close)
+	keygate := serveKeygate(t, e, fast)
 	up := newUpstream(t)
-	base := startNginx(t, strings.TrimPrefix(keygate.URL, "http://"), strings.TrimPrefix(up.srv.URL, "http://"))
+	base := startNginx(t, keygate.addr, strings.TrimPrefix(up.srv.URL, "http://"))
 
 	for _, st := range e2eSteps(keys) {
 		t.Run(st.name, func(t *testing.T) { runStep(t, base, up, st) })
 	}
+	keygate.checkFast(t)
 	t.Run("storage_down_is_503", func(t *testing.T) {
 		if err := e.store.Close(); err != nil {
 			t.Fatal(err)
@@ -203,7 +206,7 @@ func TestNginxEndToEnd(t *testing.T) {
 		})
 	})
 	t.Run("keygate_down_is_500", func(t *testing.T) {
-		keygate.Close()
+		keygate.close()
 		runStep(t, base, up, e2eStep{
 			method: "GET", path: "/api/x", header: hdr("X-Api-Key", keys["good"], "X-Forwarded-For", "198.51.100.91"),
 			wantStatus: 500, wantClient: map[string]string{"Content-Type": "application/json", "Retry-After": ""},

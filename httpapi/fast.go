@@ -46,11 +46,12 @@ type FastServer struct {
 
 	readHeader, idle time.Duration
 
-	handoff chanListener
-	closing atomic.Bool
-	mu      sync.Mutex
-	ln      net.Listener
-	conns   map[*fastConn]struct{}
+	handoff           chanListener
+	served, handedOff atomic.Uint64
+	closing           atomic.Bool
+	mu                sync.Mutex
+	ln                net.Listener
+	conns             map[*fastConn]struct{}
 }
 
 // accessLogger is what FastServer logs panics with.
@@ -148,6 +149,13 @@ func (s *FastServer) Serve(l net.Listener) error {
 		go s.serveConn(c)
 	}
 }
+
+// Served is the number of requests the fast path answered; HandedOff the
+// number of connections it gave to net/http.
+func (s *FastServer) Served() uint64 { return s.served.Load() }
+
+// HandedOff: see Served.
+func (s *FastServer) HandedOff() uint64 { return s.handedOff.Load() }
 
 // Shutdown stops accepting, closes the connections that wait for a
 // request, lets those that serve one answer it first, and shuts the
@@ -326,6 +334,7 @@ func (fc *fastConn) flush() bool {
 // handOff gives the connection, and what was read of it and not served, to
 // the http.Server.
 func (s *FastServer) handOff(fc *fastConn) {
+	s.handedOff.Add(1)
 	c := &replayConn{Conn: fc.c, pending: bytes.Clone(fc.buf[fc.r:fc.w])}
 	if fc.c.SetReadDeadline(time.Time{}) != nil || !s.handoff.push(c) {
 		fc.c.Close()
@@ -382,6 +391,7 @@ func (fc *fastConn) answer(head []byte) bool {
 		})
 	}
 	fc.out = fc.appendAnswer(fc.out, x, start.Add(elapsed))
+	s.served.Add(1)
 	return true
 }
 

@@ -69,6 +69,8 @@ func TestAuthThroughServe(t *testing.T) {
 		`keygate_key_cache_misses_total 1`,
 		`keygate_key_cache_hits_total 3`,
 		`keygate_http_requests_total{listener="public",route="/auth",status="200"} 2`,
+		`keygate_fast_path_requests_total 6`,
+		`keygate_fast_path_handoffs_total 0`,
 	} {
 		if !strings.Contains(metrics, line+"\n") {
 			t.Errorf("/metrics lacks %q", line)

@@ -320,7 +320,7 @@ func (a *app) publicServer() server {
 	if !a.cfg.FastPath {
 		return srv
 	}
-	return httpapi.NewFastServer(srv, httpapi.FastConfig{
+	fast := httpapi.NewFastServer(srv, httpapi.FastConfig{
 		Chain: a.publicChain,
 		Routes: map[string]httpapi.FastRoute{
 			"/auth":    {Methods: authz.FastMethods, Serve: a.authHandler.Fast},
@@ -328,6 +328,17 @@ func (a *app) publicServer() server {
 		},
 		Headers: authz.RequestHeaders,
 	})
+	a.metrics.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "keygate_fast_path_requests_total",
+			Help: "Requests of the public listener that the fast path answered (KEYGATE_FAST_PATH).",
+		}, func() float64 { return float64(fast.Served()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "keygate_fast_path_handoffs_total",
+			Help: "Connections of the public listener that the fast path gave to net/http, at a request it does not answer.",
+		}, func() float64 { return float64(fast.HandedOff()) }),
+	)
+	return fast
 }
 
 // newServer: headers within 10 s and maxHeaderBytes; bodies within the
