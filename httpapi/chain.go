@@ -76,10 +76,15 @@ func (cfg *ChainConfig) serve(c echo.Context, next echo.HandlerFunc) (err error)
 		}
 		err = fmt.Errorf("panic: %w", err)
 		if cfg.Log != nil {
-			stack := make([]byte, 8<<10)
-			stack = stack[:runtime.Stack(stack, false)]
-			cfg.Log.Error("panic recovered", "request_id", RequestID(c), "error", err, "stack", string(stack))
+			cfg.Log.Error("panic recovered", "request_id", RequestID(c), "error", err, "stack", panicStack())
 		}
 	}()
 	return cfg.Bodies.serve(c, next)
+}
+
+// panicStack is the stack of the goroutine that recovers a panic, up to
+// 8 KiB of it, for the log.
+func panicStack() string {
+	stack := make([]byte, 8<<10)
+	return string(stack[:runtime.Stack(stack, false)])
 }

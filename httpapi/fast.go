@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -243,12 +242,21 @@ func (s *FastServer) serveConn(c net.Conn) {
 		c.Close()
 		return
 	}
-	reserveStack(0) // see ReserveStack: /auth's stack, grown here, once
+	defer func() {
+		// As net/http does: a panic ends the connection, not the process.
+		if r := recover(); r != nil {
+			if r != http.ErrAbortHandler && s.log != nil {
+				s.log.Error("panic serving a connection", "remote", c.RemoteAddr().String(), "error", fmt.Sprint(r), "stack", panicStack())
+			}
+			c.Close()
+			s.untrack(fc)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	fc.x = Exchange{RemoteAddr: c.RemoteAddr().String(), Header: make(http.Header, 8),
 		ctx: ctx, res: make(http.Header, 8)}
+	defer cancel()
 	handed := fc.serve()
-	cancel()
 	s.untrack(fc)
 	if handed {
 		s.handOff(fc)
@@ -276,12 +284,18 @@ func (fc *fastConn) serve() (handOff bool) {
 			continue
 		}
 		fc.begun = time.Time{}
+		reserveStack(0) // see ReserveStack: the stack /auth needs, grown here
 		if !fc.answer(fc.buf[fc.r : fc.r+end]) {
 			return fc.flush()
 		}
 		fc.r += end
 		if fc.r == fc.w {
 			fc.r, fc.w = 0, 0
+		}
+		// Pipelined requests are answered together, in one write, up to
+		// maxPending bytes of answers.
+		if len(fc.out) >= maxPending && !fc.flush() {
+			return false
 		}
 	}
 }
@@ -319,6 +333,9 @@ func (fc *fastConn) read() bool {
 	fc.w += n
 	return err == nil || n > 0 && !fc.s.closing.Load()
 }
+
+// maxPending is the most answers a connection holds before writing them.
+const maxPending = 16 << 10
 
 // flush writes the answers not yet written; it reports whether that went
 // well.
@@ -403,7 +420,7 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 			return
 		}
 		if r == http.ErrAbortHandler {
-			panic(r)
+			panic(r) // serveConn closes the connection, as net/http does
 		}
 		err, _ := r.(error)
 		if err == nil {
@@ -411,9 +428,7 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 		}
 		err = fmt.Errorf("panic: %w", err)
 		if fc.s.log != nil {
-			stack := make([]byte, 8<<10)
-			stack = stack[:runtime.Stack(stack, false)]
-			fc.s.log.Error("panic recovered", "request_id", x.id, "error", err, "stack", string(stack))
+			fc.s.log.Error("panic recovered", "request_id", x.id, "error", err, "stack", panicStack())
 			fc.s.log.Error("request failed", "request_id", x.id, "status", http.StatusInternalServerError, "error", err)
 		}
 		id := x.res[echo.HeaderXRequestID]
