@@ -236,14 +236,22 @@ type fastConn struct {
 	dateAt int64
 }
 
+// fastConns holds the state of closed connections for new ones: a proxy
+// such as Traefik opens a connection for most checks.
+var fastConns = sync.Pool{New: func() any {
+	return &fastConn{x: Exchange{Header: make(http.Header, 8), res: make(http.Header, 8)}}
+}}
+
 func (s *FastServer) serveConn(c net.Conn) {
-	fc := &fastConn{s: s, c: c}
+	fc := fastConns.Get().(*fastConn)
+	fc.s, fc.c = s, c
 	if !s.track(fc) {
 		c.Close()
 		return
 	}
 	defer func() {
 		// As net/http does: a panic ends the connection, not the process.
+		// fc, in whatever state, is not reused.
 		if r := recover(); r != nil {
 			if r != http.ErrAbortHandler && s.log != nil {
 				s.log.Error("panic serving a connection", "remote", c.RemoteAddr().String(), "error", fmt.Sprint(r), "stack", panicStack())
@@ -252,17 +260,33 @@ func (s *FastServer) serveConn(c net.Conn) {
 			s.untrack(fc)
 		}
 	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	fc.x = Exchange{RemoteAddr: c.RemoteAddr().String(), Header: make(http.Header, 8),
-		ctx: ctx, res: make(http.Header, 8)}
-	defer cancel()
+	// The request's context: net/http's ends when the connection does,
+	// which it learns by reading on; the fast path reads nothing while it
+	// answers, so a connection's end could not end a check either.
+	fc.x.RemoteAddr, fc.x.ctx = c.RemoteAddr().String(), context.Background()
 	handed := fc.serve()
 	s.untrack(fc)
 	if handed {
 		s.handOff(fc)
-		return
+	} else {
+		c.Close()
 	}
-	c.Close()
+	fc.reset()
+	fastConns.Put(fc)
+}
+
+// reset makes fc ready for another connection.
+func (fc *fastConn) reset() {
+	fc.s, fc.c, fc.r, fc.w, fc.begun, fc.set = nil, nil, 0, 0, time.Time{}, time.Time{}
+	if cap(fc.out) > maxPending {
+		fc.out = nil
+	}
+	fc.out = fc.out[:0]
+	clear(fc.x.Header)
+	clear(fc.x.res)
+	clear(fc.vals[:cap(fc.vals)])
+	fc.vals = fc.vals[:0]
+	fc.x = Exchange{Header: fc.x.Header, res: fc.x.res}
 }
 
 // serve answers the connection's requests until one is not the fast
