@@ -190,6 +190,11 @@ func (s *FastServer) Shutdown(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			s.mu.Lock()
+			for fc := range s.conns {
+				fc.c.Close()
+			}
+			s.mu.Unlock()
 			return errors.Join(httpErr, ctx.Err())
 		case <-tick.C:
 		}
@@ -227,6 +232,8 @@ type fastConn struct {
 	buf    [FastHeadSize]byte
 	r, w   int       // buf[r:w] is read and not yet served
 	begun  time.Time // when the head in buf[r:w] began to arrive
+	used   bool      // a request was answered
+	skipCR int       // CR or LF bytes to skip, after a POST
 	set    time.Time // the read deadline set
 	out    []byte    // answers not yet written
 	x      Exchange
@@ -277,7 +284,7 @@ func (s *FastServer) serveConn(c net.Conn) {
 
 // reset makes fc ready for another connection.
 func (fc *fastConn) reset() {
-	fc.s, fc.c, fc.r, fc.w, fc.begun, fc.set = nil, nil, 0, 0, time.Time{}, time.Time{}
+	fc.s, fc.c, fc.r, fc.w, fc.begun, fc.set, fc.used, fc.skipCR = nil, nil, 0, 0, time.Time{}, time.Time{}, false, 0
 	if cap(fc.out) > maxPending {
 		fc.out = nil
 	}
@@ -293,6 +300,14 @@ func (fc *fastConn) reset() {
 // path's (true: hand the connection to net/http) or the connection ends.
 func (fc *fastConn) serve() (handOff bool) {
 	for {
+		for fc.skipCR > 0 && fc.r < fc.w {
+			if c := fc.buf[fc.r]; c != '\r' && c != '\n' {
+				fc.skipCR = 0
+				break
+			}
+			fc.r++
+			fc.skipCR--
+		}
 		end := headEnd(fc.buf[fc.r:fc.w])
 		if end < 0 {
 			if fc.r > 0 {
@@ -307,12 +322,15 @@ func (fc *fastConn) serve() (handOff bool) {
 			}
 			continue
 		}
-		fc.begun = time.Time{}
+		fc.begun, fc.used = time.Time{}, true
 		reserveStack(0) // see ReserveStack: the stack /auth needs, grown here
 		if !fc.answer(fc.buf[fc.r : fc.r+end]) {
 			return fc.flush()
 		}
 		fc.r += end
+		if fc.x.Method == http.MethodPost {
+			fc.skipCR = 4
+		}
 		if fc.r == fc.w {
 			fc.r, fc.w = 0, 0
 		}
@@ -331,9 +349,9 @@ func (fc *fastConn) read() bool {
 	now := time.Now()
 	var want time.Time
 	switch {
-	case fc.w == 0 && fc.s.idle > 0:
+	case fc.w == 0 && fc.used && fc.s.idle > 0:
 		want = now.Add(fc.s.idle)
-	case fc.w > 0 && fc.s.readHeader > 0:
+	case (fc.w > 0 || !fc.used) && fc.s.readHeader > 0:
 		if fc.begun.IsZero() {
 			fc.begun = now
 		}
@@ -350,10 +368,9 @@ func (fc *fastConn) read() bool {
 	if fc.s.closing.Load() && fc.w == 0 {
 		return false
 	}
+	// A head that this read does not complete began now: the next read
+	// sees begun zero and sets it.
 	n, err := fc.c.Read(fc.buf[fc.w:])
-	if n > 0 && fc.w == 0 {
-		fc.begun = now
-	}
 	fc.w += n
 	return err == nil || n > 0 && !fc.s.closing.Load()
 }
@@ -444,6 +461,7 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 			return
 		}
 		if r == http.ErrAbortHandler {
+			fc.flush()
 			panic(r) // serveConn closes the connection, as net/http does
 		}
 		err, _ := r.(error)
@@ -455,10 +473,6 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 			fc.s.log.Error("panic recovered", "request_id", x.id, "error", err, "stack", panicStack())
 			fc.s.log.Error("request failed", "request_id", x.id, "status", http.StatusInternalServerError, "error", err)
 		}
-		id := x.res[echo.HeaderXRequestID]
-		clear(x.res)
-		x.res[echo.HeaderXRequestID] = id
-		x.res[echo.HeaderContentType] = nil
 		x.JSONBlob(http.StatusInternalServerError, internalErrorBody(x.id))
 	}()
 	route.serve(x)

@@ -32,17 +32,20 @@ const (
 // headerRules are the rules of the fields a FastServer looks at: keep,
 // and the ones that decide whether the request is the fast path's.
 func headerRules(keep []string) map[string]headerRule {
-	rules := map[string]headerRule{
+	rules := map[string]headerRule{}
+	for _, name := range append(slices.Clone(keep), echo.HeaderXRequestID) {
+		name = http.CanonicalHeaderKey(name)
+		rules[strings.ToLower(name)] = headerRule{canonical: name, kind: keepField}
+	}
+	for name, r := range map[string]headerRule{
 		"host":              {kind: hostField},
 		"content-length":    {kind: lengthField},
 		"transfer-encoding": {kind: refuseField},
 		"connection":        {kind: refuseField},
 		"upgrade":           {kind: refuseField},
 		"expect":            {kind: refuseField},
-	}
-	for _, name := range append(slices.Clone(keep), echo.HeaderXRequestID) {
-		name = http.CanonicalHeaderKey(name)
-		rules[strings.ToLower(name)] = headerRule{canonical: name, kind: keepField}
+	} {
+		rules[name] = r
 	}
 	return rules
 }
@@ -111,18 +114,20 @@ func (fc *fastConn) parseHead(head string, x *Exchange) bool {
 		if !httpguts.ValidHeaderFieldValue(value) {
 			return false
 		}
+		var rule headerRule
 		if len(name) > maxRuleName {
-			continue
-		}
-		var lower [maxRuleName]byte
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+			rule, ok = fc.s.keep[strings.ToLower(name)]
+		} else {
+			var lower [maxRuleName]byte
+			for i := 0; i < len(name); i++ {
+				c := name[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				lower[i] = c
 			}
-			lower[i] = c
+			rule, ok = fc.s.keep[string(lower[:len(name)])]
 		}
-		rule, ok := fc.s.keep[string(lower[:len(name)])]
 		if !ok {
 			continue
 		}
