@@ -103,10 +103,10 @@ func NewFastServer(srv *http.Server, cfg FastConfig) *FastServer {
 	if cfg.Chain.Log != nil {
 		s.log = cfg.Chain.Log
 	}
-	if s.readHeader <= 0 {
+	if s.readHeader == 0 { // as net/http: 0 is ReadTimeout's, below 0 none
 		s.readHeader = srv.ReadTimeout
 	}
-	if s.idle <= 0 {
+	if s.idle == 0 {
 		s.idle = srv.ReadTimeout
 	}
 	for target, r := range cfg.Routes {
@@ -471,6 +471,11 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 		err = fmt.Errorf("panic: %w", err)
 		if fc.s.log != nil {
 			fc.s.log.Error("panic recovered", "request_id", x.id, "error", err, "stack", panicStack())
+		}
+		if x.status != 0 {
+			return // answered before it panicked: the answer stands, as Echo's
+		}
+		if fc.s.log != nil {
 			fc.s.log.Error("request failed", "request_id", x.id, "status", http.StatusInternalServerError, "error", err)
 		}
 		x.JSONBlob(http.StatusInternalServerError, internalErrorBody(x.id))

@@ -168,7 +168,18 @@ func (s *site) routes(e *echo.Echo) map[string]httpapi.FastRoute {
 		"/abort":      func(http.Header, string, http.Header) verdict { panic(http.ErrAbortHandler) },
 		"/wait":       s.wait,
 	}
-	routes := make(map[string]httpapi.FastRoute, len(logics))
+	routes := make(map[string]httpapi.FastRoute, len(logics)+1)
+	// A handler that answers, then panics: its answer stands.
+	e.GET("/panic-answered", func(c echo.Context) error {
+		s.echoRuns.Add(1)
+		_ = c.NoContent(http.StatusAccepted)
+		panic("after the answer")
+	})
+	routes["/panic-answered"] = httpapi.FastRoute{Methods: []string{http.MethodGet}, Serve: func(x *httpapi.Exchange) {
+		s.fastRuns.Add(1)
+		x.NoContent(http.StatusAccepted)
+		panic("after the answer")
+	}}
 	for path, f := range logics {
 		methods := []string{http.MethodGet}
 		if path == "/check" {
@@ -658,12 +669,12 @@ func TestFastPipelines(t *testing.T) {
 func TestFastPanicIs500(t *testing.T) {
 	fast, plain := startTCP(t, siteOptions{fast: true}), startTCP(t, siteOptions{})
 	after := head(getCheck, host, goodKey, "X-Request-Id: after")
-	for _, path := range []string{"/panic", "/panic-late"} {
+	for path, status := range map[string]int{"/panic": 500, "/panic-late": 500, "/panic-answered": 202} {
 		t.Run(path[1:], func(t *testing.T) {
 			before := fast.fastRuns.Load()
 			reqs := []string{head("GET "+path+" HTTP/1.1", host, "X-Request-Id: panicked"), after}
 			want, got := plain.roundTrips(t, reqs), fast.roundTrips(t, reqs)
-			if statusOf(want[0]) != 500 || statusOf(want[1]) != 200 {
+			if statusOf(want[0]) != status || statusOf(want[1]) != 200 {
 				t.Fatalf("net/http answered %q", want)
 			}
 			for i := range want {
