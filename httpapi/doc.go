@@ -7,4 +7,9 @@
 // *echo.HTTPError by its code, keystore's sentinel errors by the table in
 // status.go, anything else as 500 with the cause logged and never sent.
 // Everything here is safe for concurrent use.
+//
+// FastServer is the public listener's fast path: it reads connections
+// itself, answers the plainly valid requests of a few routes (/auth,
+// /healthz) as Echo and net/http would, and hands every other request, with
+// its connection, to an http.Server.
 package httpapi
