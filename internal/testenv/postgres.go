@@ -1,9 +1,11 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -88,10 +90,27 @@ func startPostgres() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := s.start(); err != nil {
+	if err := s.startOnFreePort(); err != nil {
 		return "", err
 	}
 	return s.URL(), nil
+}
+
+// errPortTaken: the port chosen for a new cluster was free when chosen,
+// and taken by another process before the postmaster listened on it.
+var errPortTaken = errors.New("its port was taken meanwhile")
+
+// startOnFreePort starts a new cluster, on another free port each time its
+// port was taken between pgFreePort and the postmaster's bind (tests that
+// listen on 127.0.0.1:0 in parallel can take it).
+func (s *PostgresServer) startOnFreePort() error {
+	for attempt := 1; ; attempt++ {
+		err := s.start()
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == 5 {
+			return err
+		}
+		s.port = pgFreePort()
+	}
 }
 
 func findPostgresBin(name string) (string, error) {
@@ -180,7 +199,7 @@ func StartPostgres(tb testing.TB) *PostgresServer {
 	}
 	s.tb = tb
 	tb.Cleanup(func() { s.stop(); os.RemoveAll(s.dir) })
-	if err := s.start(); err != nil {
+	if err := s.startOnFreePort(); err != nil {
 		tb.Fatal(err)
 	}
 	return s
@@ -231,6 +250,10 @@ func (s *PostgresServer) start() error {
 		return err
 	}
 	defer log.Close()
+	var from int64
+	if fi, err := log.Stat(); err == nil {
+		from = fi.Size()
+	}
 	cmd := exec.Command(s.bin, "-D", s.data(), "-p", strconv.Itoa(s.port), "-k", s.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
 	cmd.Stdout, cmd.Stderr = log, log
@@ -242,15 +265,21 @@ func (s *PostgresServer) start() error {
 	}
 	s.proc, s.done = cmd, make(chan struct{})
 	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(s.done)
-	return s.waitReady(s.done)
+	return s.waitReady(s.done, from)
 }
 
-func (s *PostgresServer) waitReady(done <-chan struct{}) error {
+// waitReady waits until the cluster answers, or its postmaster, which
+// began writing its log at offset from, exits.
+func (s *PostgresServer) waitReady(done <-chan struct{}, from int64) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-done:
 			out, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			out = out[min(from, int64(len(out))):] // this start's lines
+			if bytes.Contains(out, []byte("Address already in use")) {
+				return fmt.Errorf("postgres on port %d: %w: %s", s.port, errPortTaken, out)
+			}
 			return fmt.Errorf("postgres exited at start: %s", out)
 		default:
 		}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,29 @@ func TestStartPostgresStopStart(t *testing.T) {
 	s.Start()
 	if err := pingPostgres(s.URL()); err != nil {
 		t.Fatalf("after restart: %v", err)
+	}
+}
+
+// TestStartPostgresTakesAnotherPort: a cluster whose chosen port another
+// process took before the postmaster listened starts on another.
+func TestStartPostgresTakesAnotherPort(t *testing.T) {
+	s, err := newPostgresServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.stop(); os.RemoveAll(s.dir) })
+	taken, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if err := s.startOnFreePort(); err != nil {
+		t.Fatal(err)
+	}
+	if s.port == taken.Addr().(*net.TCPAddr).Port {
+		t.Fatalf("started on the taken port %d", s.port)
+	}
+	if err := pingPostgres(s.URL()); err != nil {
+		t.Fatal(err)
 	}
 }
