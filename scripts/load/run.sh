@@ -352,6 +352,15 @@ echo "RSS after the runs: keygate (memory) $(rss "$mem_pid"), keygate (Redis) $(
 fallbacks=$(curl -fsS "http://127.0.0.1:$red_adm/metrics" | awk '$1 == "keygate_limiter_fallbacks_total" {print $2}')
 [[ ${fallbacks:-0} == 0 ]] || echo "load: WARNING keygate (Redis) fell back to memory $fallbacks times: its figures are partly the memory limiter's" >&2
 
+# Whether the fast path answered the checks (KEYGATE_FAST_PATH): a
+# connection handed to net/http is served there for the rest of the run.
+for adm in "$mem_adm" "$red_adm"; do
+	read -r served handoffs < <(curl -fsS "http://127.0.0.1:$adm/metrics" |
+		awk '$1 == "keygate_fast_path_requests_total" {s = $2} $1 == "keygate_fast_path_handoffs_total" {h = $2} END {printf "%d %d\n", s, h}')
+	echo "fast path (keygate on admin port $adm): $served requests answered, $handoffs connections handed to net/http"
+	[[ $handoffs == 0 ]] || echo "load: WARNING $handoffs connections went to net/http: their checks were not the fast path's" >&2
+done
+
 if [[ $latency == 1 ]]; then
 	half=$(($(col redis 3 | median | cut -d. -f1) / 2))
 	echo
