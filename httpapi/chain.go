@@ -36,7 +36,7 @@ func Chain(cfg ChainConfig) echo.MiddlewareFunc {
 	access := newAccessLog(cfg.Log)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id := assignRequestID(c)
+			id := assignRequestID(c.Request().Header, c.Response().Header())
 			start := time.Now()
 			res := c.Response()
 			f := fieldsPool.Get().(*fields)
@@ -64,22 +64,31 @@ func Chain(cfg ChainConfig) echo.MiddlewareFunc {
 // response on purpose, goes on up to net/http.
 func (cfg *ChainConfig) serve(c echo.Context, next echo.HandlerFunc) (err error) {
 	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		if r == http.ErrAbortHandler {
-			panic(r)
-		}
-		if err, _ = r.(error); err == nil {
-			err = fmt.Errorf("%v", r)
-		}
-		err = fmt.Errorf("panic: %w", err)
-		if cfg.Log != nil {
-			cfg.Log.Error("panic recovered", "request_id", RequestID(c), "error", err, "stack", panicStack())
+		if r := recover(); r != nil {
+			err = recovered(r, cfg.Log, RequestID(c))
 		}
 	}()
 	return cfg.Bodies.serve(c, next)
+}
+
+// recovered turns r, the panic of serving the request requestID, into the
+// error it is answered with, logged with its stack (log may be nil).
+// http.ErrAbortHandler, the panic that aborts a response on purpose, goes
+// on up to net/http (or the fast path's connection), which ends the
+// connection.
+func recovered(r any, log *slog.Logger, requestID string) error {
+	if r == http.ErrAbortHandler {
+		panic(r)
+	}
+	err, _ := r.(error)
+	if err == nil {
+		err = fmt.Errorf("%v", r)
+	}
+	err = fmt.Errorf("panic: %w", err)
+	if log != nil {
+		log.Error("panic recovered", "request_id", requestID, "error", err, "stack", panicStack())
+	}
+	return err
 }
 
 // panicStack is the stack of the goroutine that recovers a panic, up to

@@ -78,22 +78,33 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		e := classify(err)
-		if e.Status >= 500 {
-			log.Error("request failed", "request_id", RequestID(c), "status", e.Status, "error", err)
-		}
+		e := failed(log, err, RequestID(c))
 		c.Set(causeKey, e.Cause)
 		_ = WriteError(c, e)
 	}
 }
 
+// failed is what the client is told of err, the failure of the request
+// requestID, which is logged when it is the server's (log may be nil).
+func failed(log *slog.Logger, err error, requestID string) *Error {
+	e := classify(err)
+	if e.Status >= 500 && log != nil {
+		log.Error("request failed", "request_id", requestID, "status", e.Status, "error", err)
+	}
+	return e
+}
+
 // WriteError writes e as the JSON error body.
 func WriteError(c echo.Context, e *Error) error {
-	body := Body{Error: e.Message, Code: e.Status, Details: e.Details, RequestID: RequestID(c)}
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(e.Status)
 	}
-	return c.JSON(e.Status, body)
+	return c.JSON(e.Status, e.body(RequestID(c)))
+}
+
+// body is e's JSON error body for the request requestID.
+func (e *Error) body(requestID string) Body {
+	return Body{Error: e.Message, Code: e.Status, Details: e.Details, RequestID: requestID}
 }
 
 // RequestID returns the id that the RequestID middleware gave the request.

@@ -11,10 +11,11 @@ var HeadEnd = headEnd
 // TakeHead reports whether s's fast path takes the complete request head
 // b (route, then parseHead), and the request it read of it.
 func (s *FastServer) TakeHead(b []byte) (*Exchange, bool) {
-	if _, ok := s.route(b); !ok {
+	r, method, ok := s.route(b)
+	if !ok {
 		return nil, false
 	}
-	x := &Exchange{Header: make(http.Header)}
+	x := &Exchange{Header: make(http.Header), Method: method, RequestURI: r.name}
 	fc := &fastConn{s: s}
 	return x, fc.parseHead(string(b), x)
 }

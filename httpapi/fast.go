@@ -3,10 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +44,7 @@ type FastServer struct {
 	keep    map[string]headerRule
 	access  *accessLog
 	observe Observer
-	log     accessLogger
+	log     *slog.Logger // panics; nil: not logged
 
 	readHeader, idle time.Duration
 
@@ -51,11 +54,6 @@ type FastServer struct {
 	mu                sync.Mutex
 	ln                net.Listener
 	conns             map[*fastConn]struct{}
-}
-
-// accessLogger is what FastServer logs panics with.
-type accessLogger interface {
-	Error(msg string, args ...any)
 }
 
 // FastHeadSize is the longest request head the fast path reads: a longer
@@ -85,8 +83,9 @@ type FastConfig struct {
 	// Routes are the fast path's routes by request target, which is also
 	// the route's name in access lines and metrics (Echo's pattern).
 	Routes map[string]FastRoute
-	// Headers are the request fields the routes read, canonical names
-	// (X-Request-Id is always read). Exchange.Header holds only these.
+	// Headers are the request fields the routes read, canonical names of
+	// at most 64 bytes (NewFastServer panics at a longer one; X-Request-Id
+	// is always read). Exchange.Header holds only these.
 	Headers []string
 }
 
@@ -95,13 +94,10 @@ type FastConfig struct {
 func NewFastServer(srv *http.Server, cfg FastConfig) *FastServer {
 	s := &FastServer{
 		srv: srv, routes: make(map[string]*fastRoute, len(cfg.Routes)), keep: headerRules(cfg.Headers),
-		access: newAccessLog(cfg.Chain.Log), observe: cfg.Chain.Observe,
+		access: newAccessLog(cfg.Chain.Log), observe: cfg.Chain.Observe, log: cfg.Chain.Log,
 		readHeader: srv.ReadHeaderTimeout, idle: srv.IdleTimeout,
 		handoff: chanListener{conns: make(chan net.Conn), closed: make(chan struct{})},
 		conns:   make(map[*fastConn]struct{}),
-	}
-	if cfg.Chain.Log != nil {
-		s.log = cfg.Chain.Log
 	}
 	if s.readHeader == 0 { // as net/http: 0 is ReadTimeout's, below 0 none
 		s.readHeader = srv.ReadTimeout
@@ -110,7 +106,8 @@ func NewFastServer(srv *http.Server, cfg FastConfig) *FastServer {
 		s.idle = srv.ReadTimeout
 	}
 	for target, r := range cfg.Routes {
-		s.routes[target] = &fastRoute{name: target, methods: r.Methods, serve: r.Serve}
+		methods := slices.DeleteFunc(slices.Clone(r.Methods), func(m string) bool { return m == http.MethodHead })
+		s.routes[target] = &fastRoute{name: target, methods: methods, serve: r.Serve}
 	}
 	return s
 }
@@ -179,11 +176,6 @@ func (s *FastServer) Shutdown(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		n := len(s.conns)
-		if n == 0 || ctx.Err() != nil {
-			for fc := range s.conns {
-				fc.c.Close()
-			}
-		}
 		s.mu.Unlock()
 		if n == 0 {
 			break
@@ -271,6 +263,7 @@ func (s *FastServer) serveConn(c net.Conn) {
 	// which it learns by reading on; the fast path reads nothing while it
 	// answers, so a connection's end could not end a check either.
 	fc.x.RemoteAddr, fc.x.ctx = c.RemoteAddr().String(), context.Background()
+	fc.x.remoteIP = remoteIP(fc.x.RemoteAddr)
 	handed := fc.serve()
 	s.untrack(fc)
 	if handed {
@@ -423,10 +416,13 @@ func headEnd(b []byte) int {
 func (fc *fastConn) answer(head []byte) bool {
 	s := fc.s
 	x := &fc.x
-	route, ok := s.route(head)
+	route, method, ok := s.route(head)
 	if !ok {
 		return false
 	}
+	// The method and target are the route's own strings, so that nothing
+	// a check keeps of them holds on to the head, credential and all.
+	x.Method, x.RequestURI = method, route.name
 	clear(x.Header)
 	fc.vals = fc.vals[:0]
 	if !fc.parseHead(string(head), x) {
@@ -435,7 +431,7 @@ func (fc *fastConn) answer(head []byte) bool {
 	start := time.Now()
 	clear(x.res)
 	x.status, x.body, x.keyID, x.owner, x.decision = 0, nil, "", "", ""
-	x.id = x.assignRequestID()
+	x.id = assignRequestID(x.Header, x.res)
 	fc.run(route, x)
 	elapsed := time.Since(start)
 	if s.observe != nil {
@@ -444,7 +440,7 @@ func (fc *fastConn) answer(head []byte) bool {
 	if s.access.enabled(x.ctx) {
 		s.access.emit(x.ctx, accessLine{
 			time: start.Add(elapsed), requestID: x.id, method: x.Method, route: route.name,
-			status: x.status, latency: elapsed, remoteIP: remoteIP(x.RemoteAddr),
+			status: x.status, latency: elapsed, remoteIP: x.remoteIP,
 			keyID: x.keyID, owner: x.owner, decision: x.decision,
 		})
 	}
@@ -461,37 +457,21 @@ func (fc *fastConn) run(route *fastRoute, x *Exchange) {
 			return
 		}
 		if r == http.ErrAbortHandler {
-			fc.flush()
-			panic(r) // serveConn closes the connection, as net/http does
+			fc.flush() // the answers before it; serveConn closes the connection
 		}
-		err, _ := r.(error)
-		if err == nil {
-			err = fmt.Errorf("%v", r)
-		}
-		err = fmt.Errorf("panic: %w", err)
-		if fc.s.log != nil {
-			fc.s.log.Error("panic recovered", "request_id", x.id, "error", err, "stack", panicStack())
-		}
+		err := recovered(r, fc.s.log, x.id)
 		if x.status != 0 {
 			return // answered before it panicked: the answer stands, as Echo's
 		}
-		if fc.s.log != nil {
-			fc.s.log.Error("request failed", "request_id", x.id, "status", http.StatusInternalServerError, "error", err)
-		}
-		x.JSONBlob(http.StatusInternalServerError, internalErrorBody(x.id))
+		e := failed(fc.s.log, err, x.id)
+		// As Echo's c.JSON, with its newline.
+		body, _ := json.Marshal(e.body(x.id)) // strings, ints and e.Details, none of it from the client
+		x.JSONBlob(e.Status, append(body, '\n'))
 	}()
 	route.serve(x)
 	if x.status == 0 {
 		x.NoContent(http.StatusOK)
 	}
-}
-
-// internalErrorBody is WriteError's body of a 500, as Echo's c.JSON
-// encodes it (with its newline).
-func internalErrorBody(requestID string) []byte {
-	b := append([]byte(`{"error":"internal error","code":500`), `,"request_id":`...)
-	b = appendJSONString(b, requestID)
-	return append(b, "}\n"...)
 }
 
 // remoteIP is the host of a connection's remote address, as Echo's
@@ -513,6 +493,7 @@ type Exchange struct {
 	Header http.Header
 
 	ctx                    context.Context
+	remoteIP               string // of RemoteAddr, for the access line
 	id                     string
 	res                    http.Header
 	status                 int
@@ -520,7 +501,7 @@ type Exchange struct {
 	keyID, owner, decision string
 }
 
-// Context is the connection's context, ended when it closes.
+// Context is the request's context: the background's (see serveConn).
 func (x *Exchange) Context() context.Context { return x.ctx }
 
 // ResponseHeader is the answer's header, as http.ResponseWriter's Header.
@@ -548,17 +529,6 @@ func (x *Exchange) JSONBlob(status int, body []byte) {
 }
 
 var jsonType = []string{echo.MIMEApplicationJSON}[:1:1]
-
-// assignRequestID is assignRequestID's for the fast path.
-func (x *Exchange) assignRequestID() string {
-	if v := x.Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
-		x.res[echo.HeaderXRequestID] = v[:1:1]
-		return v[0]
-	}
-	id := newRequestID()
-	x.res[echo.HeaderXRequestID] = []string{id}
-	return id
-}
 
 // replayConn is a connection handed to net/http: what the fast path read
 // of it and did not serve comes first.

@@ -1074,3 +1074,15 @@ func skipAnswer(br *bufio.Reader) error {
 	_, err = br.Discard(length)
 	return err
 }
+
+// TestFastRefusesLongHeaderNames: a field name the fast path could not
+// match (longer than it lowers) is refused when the server is built, not
+// silently never kept.
+func TestFastRefusesLongHeaderNames(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("NewFastServer took a 65-byte field name")
+		}
+	}()
+	httpapi.NewFastServer(&http.Server{}, httpapi.FastConfig{Headers: []string{"X-" + strings.Repeat("a", 63)}})
+}

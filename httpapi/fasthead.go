@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -34,6 +35,9 @@ const (
 func headerRules(keep []string) map[string]headerRule {
 	rules := map[string]headerRule{}
 	for _, name := range append(slices.Clone(keep), echo.HeaderXRequestID) {
+		if len(name) > maxRuleName {
+			panic(fmt.Sprintf("httpapi: FastConfig.Headers: %q is longer than %d bytes", name, maxRuleName))
+		}
 		name = http.CanonicalHeaderKey(name)
 		rules[strings.ToLower(name)] = headerRule{canonical: name, kind: keepField}
 	}
@@ -50,52 +54,53 @@ func headerRules(keep []string) map[string]headerRule {
 	return rules
 }
 
-// maxRuleName is the longest field name a rule can have: longer names
-// are no rule's, and need not be lowered.
-const maxRuleName = 32
+// maxRuleName is the longest field name a rule can have (NewFastServer
+// refuses a longer one in FastConfig.Headers): a longer field is no
+// rule's, and need not be lowered.
+const maxRuleName = 64
 
 // route returns the fast path's route of the request head b begins with,
-// and whether it has one: its request line must be "METHOD TARGET
-// HTTP/1.1" with a route's target and one of its methods. It does not
-// allocate, so that a request for net/http costs the fast path nothing.
-func (s *FastServer) route(b []byte) (*fastRoute, bool) {
+// and its method (the route's own string), and whether it has one: its
+// request line must be "METHOD TARGET HTTP/1.1" with a route's target and
+// one of its methods. It does not allocate, so that a request for
+// net/http costs the fast path nothing.
+func (s *FastServer) route(b []byte) (*fastRoute, string, bool) {
 	line, _, ok := bytes.Cut(b, []byte("\r\n"))
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	method, rest, ok := bytes.Cut(line, []byte(" "))
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	target, version, ok := bytes.Cut(rest, []byte(" "))
 	if !ok || string(version) != "HTTP/1.1" {
-		return nil, false
+		return nil, "", false
 	}
 	r, ok := s.routes[string(target)]
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	for _, m := range r.methods {
-		if m == string(method) && m != http.MethodHead {
-			return r, true
+		if m == string(method) {
+			return r, m, true
 		}
 	}
-	return nil, false
+	return nil, "", false
 }
 
-// parseHead reads the head (a request line that route accepted, field
-// lines and the empty line) into x, and reports whether the request is the
-// fast path's: every line ends with "\r\n"; every field is a token, a
-// colon and a value of valid bytes (no line folded, no space before the
+// parseHead reads the fields of head (a request line that route accepted,
+// field lines and the empty line) into x, and reports whether the request
+// is the fast path's: every line ends with "\r\n"; every field is a token,
+// a colon and a value of valid bytes (no line folded, no space before the
 // colon); one valid Host; no body; no field of refuseField. Anything else,
 // valid or not, is net/http's to read and answer. The values are
 // substrings of head.
 func (fc *fastConn) parseHead(head string, x *Exchange) bool {
-	line, rest, _ := strings.Cut(head, "\r\n")
-	method, line, _ := strings.Cut(line, " ")
-	target, _, _ := strings.Cut(line, " ")
-	x.Method, x.RequestURI, x.Host = method, target, ""
+	_, rest, _ := strings.Cut(head, "\r\n")
+	x.Host = ""
 	hosts := 0
+	var line string
 	for {
 		line, rest, _ = strings.Cut(rest, "\r\n")
 		if line == "" {
@@ -114,20 +119,18 @@ func (fc *fastConn) parseHead(head string, x *Exchange) bool {
 		if !httpguts.ValidHeaderFieldValue(value) {
 			return false
 		}
-		var rule headerRule
 		if len(name) > maxRuleName {
-			rule, ok = fc.s.keep[strings.ToLower(name)]
-		} else {
-			var lower [maxRuleName]byte
-			for i := 0; i < len(name); i++ {
-				c := name[i]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				lower[i] = c
-			}
-			rule, ok = fc.s.keep[string(lower[:len(name)])]
+			continue
 		}
+		var lower [maxRuleName]byte
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		rule, ok := fc.s.keep[string(lower[:len(name)])]
 		if !ok {
 			continue
 		}

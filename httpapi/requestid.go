@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 )
@@ -11,22 +12,22 @@ import (
 // MaxRequestIDLen is the longest X-Request-Id taken from a client.
 const MaxRequestIDLen = 64
 
-// assignRequestID gives c's request its id (Chain's first step), answered
-// in X-Request-Id and logged, and returns it: the client's own
-// X-Request-Id when ValidRequestID accepts it, else a new random one (32
-// hex digits). A client can thus neither flood the log and the answer with
-// a huge id nor forge one that holds a separator. A new id costs two
-// allocations, the client's none.
-func assignRequestID(c echo.Context) string {
-	if v := c.Request().Header[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
+// assignRequestID gives a request its id (Chain's first step, and the
+// fast path's), answered in X-Request-Id of res and logged, and returns
+// it: the client's own X-Request-Id in req when ValidRequestID accepts it,
+// else a new random one (32 hex digits). A client can thus neither flood
+// the log and the answer with a huge id nor forge one that holds a
+// separator. A new id costs two allocations, the client's none.
+func assignRequestID(req, res http.Header) string {
+	if v := req[echo.HeaderXRequestID]; len(v) > 0 && ValidRequestID(v[0]) {
 		// The request's own value slice, capped at its first element: an
 		// Add to the response's header copies it rather than overwrite a
 		// second value of the request's (nginx sends one on every /auth).
-		c.Response().Header()[echo.HeaderXRequestID] = v[:1:1]
+		res[echo.HeaderXRequestID] = v[:1:1]
 		return v[0]
 	}
 	id := newRequestID()
-	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
+	res[echo.HeaderXRequestID] = []string{id}
 	return id
 }
 
